@@ -1,0 +1,813 @@
+/*
+ * libmigstream - Xen domain save/migration streams
+ * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
+ *
+ * check_api: the API contract outside the formats themselves: versions,
+ * status codes and their strings, option bounds, misuse of the lifecycle,
+ * accessor type and index checks, and the name functions.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <migstream.h>
+
+#include "testutil.h"
+
+/* ------------------------------------------------------------ version */
+
+START_TEST(test_api_version_macros_match_runtime)
+{
+	char expect[64];
+
+	ck_assert_uint_eq(migstream_version_number(), MIGSTREAM_VERSION_NUMBER);
+	ck_assert_str_eq(migstream_version_string(), MIGSTREAM_VERSION_STRING);
+	ck_assert_uint_eq(MIGSTREAM_VERSION_NUMBER, MIGSTREAM_VERSION_MAJOR * 10000 +
+	                  MIGSTREAM_VERSION_MINOR * 100 + MIGSTREAM_VERSION_MICRO);
+	snprintf(expect, sizeof expect, "%d.%d.%d", MIGSTREAM_VERSION_MAJOR,
+	         MIGSTREAM_VERSION_MINOR, MIGSTREAM_VERSION_MICRO);
+	ck_assert_str_eq(migstream_version_string(), expect);
+}
+END_TEST
+
+/* ------------------------------------------------------------ error codes */
+
+#define CODE(c) { c, #c }
+static const struct {
+	int code;
+	const char *name;
+} codes[] = {
+	CODE(MIGSTREAM_OK),
+	CODE(MIGSTREAM_EOF),
+	CODE(MIGSTREAM_E_INVAL),
+	CODE(MIGSTREAM_E_STATE),
+	CODE(MIGSTREAM_E_NOMEM),
+	CODE(MIGSTREAM_E_IO),
+	CODE(MIGSTREAM_E_AGAIN),
+	CODE(MIGSTREAM_E_UNSUPPORTED),
+	CODE(MIGSTREAM_E_TRUNCATED),
+	CODE(MIGSTREAM_E_BAD_MAGIC),
+	CODE(MIGSTREAM_E_VERSION),
+	CODE(MIGSTREAM_E_HEADER),
+	CODE(MIGSTREAM_E_TOO_LONG),
+	CODE(MIGSTREAM_E_UNKNOWN_MANDATORY),
+	CODE(MIGSTREAM_E_SEQUENCE),
+	CODE(MIGSTREAM_E_TRAILING),
+	CODE(MIGSTREAM_E_LEGACY),
+	CODE(MIGSTREAM_E_RESERVED),
+	CODE(MIGSTREAM_E_BODY_LENGTH),
+	CODE(MIGSTREAM_E_PAGE_TYPE),
+	CODE(MIGSTREAM_E_FIELD),
+	CODE(MIGSTREAM_E_CONSISTENCY),
+	CODE(MIGSTREAM_E_WRONG_TYPE),
+	CODE(MIGSTREAM_E_RANGE),
+};
+#define NCODES (sizeof codes / sizeof codes[0])
+
+/* Values in the ranges and gaps that no code uses (yet). */
+static const int unknown_codes[] = {
+	2, 3, 100, -7, -19, -30, -39, -46, -59, -60, -1000, INT_MAX, INT_MIN,
+};
+#define NUNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
+
+START_TEST(test_api_error_strings_defined)
+{
+	size_t i, j;
+
+	for (i = 0; i < NCODES; i++) {
+		const char *msg = migstream_strerror(codes[i].code);
+		const char *name = migstream_error_name(codes[i].code);
+
+		ck_assert_msg(msg != NULL && *msg, "strerror(%s) empty", codes[i].name);
+		ck_assert_msg(name != NULL, "error_name(%s) NULL", codes[i].name);
+		ck_assert_str_eq(name, codes[i].name);
+		for (j = 0; j < i; j++) {
+			ck_assert_msg(strcmp(msg, migstream_strerror(codes[j].code)) != 0,
+			              "%s and %s share the message \"%s\"", codes[i].name,
+			              codes[j].name, msg);
+			ck_assert_str_ne(name, migstream_error_name(codes[j].code));
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_api_error_strings_unknown)
+{
+	size_t i, j;
+
+	for (i = 0; i < NUNKNOWN; i++) {
+		int c = unknown_codes[i];
+		const char *msg = migstream_strerror(c);
+		const char *name = migstream_error_name(c);
+
+		ck_assert_msg(msg != NULL && *msg, "strerror(%d) empty", c);
+		ck_assert_msg(name != NULL && *name, "error_name(%d) empty", c);
+		for (j = 0; j < NCODES; j++) {
+			ck_assert_msg(strcmp(msg, migstream_strerror(codes[j].code)) != 0,
+			              "strerror(%d) is that of %s", c, codes[j].name);
+			ck_assert_msg(strcmp(name, codes[j].name) != 0,
+			              "error_name(%d) is %s", c, codes[j].name);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_api_error_is_fatal)
+{
+	static const int fatal[] = {
+		MIGSTREAM_E_TRUNCATED, MIGSTREAM_E_BAD_MAGIC, MIGSTREAM_E_TOO_LONG,
+		MIGSTREAM_E_IO, MIGSTREAM_E_NOMEM,
+	};
+	static const int record_level[] = {
+		MIGSTREAM_E_BODY_LENGTH, MIGSTREAM_E_PAGE_TYPE, MIGSTREAM_E_FIELD,
+		MIGSTREAM_E_CONSISTENCY, MIGSTREAM_E_WRONG_TYPE, MIGSTREAM_E_RANGE,
+	};
+	size_t i;
+
+	ck_assert_int_eq(migstream_error_is_fatal(MIGSTREAM_OK), 0);
+	ck_assert_int_eq(migstream_error_is_fatal(MIGSTREAM_EOF), 0);
+	for (i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		ck_assert_msg(migstream_error_is_fatal(fatal[i]),
+		              "%s is not fatal", migstream_error_name(fatal[i]));
+	for (i = 0; i < sizeof record_level / sizeof record_level[0]; i++)
+		ck_assert_msg(!migstream_error_is_fatal(record_level[i]),
+		              "%s is fatal", migstream_error_name(record_level[i]));
+}
+END_TEST
+
+START_TEST(test_api_severity_names)
+{
+	ck_assert_str_eq(migstream_severity_name(MIGSTREAM_SEV_ERROR), "error");
+	ck_assert_str_eq(migstream_severity_name(MIGSTREAM_SEV_WARNING), "warning");
+	ck_assert_str_eq(migstream_severity_name(MIGSTREAM_SEV_INFO), "info");
+	ck_assert_ptr_nonnull(migstream_severity_name(3));
+	ck_assert_ptr_nonnull(migstream_severity_name(UINT32_MAX));
+}
+END_TEST
+
+/* ------------------------------------------------------------ options */
+
+#define FIRST_OPT MIGSTREAM_OPT_MODE
+#define LAST_OPT  MIGSTREAM_OPT_MAX_PFN_MAP
+
+START_TEST(test_api_option_bounds_documented)
+{
+	uint64_t lo, hi;
+
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_MODE, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, MIGSTREAM_MODE_RESTORE);
+	ck_assert_uint_eq(hi, MIGSTREAM_MODE_LAX);
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_MAX_RECORD_LEN, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 8);
+	ck_assert_uint_eq(hi, MIGSTREAM_MAX_RECORD_LEN);
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_DEEP, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 0);
+	ck_assert_uint_eq(hi, 1);
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_CHANNEL, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 0);
+	ck_assert_uint_eq(hi, 1);
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_CLOSE_FD, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 0);
+	ck_assert_uint_eq(hi, 1);
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_STREAM_KIND, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, MIGSTREAM_KIND_AUTO);
+	ck_assert_uint_eq(hi, MIGSTREAM_KIND_COLO_BACK);
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_GUEST_TYPE, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, MIGSTREAM_GUEST_UNKNOWN);
+	ck_assert_uint_eq(hi, MIGSTREAM_GUEST_PVH);
+}
+END_TEST
+
+START_TEST(test_api_option_defaults)
+{
+	migstream_reader *r = migstream_reader_new();
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_MODE, &v), 0);
+	ck_assert_uint_eq(v, MIGSTREAM_MODE_RESTORE);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_MAX_RECORD_LEN, &v), 0);
+	ck_assert_uint_eq(v, MIGSTREAM_MAX_RECORD_LEN);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_DEEP, &v), 0);
+	ck_assert_uint_eq(v, 1);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_FORMAT, &v), 0);
+	ck_assert_uint_eq(v, MIGSTREAM_FORMAT_AUTO);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_CHANNEL, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_STREAM_KIND, &v), 0);
+	ck_assert_uint_eq(v, MIGSTREAM_KIND_AUTO);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_CLOSE_FD, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_MAX_PFN_MAP, &v), 0);
+	ck_assert_uint_eq(v, 0x04000000);
+	migstream_reader_free(r);
+}
+END_TEST
+
+/* Every key: bounds are ordered, both ends are accepted and read back,
+ * one step outside is refused with E_INVAL and leaves the value alone. */
+START_TEST(test_api_option_set_in_and_out_of_bounds)
+{
+	int key;
+
+	for (key = FIRST_OPT; key <= LAST_OPT; key++) {
+		migstream_reader *r = migstream_reader_new();
+		uint64_t lo, hi, v;
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_msg(migstream_option_bounds(key, &lo, &hi) == 0, "bounds of key %d", key);
+		ck_assert_msg(lo <= hi, "key %d: min %llu > max %llu", key,
+		              (unsigned long long)lo, (unsigned long long)hi);
+
+		ck_assert_msg(migstream_reader_set_option(r, key, lo) == 0, "key %d = min", key);
+		ck_assert_int_eq(migstream_reader_get_option(r, key, &v), 0);
+		ck_assert_uint_eq(v, lo);
+		ck_assert_msg(migstream_reader_set_option(r, key, hi) == 0, "key %d = max", key);
+		ck_assert_int_eq(migstream_reader_get_option(r, key, &v), 0);
+		ck_assert_uint_eq(v, hi);
+
+		if (hi < UINT64_MAX) {
+			ck_assert_msg(migstream_reader_set_option(r, key, hi + 1) == MIGSTREAM_E_INVAL,
+			              "key %d = max + 1 accepted", key);
+			ck_assert_int_eq(migstream_reader_get_option(r, key, &v), 0);
+			ck_assert_uint_eq(v, hi);
+		}
+		if (lo > 0) {
+			ck_assert_msg(migstream_reader_set_option(r, key, lo - 1) == MIGSTREAM_E_INVAL,
+			              "key %d = min - 1 accepted", key);
+		}
+		/* A refused value is not a misuse: the handle stays usable. */
+		ck_assert_msg(migstream_reader_set_option(r, key, lo) == 0,
+		              "key %d unusable after a refused value", key);
+		migstream_reader_free(r);
+	}
+}
+END_TEST
+
+START_TEST(test_api_option_max_record_len_cap)
+{
+	migstream_reader *r = migstream_reader_new();
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MAX_RECORD_LEN,
+	                                             0x08000001u), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MAX_RECORD_LEN,
+	                                             UINT64_MAX), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MAX_RECORD_LEN,
+	                                             0x08000000u), 0);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MAX_RECORD_LEN, 4096), 0);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_MAX_RECORD_LEN, &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_option_unknown_key)
+{
+	static const int keys[] = { 0, -1, LAST_OPT + 1, 1000, INT_MIN, INT_MAX };
+	migstream_reader *r = migstream_reader_new();
+	uint64_t lo, hi, v;
+	size_t i;
+
+	ck_assert_ptr_nonnull(r);
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		ck_assert_int_eq(migstream_option_bounds(keys[i], &lo, &hi), MIGSTREAM_E_INVAL);
+		ck_assert_int_eq(migstream_reader_set_option(r, keys[i], 0), MIGSTREAM_E_INVAL);
+		ck_assert_int_eq(migstream_reader_get_option(r, keys[i], &v), MIGSTREAM_E_INVAL);
+	}
+	migstream_reader_free(r);
+}
+END_TEST
+
+/* ------------------------------------------------------------ misuse */
+
+/* A tiny valid stream for the lifecycle tests. */
+static tbuf v1;
+
+static void setup_v1(void)
+{
+	tb_init(&v1);
+	tb_vector_v1(&v1);
+	ck_assert_uint_eq(v1.len, V1_SIZE);
+}
+
+static void teardown_v1(void)
+{
+	tb_free(&v1);
+}
+
+START_TEST(test_api_misuse_before_open)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec = (const migstream_record *)&rec;
+	migstream_image_header ih;
+	migstream_domain_header dh;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_E_STATE);
+	ck_assert_ptr_null(rec);
+	migstream_reader_free(r);
+
+	r = migstream_reader_new();
+	ck_assert_int_eq(migstream_reader_read_headers(r), MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+
+	r = migstream_reader_new();
+	ck_assert_int_eq(migstream_reader_get_image_header(r, &ih, sizeof ih),
+	                 MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+
+	r = migstream_reader_new();
+	ck_assert_int_eq(migstream_reader_get_domain_header(r, &dh, sizeof dh),
+	                 MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_misuse_set_option_after_open)
+{
+	migstream_reader *r = migstream_reader_new();
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MODE,
+	                                             MIGSTREAM_MODE_STRICT), MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_misuse_open_twice)
+{
+	migstream_reader *r = migstream_reader_new();
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+
+	r = migstream_reader_new();
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	ck_assert_int_eq(migstream_reader_open_fd(r, 0), MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_misuse_close_twice)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
+	ck_assert_int_eq(migstream_reader_close(r), 0);
+	ck_assert_int_eq(migstream_reader_close(r), MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_misuse_next_after_close)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	ck_assert_int_eq(migstream_reader_close(r), 0);
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_free_null)
+{
+	migstream_reader_free(NULL);
+}
+END_TEST
+
+START_TEST(test_api_errmsg_never_null)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(migstream_reader_errmsg(r));
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_E_STATE);
+	ck_assert_ptr_nonnull(migstream_reader_errmsg(r));
+	migstream_reader_free(r);
+}
+END_TEST
+
+/* ------------------------------------------------------------ accessors */
+
+/* Read `data` from memory and call check(rec) on every record; the reader
+ * must end with MIGSTREAM_EOF. */
+static void for_each_record(const tbuf *b, void (*check)(const migstream_record *))
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	int rc;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_open_memory(r, b->data, b->len), 0);
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		check(rec);
+	ck_assert_msg(rc == MIGSTREAM_EOF, "next: %s: %s", migstream_error_name(rc),
+	              migstream_reader_errmsg(r));
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_EOF);
+	migstream_reader_free(r);
+}
+
+/* Accessors that must refuse a record of the wrong type. */
+static void assert_wrong_type(const migstream_record *rec, uint32_t type)
+{
+	migstream_tsc_info tsc;
+	migstream_x86_pv_info pv;
+	migstream_cpuid_leaf leaf;
+	migstream_msr_entry msr;
+	uint64_t u64a, u64b;
+	uint32_t u32a, u32b;
+	const void *p;
+	size_t len;
+	const char *name = migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, type);
+
+#define WRONG(call) ck_assert_msg((call) == MIGSTREAM_E_WRONG_TYPE, \
+		"%s: %s accepted", name, #call)
+	if (type != MIGSTREAM_REC_PAGE_DATA) {
+		WRONG(migstream_record_data_page_count(rec, &u32a));
+		WRONG(migstream_record_get_pfn(rec, 0, &u64a, &u32a));
+		WRONG(migstream_record_get_page(rec, 0, &u64a, &u32a, &p));
+		WRONG(migstream_record_get_page_data_reserved(rec, &u32a));
+	}
+	if (type != MIGSTREAM_REC_X86_TSC_INFO)
+		WRONG(migstream_record_get_tsc_info(rec, &tsc, sizeof tsc));
+	if (type != MIGSTREAM_REC_X86_PV_INFO)
+		WRONG(migstream_record_get_x86_pv_info(rec, &pv, sizeof pv));
+	if (type != MIGSTREAM_REC_X86_PV_P2M_FRAMES) {
+		WRONG(migstream_record_get_p2m_range(rec, &u32a, &u32b));
+		WRONG(migstream_record_get_p2m_frame(rec, 0, &u64a));
+	}
+	if (type != MIGSTREAM_REC_HVM_PARAMS) {
+		WRONG(migstream_record_get_hvm_param(rec, 0, &u64a, &u64b));
+		WRONG(migstream_record_get_hvm_params_reserved(rec, &u32a));
+	}
+	if (type != MIGSTREAM_REC_X86_PV_VCPU_BASIC && type != MIGSTREAM_REC_X86_PV_VCPU_EXTENDED &&
+	    type != MIGSTREAM_REC_X86_PV_VCPU_XSAVE && type != MIGSTREAM_REC_X86_PV_VCPU_MSRS)
+		WRONG(migstream_record_get_vcpu(rec, &u32a, &u32b, &p, &len));
+	if (type != MIGSTREAM_REC_X86_PV_VCPU_MSRS)
+		WRONG(migstream_record_get_vcpu_msr(rec, 0, &msr, sizeof msr));
+	if (type != MIGSTREAM_REC_SHARED_INFO && type != MIGSTREAM_REC_HVM_CONTEXT &&
+	    type != MIGSTREAM_REC_TOOLSTACK && !(type & MIGSTREAM_REC_OPTIONAL))
+		WRONG(migstream_record_get_blob(rec, &p, &len));
+	if (type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST)
+		WRONG(migstream_record_get_dirty_pfn(rec, 0, &u64a));
+	if (type != MIGSTREAM_REC_X86_CPUID_POLICY)
+		WRONG(migstream_record_get_cpuid_leaf(rec, 0, &leaf, sizeof leaf));
+	if (type != MIGSTREAM_REC_X86_MSR_POLICY)
+		WRONG(migstream_record_get_msr_entry(rec, 0, &msr, sizeof msr));
+	switch (type) {
+	case MIGSTREAM_REC_PAGE_DATA:
+	case MIGSTREAM_REC_X86_PV_P2M_FRAMES:
+	case MIGSTREAM_REC_HVM_PARAMS:
+	case MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST:
+	case MIGSTREAM_REC_X86_CPUID_POLICY:
+	case MIGSTREAM_REC_X86_MSR_POLICY:
+	case MIGSTREAM_REC_X86_PV_VCPU_MSRS:
+		break;
+	default:
+		WRONG(migstream_record_count(rec, &u32a));
+		break;
+	}
+#undef WRONG
+}
+
+static unsigned v1_seen;
+
+/* V1 (vectors.md): SDE, PAGE_DATA (pfn 0xfeffc NOTAB + pfn 1 XTAB), TSC,
+ * HVM_CONTEXT (40), HVM_PARAMS (1), END. */
+static void check_v1_record(const migstream_record *rec)
+{
+	uint32_t type = migstream_record_type(rec);
+	uint32_t n, t, reserved;
+	uint64_t pfn, idx, val;
+	const void *page, *p;
+	size_t len, i;
+
+	ck_assert_uint_eq(migstream_record_layer(rec), MIGSTREAM_LAYER_LIBXC);
+	assert_wrong_type(rec, type);
+	switch (type) {
+	case MIGSTREAM_REC_PAGE_DATA:
+		ck_assert_uint_eq(migstream_record_offset(rec), V1_OFF_PAGE_DATA);
+		ck_assert_int_eq(migstream_record_count(rec, &n), 0);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_int_eq(migstream_record_data_page_count(rec, &n), 0);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_eq(migstream_record_get_page_data_reserved(rec, &reserved), 0);
+		ck_assert_uint_eq(reserved, 0);
+		ck_assert_int_eq(migstream_record_get_pfn(rec, 0, &pfn, &t), 0);
+		ck_assert_uint_eq(pfn, 0xfeffc);
+		ck_assert_uint_eq(t, MIGSTREAM_PAGE_NOTAB);
+		ck_assert_int_eq(migstream_record_get_pfn(rec, 1, &pfn, &t), 0);
+		ck_assert_uint_eq(pfn, 1);
+		ck_assert_uint_eq(t, MIGSTREAM_PAGE_XTAB);
+		ck_assert_int_eq(migstream_record_get_pfn(rec, 2, &pfn, &t), MIGSTREAM_E_RANGE);
+		ck_assert_int_eq(migstream_record_get_pfn(rec, UINT32_MAX, &pfn, &t),
+		                 MIGSTREAM_E_RANGE);
+		ck_assert_int_eq(migstream_record_get_page(rec, 0, &pfn, &t, &page), 0);
+		ck_assert_ptr_nonnull(page);
+		for (i = 0; i < MIGSTREAM_PAGE_SIZE; i++)
+			ck_assert_uint_eq(((const uint8_t *)page)[i], 0);
+		ck_assert_int_eq(migstream_record_get_page(rec, 1, &pfn, &t, &page), 0);
+		ck_assert_ptr_null(page);
+		ck_assert_int_eq(migstream_record_get_page(rec, 0, NULL, NULL, NULL), 0);
+		ck_assert_int_eq(migstream_record_get_page(rec, 2, &pfn, &t, &page),
+		                 MIGSTREAM_E_RANGE);
+		break;
+	case MIGSTREAM_REC_X86_TSC_INFO: {
+		migstream_tsc_info tsc, small;
+		const unsigned char *sp = (const unsigned char *)&small;
+
+		ck_assert_int_eq(migstream_record_get_tsc_info(rec, &tsc, sizeof tsc), 0);
+		ck_assert_uint_eq(tsc.mode, 0);
+		ck_assert_uint_eq(tsc.khz, 2000000);
+		ck_assert_uint_eq(tsc.nsec, 312500000);
+		ck_assert_uint_eq(tsc.incarnation, 1);
+		ck_assert_uint_eq(tsc.reserved, 0);
+		/* An older, smaller struct: only its octets are written. */
+		memset(&small, 0xa5, sizeof small);
+		ck_assert_int_eq(migstream_record_get_tsc_info(rec, &small, 8), 0);
+		for (i = 8; i < sizeof small; i++)
+			ck_assert_uint_eq(sp[i], 0xa5);
+		ck_assert_int_eq(memcmp(&small, &tsc, 8), 0);
+		break;
+	}
+	case MIGSTREAM_REC_HVM_CONTEXT:
+		ck_assert_int_eq(migstream_record_get_blob(rec, &p, &len), 0);
+		ck_assert_uint_eq(len, 40);
+		ck_assert_ptr_nonnull(p);
+		break;
+	case MIGSTREAM_REC_HVM_PARAMS:
+		ck_assert_int_eq(migstream_record_count(rec, &n), 0);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_eq(migstream_record_get_hvm_params_reserved(rec, &reserved), 0);
+		ck_assert_uint_eq(reserved, 0);
+		ck_assert_int_eq(migstream_record_get_hvm_param(rec, 0, &idx, &val), 0);
+		ck_assert_uint_eq(idx, 1);
+		ck_assert_uint_eq(val, 0xfeffc);
+		ck_assert_int_eq(migstream_record_get_hvm_param(rec, 1, &idx, &val),
+		                 MIGSTREAM_E_RANGE);
+		break;
+	case MIGSTREAM_REC_STATIC_DATA_END:
+	case MIGSTREAM_REC_END:
+		ck_assert_uint_eq(migstream_record_length(rec), 0);
+		break;
+	default:
+		ck_abort_msg("unexpected record type 0x%x in V1", (unsigned)type);
+	}
+	v1_seen++;
+}
+
+START_TEST(test_api_accessors_v1)
+{
+	v1_seen = 0;
+	for_each_record(&v1, check_v1_record);
+	ck_assert_uint_eq(v1_seen, 6);
+}
+END_TEST
+
+static unsigned v2_seen;
+
+/* V2 (vectors.md): PV_INFO, SDE, P2M_FRAMES (0..2, 1 frame), PAGE_DATA (3),
+ * TSC, SHARED_INFO, VCPU_BASIC (vcpu 0, 5168), END. */
+static void check_v2_record(const migstream_record *rec)
+{
+	uint32_t type = migstream_record_type(rec);
+	uint32_t n, a, b;
+	uint64_t pfn;
+	const void *p;
+	size_t len;
+
+	assert_wrong_type(rec, type);
+	switch (type) {
+	case MIGSTREAM_REC_X86_PV_INFO: {
+		migstream_x86_pv_info pv;
+
+		ck_assert_int_eq(migstream_record_get_x86_pv_info(rec, &pv, sizeof pv), 0);
+		ck_assert_uint_eq(pv.guest_width, 8);
+		ck_assert_uint_eq(pv.pt_levels, 4);
+		break;
+	}
+	case MIGSTREAM_REC_X86_PV_P2M_FRAMES:
+		ck_assert_int_eq(migstream_record_get_p2m_range(rec, &a, &b), 0);
+		ck_assert_uint_eq(a, 0);
+		ck_assert_uint_eq(b, 2);
+		ck_assert_int_eq(migstream_record_count(rec, &n), 0);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_eq(migstream_record_get_p2m_frame(rec, 0, &pfn), 0);
+		ck_assert_uint_eq(pfn, 0);
+		ck_assert_int_eq(migstream_record_get_p2m_frame(rec, 1, &pfn), MIGSTREAM_E_RANGE);
+		break;
+	case MIGSTREAM_REC_PAGE_DATA:
+		ck_assert_int_eq(migstream_record_count(rec, &n), 0);
+		ck_assert_uint_eq(n, 3);
+		ck_assert_int_eq(migstream_record_get_pfn(rec, 1, &pfn, &a), 0);
+		ck_assert_uint_eq(pfn, 1);
+		ck_assert_uint_eq(a, MIGSTREAM_PAGE_L4TAB | MIGSTREAM_PAGE_PINNED);
+		ck_assert_int_eq(migstream_record_get_page(rec, 3, NULL, NULL, &p),
+		                 MIGSTREAM_E_RANGE);
+		break;
+	case MIGSTREAM_REC_SHARED_INFO:
+		ck_assert_int_eq(migstream_record_get_blob(rec, &p, &len), 0);
+		ck_assert_uint_eq(len, 4096);
+		break;
+	case MIGSTREAM_REC_X86_PV_VCPU_BASIC:
+		ck_assert_int_eq(migstream_record_get_vcpu(rec, &a, &b, &p, &len), 0);
+		ck_assert_uint_eq(a, 0);
+		ck_assert_uint_eq(b, 0);
+		ck_assert_uint_eq(len, 5168);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_int_eq(migstream_record_get_vcpu(rec, NULL, NULL, NULL, NULL), 0);
+		ck_assert_int_eq(migstream_record_get_vcpu_msr(rec, 0, &(migstream_msr_entry){0},
+		                                               sizeof(migstream_msr_entry)),
+		                 MIGSTREAM_E_WRONG_TYPE);
+		break;
+	case MIGSTREAM_REC_STATIC_DATA_END:
+	case MIGSTREAM_REC_X86_TSC_INFO:
+	case MIGSTREAM_REC_END:
+		break;
+	default:
+		ck_abort_msg("unexpected record type 0x%x in V2", (unsigned)type);
+	}
+	v2_seen++;
+}
+
+START_TEST(test_api_accessors_v2)
+{
+	tbuf v2;
+
+	tb_init(&v2);
+	tb_vector_v2(&v2);
+	ck_assert_uint_eq(v2.len, V2_SIZE);
+	v2_seen = 0;
+	for_each_record(&v2, check_v2_record);
+	ck_assert_uint_eq(v2_seen, 8);
+	tb_free(&v2);
+}
+END_TEST
+
+/* ------------------------------------------------------------ names */
+
+START_TEST(test_api_record_type_names)
+{
+	static const struct {
+		uint32_t type;
+		const char *name;
+	} libxc[] = {
+		{ MIGSTREAM_REC_END, "END" },
+		{ MIGSTREAM_REC_PAGE_DATA, "PAGE_DATA" },
+		{ MIGSTREAM_REC_X86_PV_INFO, "X86_PV_INFO" },
+		{ MIGSTREAM_REC_X86_PV_P2M_FRAMES, "X86_PV_P2M_FRAMES" },
+		{ MIGSTREAM_REC_X86_PV_VCPU_BASIC, "X86_PV_VCPU_BASIC" },
+		{ MIGSTREAM_REC_X86_PV_VCPU_EXTENDED, "X86_PV_VCPU_EXTENDED" },
+		{ MIGSTREAM_REC_X86_PV_VCPU_XSAVE, "X86_PV_VCPU_XSAVE" },
+		{ MIGSTREAM_REC_SHARED_INFO, "SHARED_INFO" },
+		{ MIGSTREAM_REC_X86_TSC_INFO, "X86_TSC_INFO" },
+		{ MIGSTREAM_REC_HVM_CONTEXT, "HVM_CONTEXT" },
+		{ MIGSTREAM_REC_HVM_PARAMS, "HVM_PARAMS" },
+		{ MIGSTREAM_REC_TOOLSTACK, "TOOLSTACK" },
+		{ MIGSTREAM_REC_X86_PV_VCPU_MSRS, "X86_PV_VCPU_MSRS" },
+		{ MIGSTREAM_REC_VERIFY, "VERIFY" },
+		{ MIGSTREAM_REC_CHECKPOINT, "CHECKPOINT" },
+		{ MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, "CHECKPOINT_DIRTY_PFN_LIST" },
+		{ MIGSTREAM_REC_STATIC_DATA_END, "STATIC_DATA_END" },
+		{ MIGSTREAM_REC_X86_CPUID_POLICY, "X86_CPUID_POLICY" },
+		{ MIGSTREAM_REC_X86_MSR_POLICY, "X86_MSR_POLICY" },
+	}, libxl[] = {
+		{ MIGSTREAM_LIBXL_REC_END, "END" },
+		{ MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT, "LIBXC_CONTEXT" },
+		{ MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA, "EMULATOR_XENSTORE_DATA" },
+		{ MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT, "EMULATOR_CONTEXT" },
+		{ MIGSTREAM_LIBXL_REC_CHECKPOINT_END, "CHECKPOINT_END" },
+		{ MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE, "CHECKPOINT_STATE" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof libxc / sizeof libxc[0]; i++)
+		ck_assert_str_eq(migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, libxc[i].type),
+		                 libxc[i].name);
+	for (i = 0; i < sizeof libxl / sizeof libxl[0]; i++)
+		ck_assert_str_eq(migstream_record_type_name(MIGSTREAM_LAYER_LIBXL, libxl[i].type),
+		                 libxl[i].name);
+	ck_assert_str_eq(migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, 0x13), "UNKNOWN");
+	ck_assert_str_eq(migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, 0x7fffffff),
+	                 "UNKNOWN");
+	ck_assert_str_eq(migstream_record_type_name(MIGSTREAM_LAYER_LIBXL, 6), "UNKNOWN");
+	ck_assert_str_eq(migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, 0x80000000u),
+	                 "OPTIONAL");
+	ck_assert_str_eq(migstream_record_type_name(MIGSTREAM_LAYER_LIBXL, 0xffffffffu),
+	                 "OPTIONAL");
+	/* Unknown layers still get a string. */
+	ck_assert_ptr_nonnull(migstream_record_type_name(MIGSTREAM_LAYER_NONE, 1));
+	ck_assert_ptr_nonnull(migstream_record_type_name(99, 1));
+}
+END_TEST
+
+START_TEST(test_api_page_type_names)
+{
+	static const struct {
+		uint32_t type;
+		const char *name;
+		int data;
+	} known[] = {
+		{ MIGSTREAM_PAGE_NOTAB, "NOTAB", 1 },
+		{ MIGSTREAM_PAGE_L1TAB, "L1TAB", 1 },
+		{ MIGSTREAM_PAGE_L2TAB, "L2TAB", 1 },
+		{ MIGSTREAM_PAGE_L3TAB, "L3TAB", 1 },
+		{ MIGSTREAM_PAGE_L4TAB, "L4TAB", 1 },
+		{ MIGSTREAM_PAGE_L1TAB | MIGSTREAM_PAGE_PINNED, "L1TAB|PINNED", 1 },
+		{ MIGSTREAM_PAGE_L2TAB | MIGSTREAM_PAGE_PINNED, "L2TAB|PINNED", 1 },
+		{ MIGSTREAM_PAGE_L3TAB | MIGSTREAM_PAGE_PINNED, "L3TAB|PINNED", 1 },
+		{ MIGSTREAM_PAGE_L4TAB | MIGSTREAM_PAGE_PINNED, "L4TAB|PINNED", 1 },
+		{ MIGSTREAM_PAGE_BROKEN, "BROKEN", 0 },
+		{ MIGSTREAM_PAGE_XALLOC, "XALLOC", 0 },
+		{ MIGSTREAM_PAGE_XTAB, "XTAB", 0 },
+	};
+	static const uint32_t invalid[] = { 0x5, 0x6, 0x7, 0x8, 0x10, UINT32_MAX };
+	size_t i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+		ck_assert_str_eq(migstream_page_type_name(known[i].type), known[i].name);
+		ck_assert_msg(!migstream_page_type_has_data(known[i].type) == !known[i].data,
+		              "has_data(%s)", known[i].name);
+	}
+	for (i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+		ck_assert_str_eq(migstream_page_type_name(invalid[i]), "INVALID");
+		ck_assert_int_eq(migstream_page_type_has_data(invalid[i]), 0);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------ suite */
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc;
+
+	tc = tcase_create("version");
+	tcase_add_test(tc, test_api_version_macros_match_runtime);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_api_error_strings_defined);
+	tcase_add_test(tc, test_api_error_strings_unknown);
+	tcase_add_test(tc, test_api_error_is_fatal);
+	tcase_add_test(tc, test_api_severity_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("options");
+	tcase_add_test(tc, test_api_option_bounds_documented);
+	tcase_add_test(tc, test_api_option_defaults);
+	tcase_add_test(tc, test_api_option_set_in_and_out_of_bounds);
+	tcase_add_test(tc, test_api_option_max_record_len_cap);
+	tcase_add_test(tc, test_api_option_unknown_key);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("misuse");
+	tcase_add_checked_fixture(tc, setup_v1, teardown_v1);
+	tcase_add_test(tc, test_api_misuse_before_open);
+	tcase_add_test(tc, test_api_misuse_set_option_after_open);
+	tcase_add_test(tc, test_api_misuse_open_twice);
+	tcase_add_test(tc, test_api_misuse_close_twice);
+	tcase_add_test(tc, test_api_misuse_next_after_close);
+	tcase_add_test(tc, test_api_free_null);
+	tcase_add_test(tc, test_api_errmsg_never_null);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("accessors");
+	tcase_add_checked_fixture(tc, setup_v1, teardown_v1);
+	tcase_add_test(tc, test_api_accessors_v1);
+	tcase_add_test(tc, test_api_accessors_v2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("names");
+	tcase_add_test(tc, test_api_record_type_names);
+	tcase_add_test(tc, test_api_page_type_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(api_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
