@@ -1,0 +1,150 @@
+#!/bin/bash
+# Build and test everything, as CI does:
+#   1. autoreconf; out-of-tree build in build/ with warnings as errors;
+#      make check; make distcheck;
+#   2. install into build/install and build examples/print-records.c
+#      against the installed library with pkg-config only; compile every
+#      installed public header alone as C99 and as C++;
+#   3. a second build in build-san/ with ASan+UBSan, make check;
+#   4. every Check program of build/ under valgrind.
+# Stops at the first failure and prints the test logs.
+#
+# Environment:
+#   MIGSTREAM_BUILD_DIR      first build directory (default build)
+#   MIGSTREAM_SAN_BUILD_DIR  sanitizer build directory (default build-san)
+#   MIGSTREAM_SKIP_VALGRIND  set to 1 to skip step 4
+#   MIGSTREAM_SHARED         shared directory with corpus/real (optional)
+#   JOBS                     parallel make jobs (default 2)
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${MIGSTREAM_BUILD_DIR:-build}
+sanbuild=${MIGSTREAM_SAN_BUILD_DIR:-build-san}
+jobs=${JOBS:-2}
+case $build in /*) ;; *) build=$top/$build ;; esac
+case $sanbuild in /*) ;; *) sanbuild=$top/$sanbuild ;; esac
+prefix=$build/install
+
+step() {
+	printf '\n==== %s\n' "$*"
+}
+
+# Print every test log below a directory (after a failed check).
+show_logs() {
+	local dir=$1 log
+	printf '\n==== test logs under %s\n' "$dir"
+	while IFS= read -r log; do
+		printf '\n---- %s\n' "$log"
+		cat "$log"
+	done < <(find "$dir" -path '*/tests/*.log' -type f 2>/dev/null | sort)
+	if [ -f "$dir/test-suite.log" ]; then
+		printf '\n---- %s\n' "$dir/test-suite.log"
+		cat "$dir/test-suite.log"
+	fi
+}
+
+# run_check DIR MAKE-ARGS...: make in DIR, printing the logs on failure.
+run_check() {
+	local dir=$1
+	shift
+	if ! make -C "$dir" "$@"; then
+		show_logs "$dir"
+		echo "FAILED: make $* in $dir" >&2
+		exit 1
+	fi
+}
+
+cd "$top"
+start=$SECONDS
+
+step "autoreconf"
+autoreconf -fi
+
+step "configure and build in $build"
+rm -rf "$build"
+mkdir -p "$build"
+(cd "$build" && "$top/configure" --enable-werror --prefix="$prefix")
+make -C "$build" -j"$jobs"
+
+step "make check"
+run_check "$build" -j"$jobs" check
+
+step "make distcheck"
+run_check "$build" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror
+
+step "install into $prefix and build the example against it"
+make -C "$build" install
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+pkg-config --exists --print-errors libmigstream
+cflags=$(pkg-config --cflags libmigstream)
+libs=$(pkg-config --libs libmigstream)
+libdir=$(pkg-config --variable=libdir libmigstream)
+incdir=$(pkg-config --variable=includedir libmigstream)
+echo "pkg-config: cflags '$cflags' libs '$libs'"
+exdir=$build/installed-example
+mkdir -p "$exdir"
+# Only the pkg-config flags: nothing from the source or build tree.
+# shellcheck disable=SC2086
+cc -std=c99 -Wall -Wextra -Werror $cflags -o "$exdir/print-records" \
+	"$top/examples/print-records.c" $libs
+LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+	"$exdir/print-records" "$top/tests/data/v1-hvm.bin"
+if LD_LIBRARY_PATH=$libdir ldd "$exdir/print-records" | grep -q "libmigstream.*$libdir"; then
+	echo "print-records ran against $libdir"
+else
+	echo "FAILED: print-records did not resolve libmigstream in $libdir" >&2
+	LD_LIBRARY_PATH=$libdir ldd "$exdir/print-records" >&2
+	exit 1
+fi
+
+step "each installed public header compiles alone (C99 and C++)"
+for h in migstream.h $(cd "$incdir" && ls migstream/*.h); do
+	printf '#include <%s>\n' "$h" > "$exdir/hdr.c"
+	# shellcheck disable=SC2086
+	cc -std=c99 -Wall -Wextra -Werror -pedantic $cflags -c -o /dev/null "$exdir/hdr.c"
+	if command -v c++ > /dev/null; then
+		# shellcheck disable=SC2086
+		c++ -x c++ -Wall -Wextra -Werror $cflags -c -o /dev/null "$exdir/hdr.c"
+	fi
+	echo "ok $h"
+done
+
+step "sanitizer build in $sanbuild"
+rm -rf "$sanbuild"
+mkdir -p "$sanbuild"
+(cd "$sanbuild" && "$top/configure" --enable-sanitizers --enable-werror)
+make -C "$sanbuild" -j"$jobs"
+run_check "$sanbuild" -j"$jobs" check
+
+if [ "${MIGSTREAM_SKIP_VALGRIND:-0}" != 1 ]; then
+	step "valgrind"
+	if ! command -v valgrind > /dev/null; then
+		echo "FAILED: valgrind not installed (set MIGSTREAM_SKIP_VALGRIND=1 to skip)" >&2
+		exit 1
+	fi
+	vg=(valgrind --error-exitcode=1 --leak-check=full --child-silent-after-fork=yes
+	    --quiet)
+	cd "$build"
+	for prog in tests/check_*; do
+		[ -x "$prog" ] && [ -f "$prog" ] || continue
+		case $prog in *.sh|*.c|*.o|*.log|*.trs) continue ;; esac
+		env=(CK_FORK=no)
+		args=()
+		if [ "$prog" = tests/check_real ]; then
+			# The real image is large: only the in-memory reads.
+			[ -f tests/pv1.save ] || { echo "skip $prog (no tests/pv1.save)"; continue; }
+			env+=(CK_RUN_CASE=memory)
+			args=(tests/pv1.save)
+		fi
+		echo "valgrind $prog"
+		if ! env "${env[@]}" ./libtool --mode=execute "${vg[@]}" "./$prog" "${args[@]}" \
+			> "$prog.valgrind.log" 2>&1; then
+			cat "$prog.valgrind.log"
+			echo "FAILED: $prog under valgrind" >&2
+			exit 1
+		fi
+	done
+	cd "$top"
+fi
+
+step "all passed in $((SECONDS - start)) s"
