@@ -1,0 +1,207 @@
+/*
+ * libmigstream - Xen domain save/migration streams
+ * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
+ *
+ * reader.h: the pull reader and verifier.
+ *
+ * Lifecycle:
+ *   1. r = migstream_reader_new();
+ *   2. migstream_reader_set_option(r, MIGSTREAM_OPT_..., value);   (optional)
+ *      migstream_reader_set_diag_handler(r, fn, ctx);               (optional)
+ *   3. migstream_reader_open_fd() / _open_path() / _open_memory() / _open_io();
+ *      options are frozen from here on;
+ *   4. migstream_reader_read_headers(r) (optional: next() does it), then
+ *      migstream_reader_get_image_header() / _get_domain_header();
+ *   5. while ((rc = migstream_reader_next(r, &rec)) == 0) { use rec }
+ *      rc == MIGSTREAM_EOF: the stream ended properly;
+ *      rc < 0 and !migstream_error_is_fatal(rc): a bad record, reported;
+ *        calling next() again continues after it;
+ *      rc < 0 and fatal: stop;
+ *   6. migstream_reader_close(r): releases the source, reports nothing new;
+ *   7. migstream_reader_free(r)  (closes if needed; NULL is a no-op).
+ *
+ * Every rule of spec/rules.md is checked as records are read.  The mode
+ * decides what a finding does (rules.md section 1.1):
+ *   MIGSTREAM_MODE_RESTORE (default): errors reject; "warning/S" findings
+ *     (reserved fields, padding) are tolerated, reported and counted;
+ *   MIGSTREAM_MODE_STRICT: warning/S findings are errors, as in Xen's own
+ *     verifier;
+ *   MIGSTREAM_MODE_LAX: errors are reported through the diagnostic
+ *     callback and reading continues for as long as the framing holds.
+ *
+ * A handle is used by one thread at a time; handles are independent.
+ */
+#ifndef MIGSTREAM_READER_H
+#define MIGSTREAM_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <migstream/error.h>
+#include <migstream/record.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque reader handle.  Since: 1.0 */
+typedef struct migstream_reader migstream_reader;
+
+/* ---------------------------------------------------------------------
+ * Options: enum keys with uint64_t values, set before open.  Since: 1.0
+ * ------------------------------------------------------------------- */
+#define MIGSTREAM_OPT_MODE              1  /* MIGSTREAM_MODE_*; default RESTORE */
+#define MIGSTREAM_OPT_MAX_RECORD_LEN    2  /* body cap, 8..0x08000000; default 0x08000000 */
+#define MIGSTREAM_OPT_DEEP              3  /* 0/1: rules marked (deep); default 1 */
+#define MIGSTREAM_OPT_FORMAT            4  /* MIGSTREAM_FORMAT_*; default AUTO */
+#define MIGSTREAM_OPT_CHANNEL           5  /* 0/1: migration channel, stop after END */
+#define MIGSTREAM_OPT_STREAM_KIND       6  /* MIGSTREAM_KIND_*; default AUTO */
+#define MIGSTREAM_OPT_GUEST_TYPE        7  /* MIGSTREAM_GUEST_*: caller knowledge */
+#define MIGSTREAM_OPT_VCPUS             8  /* guest vCPU count, 0 = unknown */
+#define MIGSTREAM_OPT_P2M_SIZE          9  /* guest p2m size in pages, 0 = unknown */
+#define MIGSTREAM_OPT_CLOSE_FD         10  /* 0/1: close the fd at close/free */
+#define MIGSTREAM_OPT_BACK_CHANNEL_QUIRK 11 /* 0/1: CKPT-13 tolerance */
+#define MIGSTREAM_OPT_MAX_PFN_MAP      12  /* octets the deep-check pfn map may use;
+                                              default 0x04000000 (64 MiB = 512 GiB guest) */
+
+#define MIGSTREAM_MODE_RESTORE   0
+#define MIGSTREAM_MODE_STRICT    1
+#define MIGSTREAM_MODE_LAX       2
+
+#define MIGSTREAM_FORMAT_AUTO    0
+#define MIGSTREAM_FORMAT_LIBXC   1
+#define MIGSTREAM_FORMAT_LIBXL   2
+#define MIGSTREAM_FORMAT_XL      3
+#define MIGSTREAM_FORMAT_LEGACY  4  /* only ever reported, never read */
+
+#define MIGSTREAM_KIND_AUTO      0
+#define MIGSTREAM_KIND_PLAIN     1
+#define MIGSTREAM_KIND_REMUS     2
+#define MIGSTREAM_KIND_COLO      3
+#define MIGSTREAM_KIND_COLO_BACK 4
+
+#define MIGSTREAM_GUEST_UNKNOWN  0
+#define MIGSTREAM_GUEST_PV       1
+#define MIGSTREAM_GUEST_HVM      2
+#define MIGSTREAM_GUEST_PVH      3
+
+/* Caller callbacks for migstream_reader_open_io(). */
+typedef struct migstream_read_io {
+	/* Read up to len octets into buf: octets read, 0 at EOF, or -errno. */
+	int64_t (*read)(void *ctx, void *buf, size_t len);
+	/* Optional: skip len octets; octets skipped (< len only at EOF) or -errno. */
+	int64_t (*skip)(void *ctx, uint64_t len);
+	/* Optional: called once by close/free; 0 or -errno. */
+	int (*close)(void *ctx);
+} migstream_read_io;
+
+/* ---------------------------------------------------------------------
+ * Lifecycle.  Since: 1.0
+ * ------------------------------------------------------------------- */
+
+/** New reader with default options; NULL only when out of memory. */
+MIGSTREAM_API migstream_reader *migstream_reader_new(void);
+
+/** Set option key to value (before open).  E_INVAL if out of bounds. */
+MIGSTREAM_API int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value);
+
+/** Current value of an option (defaults included). */
+MIGSTREAM_API int migstream_reader_get_option(const migstream_reader *r, int key,
+                                              uint64_t *value);
+
+/** Bounds of an option's value. */
+MIGSTREAM_API int migstream_option_bounds(int key, uint64_t *min, uint64_t *max);
+
+/** Diagnostic callback (fn NULL: none).  Can be set at any time. */
+MIGSTREAM_API int migstream_reader_set_diag_handler(migstream_reader *r, migstream_diag_fn fn,
+                                                    void *ctx);
+
+/** Read from fd: files, pipes, sockets.  The fd is left open unless
+ *  MIGSTREAM_OPT_CLOSE_FD.  Seekable fds are skipped over with lseek. */
+MIGSTREAM_API int migstream_reader_open_fd(migstream_reader *r, int fd);
+
+/** Open path read-only; the reader owns and closes the fd. */
+MIGSTREAM_API int migstream_reader_open_path(migstream_reader *r, const char *path);
+
+/** Read from memory, zero-copy: buf must outlive the reader's use of it
+ *  (until close or free).  Also the way to read an mmap'ed file. */
+MIGSTREAM_API int migstream_reader_open_memory(migstream_reader *r, const void *buf, size_t len);
+
+/** Read through caller callbacks; io is copied (io_size = sizeof *io). */
+MIGSTREAM_API int migstream_reader_open_io(migstream_reader *r, const migstream_read_io *io,
+                                           size_t io_size, void *ctx);
+
+/** Release the source (closing fds/callbacks as configured).  The first
+ *  close error is returned; later calls return E_STATE. */
+MIGSTREAM_API int migstream_reader_close(migstream_reader *r);
+
+/** Close if needed and free.  NULL is a no-op. */
+MIGSTREAM_API void migstream_reader_free(migstream_reader *r);
+
+/* ---------------------------------------------------------------------
+ * Reading.  Since: 1.0
+ * ------------------------------------------------------------------- */
+
+/** Read and verify the headers up to the first record. */
+MIGSTREAM_API int migstream_reader_read_headers(migstream_reader *r);
+
+/** Format of the stream as given or detected (MIGSTREAM_FORMAT_*). */
+MIGSTREAM_API int migstream_reader_format(migstream_reader *r, uint32_t *format);
+
+/** libxc headers of the current (or last) image; E_STATE before they are read. */
+MIGSTREAM_API int migstream_reader_get_image_header(migstream_reader *r,
+                                                    migstream_image_header *out, size_t size);
+MIGSTREAM_API int migstream_reader_get_domain_header(migstream_reader *r,
+                                                     migstream_domain_header *out, size_t size);
+
+/**
+ * Read and verify the next record.
+ *
+ * The record is owned by the reader and valid until the next call to
+ * migstream_reader_next(), _close() or _free() on it.
+ *
+ * Returns 0 with *rec set; MIGSTREAM_EOF once the final END has been
+ * delivered (and, for file sources, nothing follows it); or a negative code
+ * with *rec NULL.  Page contents of a PAGE_DATA record the caller did not
+ * consume are skipped (with lseek where possible).
+ */
+MIGSTREAM_API MIGSTREAM_WUR int migstream_reader_next(migstream_reader *r,
+                                                      const migstream_record **rec);
+
+/**
+ * Restore-style page input: read the next n data-carrying pages of the
+ * current PAGE_DATA record, in record order, into pages[0..n-1] (4096
+ * octets each), straight from the source (readv on fds).  Pages are
+ * verified as they pass (deep checks).  E_RANGE if fewer than n remain.
+ */
+MIGSTREAM_API int migstream_reader_read_pages(migstream_reader *r, void *const pages[],
+                                              uint32_t n);
+
+/** Stream offset of the next unread octet. */
+MIGSTREAM_API uint64_t migstream_reader_offset(const migstream_reader *r);
+
+/** Findings so far with the given MIGSTREAM_SEV_* (as applied). */
+MIGSTREAM_API uint64_t migstream_reader_count(const migstream_reader *r, uint32_t severity);
+
+/** Tolerated anomalies (warning/S findings accepted in restore mode). */
+MIGSTREAM_API uint64_t migstream_reader_anomalies(const migstream_reader *r);
+
+/** In channel mode after END: octets left in the reader's buffer that
+ *  follow the stream (the caller reads the rest from its fd). */
+MIGSTREAM_API int migstream_reader_trailing(migstream_reader *r, const void **data,
+                                            size_t *len);
+
+/**
+ * The last error: one line, owned by the reader, valid until the next call
+ * on it, never NULL ("" when there was none).
+ */
+MIGSTREAM_API const char *migstream_reader_errmsg(const migstream_reader *r);
+
+/** The last error in full (copied; size = sizeof *out). */
+MIGSTREAM_API int migstream_reader_error(const migstream_reader *r, migstream_diag *out,
+                                         size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MIGSTREAM_READER_H */

@@ -1,0 +1,301 @@
+/*
+ * io.c: input sources (memory, fd, caller callbacks) behind one peek /
+ * consume / skip / readv interface.
+ *
+ * Memory sources are zero-copy: peek returns pointers into the caller's
+ * buffer.  fd and callback sources read ahead in blocks into a buffer that
+ * grows only as far as the largest record the reader lets through; bulk page
+ * data bypasses it (readv straight into the caller's buffers, lseek past
+ * what nobody wants).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "private.h"
+
+void ms_src_init(struct ms_source *s)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+}
+
+static size_t buffered(const struct ms_source *s)
+{
+	return s->tail - s->head;
+}
+
+/* One read from the underlying fd or callback into dst. */
+static int raw_read(struct ms_source *s, void *dst, size_t len, size_t *got, int *err_no)
+{
+	*got = 0;
+	if (s->eof || len == 0)
+		return 0;
+	for (;;) {
+		if (s->kind == MS_SRC_FD) {
+			ssize_t n = read(s->fd, dst, len);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				*err_no = errno;
+				return errno == EAGAIN || errno == EWOULDBLOCK ? MIGSTREAM_E_AGAIN
+				                                                : MIGSTREAM_E_IO;
+			}
+			if (n == 0)
+				s->eof = 1;
+			*got = (size_t)n;
+			return 0;
+		} else {
+			int64_t n = s->io.read(s->io_ctx, dst, len);
+			if (n < 0) {
+				*err_no = (int)-n;
+				return n == -EAGAIN ? MIGSTREAM_E_AGAIN : MIGSTREAM_E_IO;
+			}
+			if ((uint64_t)n > len) {
+				*err_no = EINVAL;
+				return MIGSTREAM_E_IO;
+			}
+			if (n == 0)
+				s->eof = 1;
+			*got = (size_t)n;
+			return 0;
+		}
+	}
+}
+
+int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *avail, int *err_no)
+{
+	if (s->kind == MS_SRC_MEM) {
+		size_t left = s->mem_len - (size_t)s->pos;
+		*p = s->mem + s->pos;
+		*avail = left;
+		return 0;
+	}
+	if (buffered(s) < need && !s->eof) {
+		if (need > s->max_cap)
+			need = s->max_cap;
+		/* Room for need octets (plus read-ahead) from head. */
+		if (s->cap - s->head < need) {
+			size_t have = buffered(s);
+			if (s->head > 0 && have)
+				memmove(s->buf, s->buf + s->head, have);
+			s->head = 0;
+			s->tail = have;
+			if (s->cap < need) {
+				size_t ncap = s->cap ? s->cap : MS_READ_BLOCK;
+				while (ncap < need)
+					ncap *= 2;
+				if (ncap > s->max_cap)
+					ncap = s->max_cap;
+				uint8_t *nb = ms_realloc(s->buf, ncap);
+				if (!nb)
+					return MIGSTREAM_E_NOMEM;
+				s->buf = nb;
+				s->cap = ncap;
+			}
+		}
+		while (buffered(s) < need && !s->eof) {
+			size_t got;
+			int rc = raw_read(s, s->buf + s->tail, s->cap - s->tail, &got, err_no);
+			if (rc)
+				return rc;
+			s->tail += got;
+		}
+	}
+	*p = s->buf + s->head;
+	*avail = buffered(s);
+	return 0;
+}
+
+void ms_src_consume(struct ms_source *s, size_t n)
+{
+	if (s->kind != MS_SRC_MEM) {
+		s->head += n;
+		if (s->head == s->tail)
+			s->head = s->tail = 0;
+	}
+	s->pos += n;
+}
+
+int ms_src_skip(struct ms_source *s, uint64_t n, uint64_t *done, int *err_no)
+{
+	*done = 0;
+	if (s->kind == MS_SRC_MEM) {
+		uint64_t left = s->mem_len - s->pos;
+		*done = n < left ? n : left;
+		s->pos += *done;
+		return 0;
+	}
+	/* Buffered octets first. */
+	size_t b = buffered(s);
+	size_t take = n < b ? (size_t)n : b;
+	ms_src_consume(s, take);
+	*done = take;
+	n -= take;
+	if (n == 0)
+		return 0;
+	if (s->kind == MS_SRC_FD && s->seekable && !s->eof) {
+		uint64_t left = s->file_size > s->pos ? s->file_size - s->pos : 0;
+		uint64_t step = n < left ? n : left;
+		if (step && lseek(s->fd, (off_t)step, SEEK_CUR) == (off_t)-1) {
+			*err_no = errno;
+			return MIGSTREAM_E_IO;
+		}
+		s->pos += step;
+		*done += step;
+		n -= step;
+		if (n)
+			s->eof = 1;
+		return 0;
+	}
+	if (s->kind == MS_SRC_IO && s->io.skip && !s->eof) {
+		while (n) {
+			int64_t k = s->io.skip(s->io_ctx, n);
+			if (k < 0) {
+				*err_no = (int)-k;
+				return MIGSTREAM_E_IO;
+			}
+			if (k == 0 || (uint64_t)k > n) {
+				if ((uint64_t)k > n) {
+					*err_no = EINVAL;
+					return MIGSTREAM_E_IO;
+				}
+				s->eof = 1;
+				return 0;
+			}
+			s->pos += (uint64_t)k;
+			*done += (uint64_t)k;
+			n -= (uint64_t)k;
+		}
+		return 0;
+	}
+	/* Read and discard through the buffer. */
+	while (n && !s->eof) {
+		const uint8_t *p;
+		size_t avail;
+		size_t want = n < MS_READ_BLOCK ? (size_t)n : MS_READ_BLOCK;
+		int rc = ms_src_peek(s, want, &p, &avail, err_no);
+		if (rc)
+			return rc;
+		if (avail == 0)
+			break;
+		size_t k = avail < n ? avail : (size_t)n;
+		ms_src_consume(s, k);
+		*done += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int ms_src_readv(struct ms_source *s, struct iovec *iov, int iovcnt, size_t n, size_t *done,
+                 int *err_no)
+{
+	*done = 0;
+	if (s->kind == MS_SRC_MEM) {
+		size_t left = s->mem_len - (size_t)s->pos;
+		size_t copy = n < left ? n : left;
+		const uint8_t *src = s->mem + s->pos;
+		size_t k = copy;
+		for (int i = 0; i < iovcnt && k; i++) {
+			size_t c = iov[i].iov_len < k ? iov[i].iov_len : k;
+			memcpy(iov[i].iov_base, src, c);
+			src += c;
+			k -= c;
+		}
+		s->pos += copy;
+		*done = copy;
+		return 0;
+	}
+
+	/* Buffered octets first. */
+	int i = 0;
+	size_t ioff = 0;
+	while (i < iovcnt && buffered(s) && *done < n) {
+		size_t c = iov[i].iov_len - ioff;
+		if (c > buffered(s))
+			c = buffered(s);
+		memcpy((uint8_t *)iov[i].iov_base + ioff, s->buf + s->head, c);
+		ms_src_consume(s, c);
+		*done += c;
+		ioff += c;
+		if (ioff == iov[i].iov_len) {
+			i++;
+			ioff = 0;
+		}
+	}
+	/* Then straight from the source into the caller's buffers. */
+	while (*done < n && !s->eof) {
+		if (s->kind == MS_SRC_FD) {
+			struct iovec local[64];
+			int cnt = 0;
+			for (int j = i; j < iovcnt && cnt < 64; j++, cnt++) {
+				local[cnt].iov_base = (uint8_t *)iov[j].iov_base + (j == i ? ioff : 0);
+				local[cnt].iov_len = iov[j].iov_len - (j == i ? ioff : 0);
+			}
+			ssize_t k = readv(s->fd, local, cnt);
+			if (k < 0) {
+				if (errno == EINTR)
+					continue;
+				*err_no = errno;
+				return errno == EAGAIN || errno == EWOULDBLOCK ? MIGSTREAM_E_AGAIN
+				                                                : MIGSTREAM_E_IO;
+			}
+			if (k == 0) {
+				s->eof = 1;
+				break;
+			}
+			s->pos += (uint64_t)k;
+			*done += (size_t)k;
+			size_t adv = (size_t)k;
+			while (adv) {
+				size_t c = iov[i].iov_len - ioff;
+				if (c > adv)
+					c = adv;
+				ioff += c;
+				adv -= c;
+				if (ioff == iov[i].iov_len) {
+					i++;
+					ioff = 0;
+				}
+			}
+		} else {
+			size_t got;
+			int rc = raw_read(s, (uint8_t *)iov[i].iov_base + ioff, iov[i].iov_len - ioff,
+			                  &got, err_no);
+			if (rc)
+				return rc;
+			s->pos += got;
+			*done += got;
+			ioff += got;
+			if (ioff == iov[i].iov_len) {
+				i++;
+				ioff = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+int ms_src_close(struct ms_source *s)
+{
+	int rc = 0;
+	if (s->closed)
+		return 0;
+	s->closed = 1;
+	if (s->kind == MS_SRC_FD && s->own_fd && s->fd >= 0) {
+		if (close(s->fd) != 0)
+			rc = -errno;
+		s->fd = -1;
+	} else if (s->kind == MS_SRC_IO && s->io.close) {
+		rc = s->io.close(s->io_ctx);
+	}
+	ms_free(s->buf);
+	s->buf = NULL;
+	s->cap = s->head = s->tail = 0;
+	return rc;
+}

@@ -1,0 +1,124 @@
+/*
+ * private.h: internal structures of the reader (and the record views it
+ * hands out) and of the input sources.
+ */
+#ifndef MIGSTREAM_PRIVATE_H
+#define MIGSTREAM_PRIVATE_H
+
+#ifndef MIGSTREAM_BUILDING
+#error "private.h is private to libmigstream"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "migstream.h"
+#include "wire.h"
+#include "rules.h"
+
+#define MS_HIDDEN __attribute__((visibility("hidden")))
+
+/* Allocation goes through these so tests can fail the n-th allocation. */
+void *ms_malloc(size_t n);
+void *ms_realloc(void *p, size_t n);
+void ms_free(void *p);
+
+/* ---------------------------------------------------------------- sources */
+enum { MS_SRC_NONE, MS_SRC_MEM, MS_SRC_FD, MS_SRC_IO };
+
+#define MS_READ_BLOCK (256u * 1024u)    /* read-ahead size for fds and callbacks */
+
+struct ms_source {
+	int kind;
+	/* MS_SRC_MEM */
+	const uint8_t *mem;
+	size_t mem_len;
+	/* MS_SRC_FD */
+	int fd;
+	int own_fd;
+	int seekable;
+	uint64_t file_size;               /* regular files: size at open */
+	/* MS_SRC_IO */
+	migstream_read_io io;
+	void *io_ctx;
+	/* Read-ahead buffer (fd and io): valid octets are buf[head, tail). */
+	uint8_t *buf;
+	size_t cap, head, tail;
+	size_t max_cap;                   /* never grows beyond this */
+	uint64_t pos;                     /* stream offset of the next unconsumed octet */
+	int eof;
+	int closed;
+};
+
+void ms_src_init(struct ms_source *s);
+/* Make `need` octets contiguous at the current position.  p and avail give
+ * what is there (avail < need only at EOF).  0, or E_IO/E_NOMEM (with
+ * errno in *err_no). */
+int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *avail, int *err_no);
+void ms_src_consume(struct ms_source *s, size_t n);
+/* Skip n octets; *done receives how many (short only at EOF). */
+int ms_src_skip(struct ms_source *s, uint64_t n, uint64_t *done, int *err_no);
+/* Read n octets into iov (total n); *done short only at EOF. */
+int ms_src_readv(struct ms_source *s, struct iovec *iov, int iovcnt, size_t n, size_t *done,
+                 int *err_no);
+/* Close per ownership; returns 0 or -errno. */
+int ms_src_close(struct ms_source *s);
+
+/* ---------------------------------------------------------------- reader */
+#define MS_READER_MAGIC 0x6d735244u   /* "msRD" */
+
+enum ms_state {
+	MS_ST_NEW,        /* created, options settable */
+	MS_ST_OPEN,       /* source attached, headers not read */
+	MS_ST_RECORDS,    /* headers read, records follow */
+	MS_ST_DONE,       /* final END delivered */
+	MS_ST_FATAL,      /* dead: every call returns fatal_code */
+	MS_ST_CLOSED
+};
+
+struct migstream_record {
+	migstream_reader *r;
+	uint32_t layer, type, length;
+	uint64_t offset, index;
+	int be;
+	const uint8_t *body;              /* octets of the body in memory */
+	size_t avail;
+	/* PAGE_DATA */
+	uint32_t count, data_pages;
+};
+
+struct migstream_reader {
+	uint32_t magic;
+	int state;
+	int fatal_code;
+
+	/* Options. */
+	uint64_t opt[16];
+
+	struct ms_source src;
+	struct ms_ctx ctx;
+	struct ms_libxc xc;
+
+	uint32_t format;
+	int have_headers;
+	migstream_image_header ih;
+	migstream_domain_header dh;
+	uint64_t image_offset;            /* stream offset of the libxc image header */
+	uint64_t rec_index;               /* next libxc record ordinal */
+
+	/* Current record. */
+	struct migstream_record rec;
+	int rec_live;
+	size_t rec_consume;               /* octets to consume from src before the next record */
+	/* PAGE_DATA lazily read: pages [pages_done, data_pages) are still in the source. */
+	uint32_t pages_done;
+	uint64_t pages_offset;            /* stream offset of the first page */
+	int pages_in_memory;              /* whole body contiguous in rec.body */
+	uint32_t page_entry;              /* entry index of the next unread data page */
+	uint64_t skip_rest;               /* body octets of a broken record still to skip */
+	int done_checked;                 /* ORDER-1 checked after END */
+	uint32_t iter_entry, iter_page;   /* get_page cursor: entry -> data page ordinal */
+};
+
+#endif /* MIGSTREAM_PRIVATE_H */

@@ -1,0 +1,857 @@
+/*
+ * reader.c: the pull reader: lifecycle, format detection, headers, record
+ * framing, lazy PAGE_DATA contents, and the hand-off to the rule code.
+ *
+ * Framing is checked here (truncation, the record cap, nothing after END);
+ * everything about record contents and order is in rules_libxc.c.  A record
+ * whose framing holds but whose contents break a rule is reported and, in
+ * lax mode, still delivered; its body is always skipped cleanly, so the
+ * next call continues with the next record.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "private.h"
+
+#define OPT_MAX_KEY 12
+
+static const struct {
+	uint64_t def, min, max;
+} opt_table[OPT_MAX_KEY + 1] = {
+	[MIGSTREAM_OPT_MODE] = { MIGSTREAM_MODE_RESTORE, 0, MIGSTREAM_MODE_LAX },
+	[MIGSTREAM_OPT_MAX_RECORD_LEN] = { MIGSTREAM_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN },
+	[MIGSTREAM_OPT_DEEP] = { 1, 0, 1 },
+	[MIGSTREAM_OPT_FORMAT] = { MIGSTREAM_FORMAT_AUTO, 0, MIGSTREAM_FORMAT_XL },
+	[MIGSTREAM_OPT_CHANNEL] = { 0, 0, 1 },
+	[MIGSTREAM_OPT_STREAM_KIND] = { MIGSTREAM_KIND_AUTO, 0, MIGSTREAM_KIND_COLO_BACK },
+	[MIGSTREAM_OPT_GUEST_TYPE] = { MIGSTREAM_GUEST_UNKNOWN, 0, MIGSTREAM_GUEST_PVH },
+	[MIGSTREAM_OPT_VCPUS] = { 0, 0, UINT32_MAX },
+	[MIGSTREAM_OPT_P2M_SIZE] = { 0, 0, UINT64_C(1) << 52 },
+	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1 },
+	[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK] = { 0, 0, 1 },
+	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40 },
+};
+
+static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
+static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
+
+static int valid_key(int key)
+{
+	return key >= 1 && key <= OPT_MAX_KEY;
+}
+
+int migstream_option_bounds(int key, uint64_t *min, uint64_t *max)
+{
+	if (!valid_key(key))
+		return MIGSTREAM_E_INVAL;
+	if (min)
+		*min = opt_table[key].min;
+	if (max)
+		*max = opt_table[key].max;
+	return 0;
+}
+
+migstream_reader *migstream_reader_new(void)
+{
+	migstream_reader *r = ms_malloc(sizeof *r);
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof *r);
+	r->magic = MS_READER_MAGIC;
+	r->state = MS_ST_NEW;
+	for (int k = 1; k <= OPT_MAX_KEY; k++)
+		r->opt[k] = opt_table[k].def;
+	ms_src_init(&r->src);
+	ms_ctx_init(&r->ctx, MIGSTREAM_MODE_RESTORE);
+	ms_libxc_init(&r->xc);
+	return r;
+}
+
+#define CHECK(r) do { if (!(r) || (r)->magic != MS_READER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
+
+int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
+{
+	CHECK(r);
+	if (r->state != MS_ST_NEW)
+		return MIGSTREAM_E_STATE;
+	if (!valid_key(key) || value < opt_table[key].min || value > opt_table[key].max)
+		return MIGSTREAM_E_INVAL;
+	r->opt[key] = value;
+	return 0;
+}
+
+int migstream_reader_get_option(const migstream_reader *r, int key, uint64_t *value)
+{
+	CHECK(r);
+	if (!valid_key(key) || !value)
+		return MIGSTREAM_E_INVAL;
+	*value = r->opt[key];
+	return 0;
+}
+
+int migstream_reader_set_diag_handler(migstream_reader *r, migstream_diag_fn fn, void *ctx)
+{
+	CHECK(r);
+	r->ctx.fn = fn;
+	r->ctx.fn_ctx = ctx;
+	return 0;
+}
+
+/* Freeze options into the source, context and rule state. */
+static void start(migstream_reader *r)
+{
+	r->ctx.mode = (int)r->opt[MIGSTREAM_OPT_MODE];
+	r->src.max_cap = (size_t)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] + 2 * MS_RHDR_SIZE + MS_READ_BLOCK;
+	r->xc.deep = (int)r->opt[MIGSTREAM_OPT_DEEP];
+	r->xc.channel = (int)r->opt[MIGSTREAM_OPT_CHANNEL];
+	r->xc.kind = (int)r->opt[MIGSTREAM_OPT_STREAM_KIND];
+	r->xc.guest_type = (int)r->opt[MIGSTREAM_OPT_GUEST_TYPE];
+	r->xc.vcpus = (uint32_t)r->opt[MIGSTREAM_OPT_VCPUS];
+	r->xc.p2m_size = r->opt[MIGSTREAM_OPT_P2M_SIZE];
+	ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	r->state = MS_ST_OPEN;
+}
+
+int migstream_reader_open_fd(migstream_reader *r, int fd)
+{
+	struct stat st;
+	CHECK(r);
+	if (r->state != MS_ST_NEW)
+		return MIGSTREAM_E_STATE;
+	if (fd < 0)
+		return MIGSTREAM_E_INVAL;
+	r->src.kind = MS_SRC_FD;
+	r->src.fd = fd;
+	r->src.own_fd = (int)r->opt[MIGSTREAM_OPT_CLOSE_FD];
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		off_t here = lseek(fd, 0, SEEK_CUR);
+		if (here != (off_t)-1) {
+			r->src.seekable = 1;
+			r->src.file_size = st.st_size > here ? (uint64_t)(st.st_size - here) : 0;
+		}
+	}
+	start(r);
+	return 0;
+}
+
+int migstream_reader_open_path(migstream_reader *r, const char *path)
+{
+	CHECK(r);
+	if (r->state != MS_ST_NEW)
+		return MIGSTREAM_E_STATE;
+	if (!path)
+		return MIGSTREAM_E_INVAL;
+	int fd;
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		int e = errno;
+		ms_fail(&r->ctx, MIGSTREAM_E_IO, e, 0, "cannot open %s: %s", path, strerror(e));
+		return MIGSTREAM_E_IO;
+	}
+	int rc = migstream_reader_open_fd(r, fd);
+	r->src.own_fd = 1;
+	return rc;
+}
+
+int migstream_reader_open_memory(migstream_reader *r, const void *buf, size_t len)
+{
+	CHECK(r);
+	if (r->state != MS_ST_NEW)
+		return MIGSTREAM_E_STATE;
+	if (!buf && len)
+		return MIGSTREAM_E_INVAL;
+	r->src.kind = MS_SRC_MEM;
+	r->src.mem = buf ? buf : (const uint8_t *)"";
+	r->src.mem_len = len;
+	start(r);
+	return 0;
+}
+
+int migstream_reader_open_io(migstream_reader *r, const migstream_read_io *io, size_t io_size,
+                             void *ctx)
+{
+	CHECK(r);
+	if (r->state != MS_ST_NEW)
+		return MIGSTREAM_E_STATE;
+	if (!io || io_size < sizeof(io->read) || !io->read)
+		return MIGSTREAM_E_INVAL;
+	memset(&r->src.io, 0, sizeof r->src.io);
+	memcpy(&r->src.io, io, io_size < sizeof r->src.io ? io_size : sizeof r->src.io);
+	r->src.kind = MS_SRC_IO;
+	r->src.io_ctx = ctx;
+	start(r);
+	return 0;
+}
+
+int migstream_reader_close(migstream_reader *r)
+{
+	CHECK(r);
+	if (r->state == MS_ST_NEW || r->state == MS_ST_CLOSED)
+		return MIGSTREAM_E_STATE;
+	int e = ms_src_close(&r->src);
+	r->state = MS_ST_CLOSED;
+	r->rec_live = 0;
+	if (e) {
+		ms_ctx_reset_error(&r->ctx);
+		ms_fail(&r->ctx, MIGSTREAM_E_IO, -e, r->src.pos, "closing the source failed: %s", strerror(-e));
+		return MIGSTREAM_E_IO;
+	}
+	return 0;
+}
+
+void migstream_reader_free(migstream_reader *r)
+{
+	if (!r || r->magic != MS_READER_MAGIC)
+		return;
+	if (r->state != MS_ST_NEW && r->state != MS_ST_CLOSED)
+		ms_src_close(&r->src);
+	ms_libxc_free(&r->xc);
+	r->magic = 0;
+	ms_free(r);
+}
+
+/* ------------------------------------------------------------------ failures */
+
+static int die(migstream_reader *r, int code)
+{
+	r->state = MS_ST_FATAL;
+	r->fatal_code = code;
+	r->rec_live = 0;
+	return code;
+}
+
+static int io_fail(migstream_reader *r, int code, int err_no)
+{
+	if (code == MIGSTREAM_E_NOMEM)
+		ms_fail(&r->ctx, code, 0, r->src.pos, "out of memory");
+	else if (code == MIGSTREAM_E_AGAIN)
+		ms_fail(&r->ctx, MIGSTREAM_E_IO, err_no, r->src.pos,
+		        "the source would block (EAGAIN); the reader needs a blocking source");
+	else
+		ms_fail(&r->ctx, code, err_no, r->src.pos, "read error: %s", strerror(err_no));
+	return die(r, code == MIGSTREAM_E_AGAIN ? MIGSTREAM_E_IO : code);
+}
+
+/* Truncation: EOF at stream offset eof_off.  Names the checkpoint state. */
+static int truncated(migstream_reader *r, enum ms_rule_id rule, uint64_t eof_off, const char *what)
+{
+	if (r->xc.checkpoints && rule != R_IHDR_1 && rule != R_DHDR_1)
+		ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off,
+		              "stream ends %s after %d complete checkpoint%s; a restore would resume from the last one",
+		              what, r->xc.checkpoints, r->xc.checkpoints == 1 ? "" : "s");
+	else
+		ms_report(&r->ctx, rule, eof_off, "stream ends %s", what);
+	return die(r, MIGSTREAM_E_TRUNCATED);
+}
+
+/* ------------------------------------------------------------------ headers */
+
+static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
+{
+	uint64_t fmt = r->opt[MIGSTREAM_OPT_FORMAT];
+	int rc;
+
+	r->ctx.layer = MIGSTREAM_LAYER_LIBXC;
+	r->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	r->ctx.what = "libxc image header";
+	if (avail >= 8 && memcmp(p, "\xff\xff\xff\xff\xff\xff\xff\xff", 8) == 0) {
+		r->format = MIGSTREAM_FORMAT_LIBXC;
+		return 0;
+	}
+	int is_xl = avail >= sizeof xl_magic && memcmp(p, xl_magic, sizeof xl_magic) == 0;
+	int is_libxl = avail >= 8 && memcmp(p, libxl_ident, 8) == 0;
+	if (is_xl || is_libxl) {
+		r->format = is_xl ? MIGSTREAM_FORMAT_XL : MIGSTREAM_FORMAT_LIBXL;
+		if (fmt == MIGSTREAM_FORMAT_LIBXC) {
+			rc = ms_report(&r->ctx, R_IHDR_2, 0,
+			               "marker is not all ones: this is %s, not a bare libxc image",
+			               is_xl ? "an xl save file" : "a libxl stream");
+			return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
+		}
+		ms_fail(&r->ctx, MIGSTREAM_E_UNSUPPORTED, 0, 0,
+		        "%s: this version reads bare libxc images only", is_xl ? "xl save file" : "libxl stream");
+		return die(r, MIGSTREAM_E_UNSUPPORTED);
+	}
+	if (avail < 8) {
+		/* Too short to classify: a truncated header of whatever it is. */
+		r->format = MIGSTREAM_FORMAT_LIBXC;
+		return truncated(r, R_IHDR_1, r->src.pos + avail, "inside the 24-octet image header");
+	}
+	/* LEGACY-1: not all ones and none of the other headers. */
+	r->format = MIGSTREAM_FORMAT_LEGACY;
+	uint32_t hi = ms_le32(p + 4);
+	ms_report(&r->ctx, R_LEGACY_2, 0, "legacy stream from a %s toolstack (p2m_size word 0x%08x%s)",
+	          hi == 0 ? "64-bit" : "32-bit", ms_le32(p), hi == 0 ? ", high half 0" : "");
+	rc = ms_report(&r->ctx, R_LEGACY_1, 0,
+	               "legacy (pre-Xen 4.6) stream: first 8 octets are not all ones; convert it first "
+	               "(convert-legacy-stream)");
+	return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
+}
+
+static int read_headers(migstream_reader *r)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc, first = 0;
+
+	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if ((rc = detect(r, p, avail)))
+		return rc;
+
+	r->image_offset = r->src.pos;
+	rc = ms_src_peek(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if (avail < MS_IHDR_SIZE)
+		return truncated(r, R_IHDR_1, r->src.pos + avail, "inside the 24-octet image header");
+	r->ctx.what = "libxc image header";
+	rc = ms_libxc_image_header(&r->xc, &r->ctx, p, r->src.pos);
+	if (rc && (r->ctx.mode != MIGSTREAM_MODE_LAX || migstream_error_is_fatal(rc)))
+		return die(r, rc);
+	first = rc;
+	r->ih.marker = ms_be64(p);
+	r->ih.id = ms_be32(p + 8);
+	r->ih.version = ms_be32(p + 12);
+	r->ih.options = ms_be16(p + 16);
+	r->ih.reserved1 = ms_be16(p + 18);
+	r->ih.reserved2 = ms_be32(p + 20);
+	if (avail < MS_IHDR_SIZE + MS_DHDR_SIZE)
+		return truncated(r, R_DHDR_1, r->src.pos + avail, "inside the 16-octet domain header");
+	const uint8_t *d = p + MS_IHDR_SIZE;
+	r->ctx.what = "libxc domain header";
+	rc = ms_libxc_domain_header(&r->xc, &r->ctx, d, r->src.pos + MS_IHDR_SIZE);
+	int be = r->xc.be;
+	r->dh.type = ms_get32(d, be);
+	r->dh.page_shift = ms_get16(d + 4, be);
+	r->dh.reserved = ms_get16(d + 6, be);
+	r->dh.xen_major = ms_get32(d + 8, be);
+	r->dh.xen_minor = ms_get32(d + 12, be);
+	ms_src_consume(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE);
+	r->have_headers = 1;
+	r->ctx.what = NULL;
+	if (rc && (r->ctx.mode != MIGSTREAM_MODE_LAX ||
+	           (migstream_error_is_fatal(rc) && rc != MIGSTREAM_E_HEADER)))
+		return die(r, rc);
+	if (!first)
+		first = rc;
+	r->state = MS_ST_RECORDS;
+	/* Lax mode: header findings were reported; reading goes on. */
+	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : first;
+}
+
+int migstream_reader_read_headers(migstream_reader *r)
+{
+	CHECK(r);
+	if (r->state == MS_ST_FATAL)
+		return r->fatal_code;
+	if (r->state != MS_ST_OPEN)
+		return r->have_headers ? 0 : MIGSTREAM_E_STATE;
+	ms_ctx_reset_error(&r->ctx);
+	return read_headers(r);
+}
+
+int migstream_reader_format(migstream_reader *r, uint32_t *format)
+{
+	CHECK(r);
+	if (!format)
+		return MIGSTREAM_E_INVAL;
+	if (r->state == MS_ST_NEW || (r->state == MS_ST_OPEN && r->format == 0))
+		return MIGSTREAM_E_STATE;
+	*format = r->format;
+	return 0;
+}
+
+int migstream_reader_get_image_header(migstream_reader *r, migstream_image_header *out, size_t size)
+{
+	CHECK(r);
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	if (!r->have_headers)
+		return MIGSTREAM_E_STATE;
+	memcpy(out, &r->ih, size < sizeof r->ih ? size : sizeof r->ih);
+	return 0;
+}
+
+int migstream_reader_get_domain_header(migstream_reader *r, migstream_domain_header *out, size_t size)
+{
+	CHECK(r);
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	if (!r->have_headers)
+		return MIGSTREAM_E_STATE;
+	memcpy(out, &r->dh, size < sizeof r->dh ? size : sizeof r->dh);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ pages */
+
+/* Entry index of the k-th data page at or after entry `from`; count if none. */
+static uint32_t next_data_entry(const struct migstream_record *rec, uint32_t from)
+{
+	for (uint32_t i = from; i < rec->count; i++) {
+		uint64_t v = ms_get64(rec->body + 8 + 8 * (size_t)i, rec->be);
+		if (ms_type_has_data((uint32_t)(v >> MS_PFN_TYPE_SHIFT)))
+			return i;
+	}
+	return rec->count;
+}
+
+/* Deep checks of page contents: n pages starting at pages[0], which are the
+ * data pages following entry r->page_entry. */
+static int check_pages(migstream_reader *r, const uint8_t *const *pages, uint32_t n)
+{
+	struct migstream_record *rec = &r->rec;
+	int rc = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = next_data_entry(rec, r->page_entry);
+		if (i >= rec->count)
+			break;
+		r->page_entry = i + 1;
+		if (!rc) {
+			uint64_t v = ms_get64(rec->body + 8 + 8 * (size_t)i, rec->be);
+			rc = ms_libxc_page(&r->xc, &r->ctx, v & MS_PFN_MASK, (uint32_t)(v >> MS_PFN_TYPE_SHIFT),
+			                   pages[k]);
+		}
+	}
+	return rc;
+}
+
+/* Restore the reporting location of the current record. */
+static void locate(migstream_reader *r)
+{
+	r->ctx.layer = r->rec.layer;
+	r->ctx.rec_type = r->rec.type;
+	r->ctx.rec_offset = r->rec.offset;
+	r->ctx.rec_index = r->rec.index;
+	r->ctx.what = NULL;
+}
+
+/*
+ * Finish the current record: check and skip the page contents nobody read,
+ * consume the rest of the record.  Returns a record-level error found in
+ * page contents (reported against that record), or a fatal code.
+ */
+static int finish_record(migstream_reader *r)
+{
+	int err_no = 0, rc = 0;
+	if (!r->rec_live)
+		return 0;
+	r->rec_live = 0;
+	locate(r);
+	struct migstream_record *rec = &r->rec;
+
+	if (r->pages_in_memory) {
+		/* Memory source or loaded: check what was not checked yet. */
+		uint32_t left = rec->data_pages - r->pages_done;
+		if (left && ms_libxc_wants_pages(&r->xc)) {
+			for (uint32_t k = 0; k < left && !rc; k++) {
+				const uint8_t *pg = rec->body + 8 + 8 * (size_t)rec->count +
+				                    4096 * (size_t)(r->pages_done + k);
+				rc = check_pages(r, &pg, 1);
+			}
+		}
+		ms_src_consume(&r->src, r->rec_consume);
+		r->rec_consume = 0;
+		return rc;
+	}
+
+	/* Lazy PAGE_DATA from a stream: header and pfns may still be in the buffer. */
+	ms_src_consume(&r->src, r->rec_consume);
+	r->rec_consume = 0;
+	uint64_t left = (uint64_t)(rec->data_pages - r->pages_done) * 4096;
+	uint32_t pad = ms_pad8(rec->length);
+	if (left && ms_libxc_wants_pages(&r->xc)) {
+		while (left) {
+			const uint8_t *p;
+			size_t avail;
+			int e = ms_src_peek(&r->src, 4096, &p, &avail, &err_no);
+			if (e)
+				return io_fail(r, e, err_no);
+			if (avail < 4096)
+				return truncated(r, R_REC_1, r->src.pos + avail, "inside PAGE_DATA page contents");
+			if (!rc)
+				rc = check_pages(r, &p, 1);
+			ms_src_consume(&r->src, 4096);
+			left -= 4096;
+			r->pages_done++;
+		}
+	}
+	uint64_t done;
+	int e = ms_src_skip(&r->src, left + pad, &done, &err_no);
+	if (e)
+		return io_fail(r, e, err_no);
+	if (done < left + pad)
+		return truncated(r, R_REC_1, r->src.pos, "inside PAGE_DATA page contents");
+	return rc;
+}
+
+int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32_t n)
+{
+	CHECK(r);
+	if (r->state == MS_ST_FATAL)
+		return r->fatal_code;
+	if (r->state != MS_ST_RECORDS || !r->rec_live || r->rec.type != MIGSTREAM_REC_PAGE_DATA ||
+	    r->rec.layer != MIGSTREAM_LAYER_LIBXC)
+		return MIGSTREAM_E_STATE;
+	if (!pages && n)
+		return MIGSTREAM_E_INVAL;
+	struct migstream_record *rec = &r->rec;
+	if (n > rec->data_pages - r->pages_done)
+		return MIGSTREAM_E_RANGE;
+	if (n == 0)
+		return 0;
+	ms_ctx_reset_error(&r->ctx);
+	locate(r);
+	int rc = 0;
+	if (r->pages_in_memory) {
+		const uint8_t *base = rec->body + 8 + 8 * (size_t)rec->count;
+		for (uint32_t k = 0; k < n; k++) {
+			const uint8_t *pg = base + 4096 * (size_t)(r->pages_done + k);
+			memcpy(pages[k], pg, 4096);
+			if (!rc && ms_libxc_wants_pages(&r->xc))
+				rc = check_pages(r, &pg, 1);
+		}
+		r->pages_done += n;
+		return rc;
+	}
+	/* First page read from a stream: consume header and pfn array, whose
+	 * octets stay in the buffer (rec->body) until the next peek... which
+	 * readv never does: it only drains the buffer. */
+	ms_src_consume(&r->src, r->rec_consume);
+	r->rec_consume = 0;
+	struct iovec iov[64];
+	uint32_t k = 0;
+	while (k < n) {
+		uint32_t batch = n - k < 64 ? n - k : 64;
+		for (uint32_t j = 0; j < batch; j++) {
+			iov[j].iov_base = pages[k + j];
+			iov[j].iov_len = 4096;
+		}
+		size_t done;
+		int err_no = 0;
+		int e = ms_src_readv(&r->src, iov, (int)batch, (size_t)batch * 4096, &done, &err_no);
+		if (e)
+			return io_fail(r, e, err_no);
+		if (done < (size_t)batch * 4096)
+			return truncated(r, R_REC_1, r->src.pos, "inside PAGE_DATA page contents");
+		if (!rc && ms_libxc_wants_pages(&r->xc))
+			rc = check_pages(r, (const uint8_t *const *)&pages[k], batch);
+		else if (ms_libxc_wants_pages(&r->xc))
+			check_pages(r, (const uint8_t *const *)&pages[k], 0);
+		r->pages_done += batch;
+		k += batch;
+	}
+	return rc;
+}
+
+/* Load the remaining body of a lazy PAGE_DATA into the buffer (get_page). */
+int ms_reader_load_pages(migstream_reader *r);
+int ms_reader_load_pages(migstream_reader *r)
+{
+	struct migstream_record *rec = &r->rec;
+	if (r->pages_in_memory)
+		return 0;
+	if (r->pages_done)
+		return MIGSTREAM_E_STATE;
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0;
+	size_t need = MS_RHDR_SIZE + (size_t)rec->length;
+	int e = ms_src_peek(&r->src, need, &p, &avail, &err_no);
+	if (e)
+		return io_fail(r, e, err_no);
+	if (avail < need)
+		return truncated(r, R_REC_1, r->src.pos + avail, "inside PAGE_DATA page contents");
+	rec->body = p + MS_RHDR_SIZE;
+	rec->avail = rec->length;
+	r->pages_in_memory = 1;
+	r->rec_consume = need + ms_pad8(rec->length);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ records */
+
+static int at_eof_boundary(migstream_reader *r)
+{
+	uint64_t off = r->src.pos;
+	r->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	r->ctx.what = "libxc stream";
+	if (r->xc.checkpoints) {
+		if (r->xc.channel) {
+			ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_W, 0, off,
+			              "channel ended after %d complete checkpoint%s: failover to the last one; "
+			              "%llu records since it are discarded", r->xc.checkpoints,
+			              r->xc.checkpoints == 1 ? "" : "s", (unsigned long long)r->xc.since_checkpoint);
+			r->state = MS_ST_DONE;
+			return MIGSTREAM_EOF;
+		}
+		return truncated(r, R_ORDER_2, off, "at a record boundary before END");
+	}
+	if (r->xc.kind == MIGSTREAM_KIND_REMUS || r->xc.kind == MIGSTREAM_KIND_COLO) {
+		ms_report(&r->ctx, R_CKPT_6, off, "checkpointed stream ends before its first checkpoint is complete");
+		return die(r, MIGSTREAM_E_TRUNCATED);
+	}
+	return truncated(r, R_ORDER_2, off, "at a record boundary before END");
+}
+
+static int next_record(migstream_reader *r, const migstream_record **out)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc;
+
+	rc = ms_src_peek(&r->src, MS_RHDR_SIZE, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if (avail == 0)
+		return at_eof_boundary(r);
+	if (avail < MS_RHDR_SIZE) {
+		r->ctx.rec_index = MIGSTREAM_NO_RECORD;
+		r->ctx.what = "libxc record header";
+		return truncated(r, R_REC_1, r->src.pos + avail, "inside a record header");
+	}
+
+	struct migstream_record *rec = &r->rec;
+	int be = r->xc.be;
+	memset(rec, 0, sizeof *rec);
+	rec->r = r;
+	rec->layer = MIGSTREAM_LAYER_LIBXC;
+	rec->type = ms_get32(p, be);
+	rec->length = ms_get32(p + 4, be);
+	rec->offset = r->src.pos;
+	rec->index = r->rec_index;
+	rec->be = be;
+	locate(r);
+
+	if (rec->length > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
+		if (rec->length > MIGSTREAM_MAX_RECORD_LEN)
+			ms_report(&r->ctx, R_REC_2, rec->offset, "body_length %u (0x%x) exceeds the 128 MiB limit",
+			          rec->length, rec->length);
+		else
+			ms_report(&r->ctx, R_REC_2, rec->offset,
+			          "body_length %u (0x%x) exceeds the configured cap of %llu", rec->length,
+			          rec->length, (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
+		return die(r, MIGSTREAM_E_TOO_LONG);
+	}
+
+	uint32_t pad = ms_pad8(rec->length);
+	size_t whole = MS_RHDR_SIZE + (size_t)rec->length + pad;
+	size_t need = whole;
+	int lazy = 0;
+	if (rec->type == MIGSTREAM_REC_PAGE_DATA && rec->length >= 8 && r->src.kind != MS_SRC_MEM) {
+		rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
+		if (rc)
+			return io_fail(r, rc, err_no);
+		if (avail < MS_RHDR_SIZE + 8)
+			return truncated(r, R_REC_1, r->src.pos + avail, "inside a PAGE_DATA record");
+		uint64_t pfns = 8 + 8 * (uint64_t)ms_get32(p + MS_RHDR_SIZE, be);
+		if (pfns < rec->length) {
+			need = MS_RHDR_SIZE + (size_t)pfns;
+			lazy = 1;
+		}
+	}
+	rc = ms_src_peek(&r->src, need, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if (avail < need) {
+		return truncated(r, R_REC_1, r->src.pos + avail,
+		                 avail < MS_RHDR_SIZE + (size_t)rec->length ? "inside a record body"
+		                                                              : "inside record padding");
+	}
+	if (r->src.kind == MS_SRC_MEM && rec->type == MIGSTREAM_REC_PAGE_DATA)
+		lazy = 0;
+	rec->body = p + MS_RHDR_SIZE;
+	rec->avail = lazy ? need - MS_RHDR_SIZE : rec->length;
+
+	/* The rules. */
+	rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
+	if (!rc && !lazy && pad)
+		rc = ms_libxc_padding(&r->xc, &r->ctx, rec->body + rec->length, pad,
+		                      rec->offset + MS_RHDR_SIZE + rec->length);
+
+	/* PAGE_DATA geometry, safe even for a broken record. */
+	if (rec->type == MIGSTREAM_REC_PAGE_DATA && rec->avail >= 8) {
+		uint32_t count = ms_get32(rec->body, be);
+		uint64_t max = (rec->avail - 8) / 8;
+		rec->count = count <= max ? count : (uint32_t)max;
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < rec->count; i++) {
+			uint64_t v = ms_get64(rec->body + 8 + 8 * (size_t)i, be);
+			n += ms_type_has_data((uint32_t)(v >> MS_PFN_TYPE_SHIFT)) != 0;
+		}
+		uint64_t fits = (rec->length - 8 - 8 * (uint64_t)rec->count) / 4096;
+		rec->data_pages = (rc == 0 && n <= fits) ? n : 0;
+	}
+
+	r->rec_index++;
+	r->rec_live = 1;
+	r->pages_done = 0;
+	r->page_entry = 0;
+	r->iter_entry = r->iter_page = 0;
+	r->skip_rest = 0;
+	if (lazy && rec->data_pages && rc == 0) {
+		/* Header and pfn array now; pages and padding when finished. */
+		r->pages_in_memory = 0;
+		r->rec_consume = need;
+	} else if (lazy) {
+		/* A broken PAGE_DATA: no pages to deliver; skip its remainder. */
+		r->pages_in_memory = 1;
+		rec->data_pages = 0;
+		r->rec_consume = need;
+		r->skip_rest = (uint64_t)whole - need;
+	} else {
+		r->pages_in_memory = 1;
+		r->rec_consume = whole;
+	}
+
+	if (rec->type == MIGSTREAM_REC_END)
+		r->state = MS_ST_DONE;
+
+	if (rc) {
+		if (r->ctx.mode == MIGSTREAM_MODE_LAX && !migstream_error_is_fatal(rc)) {
+			*out = rec;
+			return 0;
+		}
+		if (migstream_error_is_fatal(rc))
+			return die(r, rc);
+		return rc;
+	}
+	*out = rec;
+	return 0;
+}
+
+int migstream_reader_next(migstream_reader *r, const migstream_record **out)
+{
+	CHECK(r);
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	*out = NULL;
+	switch (r->state) {
+	case MS_ST_NEW:
+	case MS_ST_CLOSED:
+		return MIGSTREAM_E_STATE;
+	case MS_ST_FATAL:
+		return r->fatal_code;
+	default:
+		break;
+	}
+	ms_ctx_reset_error(&r->ctx);
+	if (r->state == MS_ST_OPEN) {
+		int rc = read_headers(r);
+		if (rc)
+			return rc;
+	}
+	int rc = finish_record(r);
+	if (rc && migstream_error_is_fatal(rc))
+		return rc;
+	if (r->skip_rest) {
+		uint64_t done;
+		int err_no = 0;
+		int e = ms_src_skip(&r->src, r->skip_rest, &done, &err_no);
+		uint64_t want = r->skip_rest;
+		r->skip_rest = 0;
+		if (e)
+			return io_fail(r, e, err_no);
+		if (done < want) {
+			locate(r);
+			return truncated(r, R_REC_1, r->src.pos, "inside a record body");
+		}
+	}
+	if (rc) {
+		/* A page-content finding of the previous record; it is reported. */
+		if (r->ctx.mode != MIGSTREAM_MODE_LAX)
+			return rc;
+		ms_ctx_reset_error(&r->ctx);
+	}
+
+	if (r->state == MS_ST_DONE || r->state == MS_ST_FATAL) {
+		if (r->state == MS_ST_FATAL)
+			return r->fatal_code;
+		if (r->xc.channel || r->done_checked)
+			return MIGSTREAM_EOF;
+		/* ORDER-1: nothing may follow the outermost END of a file. */
+		const uint8_t *p;
+		size_t avail;
+		int err_no = 0;
+		int e = ms_src_peek(&r->src, 1, &p, &avail, &err_no);
+		if (e)
+			return io_fail(r, e, err_no);
+		r->done_checked = 1;
+		if (avail) {
+			r->ctx.rec_index = MIGSTREAM_NO_RECORD;
+			r->ctx.what = "end of stream";
+			ms_report(&r->ctx, R_ORDER_1, r->src.pos,
+			          "octets follow the final END (first octet 0x%02x); nothing may follow it", p[0]);
+			return die(r, MIGSTREAM_E_TRAILING);
+		}
+		return MIGSTREAM_EOF;
+	}
+	return next_record(r, out);
+}
+
+uint64_t migstream_reader_offset(const migstream_reader *r)
+{
+	if (!r || r->magic != MS_READER_MAGIC)
+		return 0;
+	return r->src.pos + r->rec_consume;
+}
+
+uint64_t migstream_reader_count(const migstream_reader *r, uint32_t severity)
+{
+	if (!r || r->magic != MS_READER_MAGIC || severity > MIGSTREAM_SEV_ERROR)
+		return 0;
+	return r->ctx.counts[severity];
+}
+
+uint64_t migstream_reader_anomalies(const migstream_reader *r)
+{
+	if (!r || r->magic != MS_READER_MAGIC)
+		return 0;
+	return r->ctx.anomalies;
+}
+
+int migstream_reader_trailing(migstream_reader *r, const void **data, size_t *len)
+{
+	CHECK(r);
+	if (!data || !len)
+		return MIGSTREAM_E_INVAL;
+	if (r->state != MS_ST_DONE || r->rec_live)
+		return MIGSTREAM_E_STATE;
+	if (r->src.kind == MS_SRC_MEM) {
+		*data = r->src.mem + r->src.pos;
+		*len = r->src.mem_len - (size_t)r->src.pos;
+	} else {
+		*data = r->src.buf ? r->src.buf + r->src.head : (const uint8_t *)"";
+		*len = r->src.tail - r->src.head;
+	}
+	return 0;
+}
+
+const char *migstream_reader_errmsg(const migstream_reader *r)
+{
+	if (!r || r->magic != MS_READER_MAGIC)
+		return "invalid reader handle";
+	return r->ctx.err_msg;
+}
+
+int migstream_reader_error(const migstream_reader *r, migstream_diag *out, size_t size)
+{
+	CHECK(r);
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	migstream_diag d = r->ctx.err;
+	d.message = r->ctx.err_msg;
+	if (!d.rule)
+		d.rule = "";
+	memcpy(out, &d, size < sizeof d ? size : sizeof d);
+	return 0;
+}

@@ -1,0 +1,415 @@
+/*
+ * record.c: generic and typed accessors of records.
+ *
+ * Every accessor checks the record's layer and type, then reads through
+ * bounds computed from the body octets actually in memory, so a record that
+ * was delivered despite a rule violation (lax mode) is still safe to use.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "private.h"
+
+int ms_reader_load_pages(migstream_reader *r);
+
+static const char *const libxc_names[] = {
+	"END", "PAGE_DATA", "X86_PV_INFO", "X86_PV_P2M_FRAMES", "X86_PV_VCPU_BASIC",
+	"X86_PV_VCPU_EXTENDED", "X86_PV_VCPU_XSAVE", "SHARED_INFO", "X86_TSC_INFO",
+	"HVM_CONTEXT", "HVM_PARAMS", "TOOLSTACK", "X86_PV_VCPU_MSRS", "VERIFY", "CHECKPOINT",
+	"CHECKPOINT_DIRTY_PFN_LIST", "STATIC_DATA_END", "X86_CPUID_POLICY", "X86_MSR_POLICY",
+};
+static const char *const libxl_names[] = {
+	"END", "LIBXC_CONTEXT", "EMULATOR_XENSTORE_DATA", "EMULATOR_CONTEXT", "CHECKPOINT_END",
+	"CHECKPOINT_STATE",
+};
+
+const char *migstream_record_type_name(uint32_t layer, uint32_t type)
+{
+	if (type & MIGSTREAM_REC_OPTIONAL)
+		return "OPTIONAL";
+	if (layer == MIGSTREAM_LAYER_LIBXC && type < sizeof libxc_names / sizeof *libxc_names)
+		return libxc_names[type];
+	if (layer == MIGSTREAM_LAYER_LIBXL && type < sizeof libxl_names / sizeof *libxl_names)
+		return libxl_names[type];
+	return "UNKNOWN";
+}
+
+int migstream_page_type_has_data(uint32_t type)
+{
+	return type <= 0xF && ms_type_has_data(type);
+}
+
+const char *migstream_page_type_name(uint32_t type)
+{
+	static const char *const names[16] = {
+		"NOTAB", "L1TAB", "L2TAB", "L3TAB", "L4TAB", "INVALID", "INVALID", "INVALID",
+		"INVALID", "L1TAB|PINNED", "L2TAB|PINNED", "L3TAB|PINNED", "L4TAB|PINNED",
+		"BROKEN", "XALLOC", "XTAB",
+	};
+	return type < 16 ? names[type] : "INVALID";
+}
+
+uint32_t migstream_record_layer(const migstream_record *rec) { return rec ? rec->layer : 0; }
+uint32_t migstream_record_type(const migstream_record *rec) { return rec ? rec->type : 0; }
+uint32_t migstream_record_length(const migstream_record *rec) { return rec ? rec->length : 0; }
+uint64_t migstream_record_offset(const migstream_record *rec) { return rec ? rec->offset : 0; }
+uint64_t migstream_record_index(const migstream_record *rec) { return rec ? rec->index : 0; }
+
+const void *migstream_record_body(const migstream_record *rec, size_t *len)
+{
+	if (!rec) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	if (len)
+		*len = rec->avail;
+	return rec->body;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static int is_libxc(const migstream_record *rec, uint32_t type)
+{
+	return rec && rec->layer == MIGSTREAM_LAYER_LIBXC && rec->type == type;
+}
+
+static uint32_t get32(const migstream_record *rec, size_t off)
+{
+	return ms_get32(rec->body + off, rec->be);
+}
+
+static uint64_t get64(const migstream_record *rec, size_t off)
+{
+	return ms_get64(rec->body + off, rec->be);
+}
+
+/* Entries of size esz after a header of hdr octets, within what is in memory. */
+static uint32_t entries(const migstream_record *rec, size_t hdr, size_t esz)
+{
+	if (rec->avail < hdr)
+		return 0;
+	uint64_t n = (rec->avail - hdr) / esz;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static void copy_out(void *out, size_t size, const void *val, size_t known)
+{
+	memcpy(out, val, size < known ? size : known);
+}
+
+/* ------------------------------------------------------------------ arrays */
+
+int migstream_record_count(const migstream_record *rec, uint32_t *count)
+{
+	if (!rec || !count)
+		return MIGSTREAM_E_INVAL;
+	if (rec->layer != MIGSTREAM_LAYER_LIBXC)
+		return MIGSTREAM_E_WRONG_TYPE;
+	switch (rec->type) {
+	case MIGSTREAM_REC_PAGE_DATA:
+		*count = rec->count;
+		return 0;
+	case MIGSTREAM_REC_X86_PV_P2M_FRAMES:
+		*count = entries(rec, 8, 8);
+		return 0;
+	case MIGSTREAM_REC_HVM_PARAMS: {
+		if (rec->avail < 8)
+			return MIGSTREAM_E_RANGE;
+		uint32_t c = get32(rec, 0), fit = entries(rec, 8, 16);
+		*count = c < fit ? c : fit;
+		return 0;
+	}
+	case MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST:
+		*count = entries(rec, 0, 8);
+		return 0;
+	case MIGSTREAM_REC_X86_CPUID_POLICY:
+		*count = entries(rec, 0, 24);
+		return 0;
+	case MIGSTREAM_REC_X86_MSR_POLICY:
+		*count = entries(rec, 0, 16);
+		return 0;
+	case MIGSTREAM_REC_X86_PV_VCPU_MSRS:
+		*count = entries(rec, 8, 16);
+		return 0;
+	default:
+		return MIGSTREAM_E_WRONG_TYPE;
+	}
+}
+
+/* ------------------------------------------------------------------ PAGE_DATA */
+
+int migstream_record_data_page_count(const migstream_record *rec, uint32_t *n)
+{
+	if (!rec || !n)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_PAGE_DATA))
+		return MIGSTREAM_E_WRONG_TYPE;
+	*n = rec->data_pages;
+	return 0;
+}
+
+int migstream_record_get_page_data_reserved(const migstream_record *rec, uint32_t *reserved)
+{
+	if (!rec || !reserved)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_PAGE_DATA))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	*reserved = get32(rec, 4);
+	return 0;
+}
+
+int migstream_record_get_pfn(const migstream_record *rec, uint32_t i, uint64_t *pfn, uint32_t *type)
+{
+	if (!rec)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_PAGE_DATA))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (i >= rec->count)
+		return MIGSTREAM_E_RANGE;
+	uint64_t v = get64(rec, 8 + 8 * (size_t)i);
+	if (pfn)
+		*pfn = v & MS_PFN_MASK;
+	if (type)
+		*type = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
+	return 0;
+}
+
+int migstream_record_get_page(const migstream_record *rec, uint32_t i, uint64_t *pfn,
+                              uint32_t *type, const void **page)
+{
+	uint32_t t;
+	uint64_t p;
+	int rc = migstream_record_get_pfn(rec, i, &p, &t);
+	if (rc)
+		return rc;
+	if (pfn)
+		*pfn = p;
+	if (type)
+		*type = t;
+	if (!page)
+		return 0;
+	*page = NULL;
+	if (!ms_type_has_data(t) || rec->data_pages == 0)
+		return 0;
+	migstream_reader *r = rec->r;
+	if (&r->rec != rec || !r->rec_live)
+		return MIGSTREAM_E_STATE;
+	if (!r->pages_in_memory) {
+		rc = ms_reader_load_pages(r);
+		if (rc)
+			return rc;
+	}
+	/* Data page ordinal of entry i: count data entries before it, resuming
+	 * from the last lookup when iterating forwards. */
+	uint32_t from = 0, k = 0;
+	if (r->iter_entry <= i) {
+		from = r->iter_entry;
+		k = r->iter_page;
+	}
+	for (uint32_t j = from; j < i; j++)
+		k += ms_type_has_data((uint32_t)(get64(rec, 8 + 8 * (size_t)j) >> MS_PFN_TYPE_SHIFT)) != 0;
+	r->iter_entry = i;
+	r->iter_page = k;
+	if (k >= rec->data_pages)
+		return MIGSTREAM_E_RANGE;
+	*page = rec->body + 8 + 8 * (size_t)rec->count + 4096 * (size_t)k;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ others */
+
+int migstream_record_get_x86_pv_info(const migstream_record *rec, migstream_x86_pv_info *out,
+                                     size_t size)
+{
+	if (!rec || !out)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_X86_PV_INFO))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	migstream_x86_pv_info v;
+	v.guest_width = rec->body[0];
+	v.pt_levels = rec->body[1];
+	memcpy(v.reserved, rec->body + 2, 6);
+	copy_out(out, size, &v, sizeof v);
+	return 0;
+}
+
+int migstream_record_get_p2m_range(const migstream_record *rec, uint32_t *start_pfn, uint32_t *end_pfn)
+{
+	if (!rec)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_X86_PV_P2M_FRAMES))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	if (start_pfn)
+		*start_pfn = get32(rec, 0);
+	if (end_pfn)
+		*end_pfn = get32(rec, 4);
+	return 0;
+}
+
+int migstream_record_get_p2m_frame(const migstream_record *rec, uint32_t i, uint64_t *pfn)
+{
+	if (!rec || !pfn)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_X86_PV_P2M_FRAMES))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (i >= entries(rec, 8, 8))
+		return MIGSTREAM_E_RANGE;
+	*pfn = get64(rec, 8 + 8 * (size_t)i);
+	return 0;
+}
+
+static int is_vcpu(const migstream_record *rec)
+{
+	return rec->layer == MIGSTREAM_LAYER_LIBXC &&
+	       (rec->type == MIGSTREAM_REC_X86_PV_VCPU_BASIC || rec->type == MIGSTREAM_REC_X86_PV_VCPU_EXTENDED ||
+	        rec->type == MIGSTREAM_REC_X86_PV_VCPU_XSAVE || rec->type == MIGSTREAM_REC_X86_PV_VCPU_MSRS);
+}
+
+int migstream_record_get_vcpu(const migstream_record *rec, uint32_t *vcpu_id, uint32_t *reserved,
+                              const void **ctx, size_t *ctx_len)
+{
+	if (!rec)
+		return MIGSTREAM_E_INVAL;
+	if (!is_vcpu(rec))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	if (vcpu_id)
+		*vcpu_id = get32(rec, 0);
+	if (reserved)
+		*reserved = get32(rec, 4);
+	if (ctx)
+		*ctx = rec->body + 8;
+	if (ctx_len)
+		*ctx_len = rec->avail - 8;
+	return 0;
+}
+
+int migstream_record_get_vcpu_msr(const migstream_record *rec, uint32_t i, migstream_msr_entry *out,
+                                  size_t size)
+{
+	if (!rec || !out)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_X86_PV_VCPU_MSRS))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (i >= entries(rec, 8, 16))
+		return MIGSTREAM_E_RANGE;
+	/* The context is an x86 blob: little-endian whatever the stream says. */
+	const uint8_t *e = rec->body + 8 + 16 * (size_t)i;
+	migstream_msr_entry v = { ms_le32(e), ms_le32(e + 4), ms_le64(e + 8) };
+	copy_out(out, size, &v, sizeof v);
+	return 0;
+}
+
+int migstream_record_get_blob(const migstream_record *rec, const void **data, size_t *len)
+{
+	if (!rec)
+		return MIGSTREAM_E_INVAL;
+	int ok = (rec->type & MIGSTREAM_REC_OPTIONAL) ||
+	         (rec->layer == MIGSTREAM_LAYER_LIBXC &&
+	          (rec->type == MIGSTREAM_REC_SHARED_INFO || rec->type == MIGSTREAM_REC_HVM_CONTEXT ||
+	           rec->type == MIGSTREAM_REC_TOOLSTACK));
+	if (!ok)
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (data)
+		*data = rec->body;
+	if (len)
+		*len = rec->avail;
+	return 0;
+}
+
+int migstream_record_get_tsc_info(const migstream_record *rec, migstream_tsc_info *out, size_t size)
+{
+	if (!rec || !out)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_X86_TSC_INFO))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 24)
+		return MIGSTREAM_E_RANGE;
+	migstream_tsc_info v = { get32(rec, 0), get32(rec, 4), get64(rec, 8), get32(rec, 16), get32(rec, 20) };
+	copy_out(out, size, &v, sizeof v);
+	return 0;
+}
+
+int migstream_record_get_hvm_params_reserved(const migstream_record *rec, uint32_t *reserved)
+{
+	if (!rec || !reserved)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_HVM_PARAMS))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	*reserved = get32(rec, 4);
+	return 0;
+}
+
+int migstream_record_get_hvm_param(const migstream_record *rec, uint32_t i, uint64_t *index,
+                                   uint64_t *value)
+{
+	uint32_t n;
+	if (!rec)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_HVM_PARAMS))
+		return MIGSTREAM_E_WRONG_TYPE;
+	int rc = migstream_record_count(rec, &n);
+	if (rc)
+		return rc;
+	if (i >= n)
+		return MIGSTREAM_E_RANGE;
+	if (index)
+		*index = get64(rec, 8 + 16 * (size_t)i);
+	if (value)
+		*value = get64(rec, 16 + 16 * (size_t)i);
+	return 0;
+}
+
+int migstream_record_get_dirty_pfn(const migstream_record *rec, uint32_t i, uint64_t *pfn)
+{
+	if (!rec || !pfn)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (i >= entries(rec, 0, 8))
+		return MIGSTREAM_E_RANGE;
+	*pfn = get64(rec, 8 * (size_t)i);
+	return 0;
+}
+
+int migstream_record_get_cpuid_leaf(const migstream_record *rec, uint32_t i, migstream_cpuid_leaf *out,
+                                    size_t size)
+{
+	if (!rec || !out)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_X86_CPUID_POLICY))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (i >= entries(rec, 0, 24))
+		return MIGSTREAM_E_RANGE;
+	size_t o = 24 * (size_t)i;
+	migstream_cpuid_leaf v = { get32(rec, o), get32(rec, o + 4), get32(rec, o + 8),
+	                           get32(rec, o + 12), get32(rec, o + 16), get32(rec, o + 20) };
+	copy_out(out, size, &v, sizeof v);
+	return 0;
+}
+
+int migstream_record_get_msr_entry(const migstream_record *rec, uint32_t i, migstream_msr_entry *out,
+                                   size_t size)
+{
+	if (!rec || !out)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxc(rec, MIGSTREAM_REC_X86_MSR_POLICY))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (i >= entries(rec, 0, 16))
+		return MIGSTREAM_E_RANGE;
+	size_t o = 16 * (size_t)i;
+	migstream_msr_entry v = { get32(rec, o), get32(rec, o + 4), get64(rec, o + 8) };
+	copy_out(out, size, &v, sizeof v);
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * wire.h: wire sizes, constants and octet-order helpers.
+ *
+ * The layouts themselves are the spec (spec/format.md); they never change:
+ * the format adds record types rather than altering existing ones.  Fields
+ * are always decoded with these memcpy-free byte loads, never by casting a
+ * pointer onto the buffer, so alignment and host order never matter.
+ */
+#ifndef MIGSTREAM_WIRE_H
+#define MIGSTREAM_WIRE_H
+
+#ifndef MIGSTREAM_BUILDING
+#error "wire.h is private to libmigstream"
+#endif
+
+#include <stdint.h>
+
+#define MS_IHDR_SIZE        24u   /* libxc image header */
+#define MS_DHDR_SIZE        16u   /* libxc domain header */
+#define MS_RHDR_SIZE         8u   /* record header, both layers */
+#define MS_LIBXL_HDR_SIZE   16u
+#define MS_XL_HDR_SIZE      48u
+
+#define MS_IHDR_MARKER      UINT64_C(0xFFFFFFFFFFFFFFFF)
+#define MS_IHDR_ID          0x58454E46u          /* "XENF" */
+#define MS_LIBXL_IDENT      UINT64_C(0x4C6962786C466D74) /* "LibxlFmt" */
+
+#define MS_PFN_MASK         ((UINT64_C(1) << 52) - 1)
+#define MS_PFN_RSVD_MASK    (((UINT64_C(1) << 60) - 1) & ~MS_PFN_MASK)
+#define MS_PFN_TYPE_SHIFT   60
+
+static inline uint32_t ms_pad8(uint32_t len) { return (8u - (len & 7u)) & 7u; }
+
+static inline uint16_t ms_be16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+static inline uint32_t ms_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t ms_be64(const uint8_t *p)
+{
+	return (uint64_t)ms_be32(p) << 32 | ms_be32(p + 4);
+}
+static inline uint16_t ms_le16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[1] << 8 | p[0]);
+}
+static inline uint32_t ms_le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+static inline uint64_t ms_le64(const uint8_t *p)
+{
+	return (uint64_t)ms_le32(p + 4) << 32 | ms_le32(p);
+}
+/* Stream-endian loads: be != 0 for a big-endian stream. */
+static inline uint16_t ms_get16(const uint8_t *p, int be) { return be ? ms_be16(p) : ms_le16(p); }
+static inline uint32_t ms_get32(const uint8_t *p, int be) { return be ? ms_be32(p) : ms_le32(p); }
+static inline uint64_t ms_get64(const uint8_t *p, int be) { return be ? ms_be64(p) : ms_le64(p); }
+
+/* Page types that carry 4096 octets of data: 0x0-0x4 and 0x9-0xC. */
+static inline int ms_type_has_data(uint32_t t)
+{
+	return t <= 0x4u || (t >= 0x9u && t <= 0xCu);
+}
+/* Invalid page types: 0x5-0x8. */
+static inline int ms_type_invalid(uint32_t t)
+{
+	return t >= 0x5u && t <= 0x8u;
+}
+
+#endif /* MIGSTREAM_WIRE_H */
