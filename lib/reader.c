@@ -849,7 +849,7 @@ int migstream_reader_error(const migstream_reader *r, migstream_diag *out, size_
 	if (!out)
 		return MIGSTREAM_E_INVAL;
 	migstream_diag d = r->ctx.err;
-	d.message = r->ctx.err_msg;
+	d.message = r->ctx.err_text;
 	if (!d.rule)
 		d.rule = "";
 	memcpy(out, &d, size < sizeof d ? size : sizeof d);

@@ -21,7 +21,7 @@ void ms_ctx_init(struct ms_ctx *c, int mode)
 	c->mode = mode;
 	c->rec_index = MIGSTREAM_NO_RECORD;
 	c->err.rule = "";
-	c->err.message = c->err_msg;
+	c->err.message = c->err_text;
 }
 
 void ms_ctx_reset_error(struct ms_ctx *c)
@@ -30,7 +30,8 @@ void ms_ctx_reset_error(struct ms_ctx *c)
 	memset(&c->err, 0, sizeof c->err);
 	c->err.rule = "";
 	c->err_msg[0] = '\0';
-	c->err.message = c->err_msg;
+	c->err_text[0] = '\0';
+	c->err.message = c->err_text;
 	c->err.record_index = MIGSTREAM_NO_RECORD;
 }
 
@@ -49,24 +50,15 @@ static int deliver(struct ms_ctx *c, const char *rule, uint32_t applied, int cod
                    int sys_errno, uint64_t offset, const char *fmt, va_list ap)
 {
 	char detail[MS_MSG_MAX];
-	int n;
-
 	vsnprintf(detail, sizeof detail, fmt, ap);
-	n = 0;
-	if (rule[0])
-		n = snprintf(c->scratch, sizeof c->scratch, "%s: ", rule);
-	if (n < 0)
-		n = 0;
 	if (c->rec_index != MIGSTREAM_NO_RECORD)
-		snprintf(c->scratch + n, sizeof c->scratch - (size_t)n,
-		         "%s record %llu (%s 0x%08x) at offset 0x%llx: %s",
+		snprintf(c->scratch, sizeof c->scratch, "%s record %llu (%s 0x%08x) at offset 0x%llx: %s",
 		         layer_prefix(c->layer), (unsigned long long)c->rec_index,
 		         migstream_record_type_name(c->layer, c->rec_type), c->rec_type,
 		         (unsigned long long)c->rec_offset, detail);
 	else
-		snprintf(c->scratch + n, sizeof c->scratch - (size_t)n, "%s at offset 0x%llx: %s",
-		         c->what ? c->what : layer_prefix(c->layer),
-		         (unsigned long long)offset, detail);
+		snprintf(c->scratch, sizeof c->scratch, "%s at offset 0x%llx: %s",
+		         c->what ? c->what : layer_prefix(c->layer), (unsigned long long)offset, detail);
 
 	migstream_diag d;
 	memset(&d, 0, sizeof d);
@@ -84,8 +76,10 @@ static int deliver(struct ms_ctx *c, const char *rule, uint32_t applied, int cod
 	if (applied == MIGSTREAM_SEV_ERROR && c->err_code == 0) {
 		c->err_code = code;
 		c->err = d;
-		memcpy(c->err_msg, c->scratch, sizeof c->err_msg);
-		c->err.message = c->err_msg;
+		memcpy(c->err_text, c->scratch, sizeof c->err_text);
+		c->err.message = c->err_text;
+		/* errmsg: the same line led by the rule ID. */
+		snprintf(c->err_msg, sizeof c->err_msg, "%s%s%s", rule, rule[0] ? ": " : "", c->scratch);
 	}
 	if (c->fn)
 		c->fn(c->fn_ctx, &d);

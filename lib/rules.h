@@ -59,7 +59,8 @@ struct ms_ctx {
 	/* First error since ms_ctx_reset_error(). */
 	int err_code;
 	migstream_diag err;
-	char err_msg[MS_MSG_MAX + 64];
+	char err_msg[MS_MSG_MAX + 96];        /* "RULE: " + err_text */
+	char err_text[MS_MSG_MAX + 64];
 	char scratch[MS_MSG_MAX + 64];
 };
 

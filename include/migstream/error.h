@@ -105,7 +105,7 @@ typedef struct migstream_diag {
 	int32_t sys_errno;      /* errno for MIGSTREAM_E_IO, else 0 */
 	uint32_t reserved;
 	const char *rule;       /* rule ID from spec/rules.md ("PAGE-6"), or "" */
-	const char *message;    /* one line, no trailing newline */
+	const char *message;    /* one line: location and detail (the rule is in .rule) */
 } migstream_diag;
 
 /**
