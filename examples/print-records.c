@@ -24,15 +24,19 @@
 
 /* Diagnostic handler: the library calls it once for every finding, in
  * stream order.  The strings belong to the reader, so print (or copy) them
- * here.  It must not call back into the reader. */
+ * here.  It must not call back into the reader.  Informational findings
+ * (facts about the stream, never a problem) are left out. */
 static void print_diag(void *ctx, const migstream_diag *d)
 {
 	unsigned *errors = ctx;
 
+	if (d->severity == MIGSTREAM_SEV_INFO)
+		return;
 	if (d->severity == MIGSTREAM_SEV_ERROR)
 		(*errors)++;
-	fprintf(stderr, "%s %s: %s\n", migstream_severity_name(d->severity),
-	        d->rule[0] ? d->rule : "-", d->message);
+	/* rule is "" for findings no spec rule covers (I/O errors, say). */
+	fprintf(stderr, "%s%s%s: %s\n", migstream_severity_name(d->severity),
+	        d->rule[0] ? " " : "", d->rule, d->message);
 }
 
 /* The libxc image and domain headers; non-zero if the reader has not seen
@@ -125,9 +129,9 @@ static void print_fields(const migstream_record *rec)
 	}
 }
 
-static int usage(const char *argv0)
+static int usage(void)
 {
-	fprintf(stderr, "usage: %s [FILE | -]\n", argv0);
+	fprintf(stderr, "usage: print-records [FILE | -]\n");
 	return 2;
 }
 
@@ -140,7 +144,7 @@ int main(int argc, char **argv)
 	int rc, headers_printed = 0;
 
 	if (argc > 2 || (path[0] == '-' && path[1] != '\0'))
-		return usage(argv[0]);
+		return usage();
 
 	/* 1. A reader with default options (restore mode: reserved fields
 	 *    that are not zero are reported as warnings, not rejected). */
@@ -158,7 +162,9 @@ int main(int argc, char **argv)
 	else
 		rc = migstream_reader_open_path(r, path);
 	if (rc != 0) {
-		fprintf(stderr, "print-records: %s: %s\n", path, migstream_reader_errmsg(r));
+		if (errors == 0)
+			fprintf(stderr, "print-records: %s: %s\n", path,
+			        migstream_reader_errmsg(r));
 		migstream_reader_free(r);
 		return 1;
 	}
@@ -188,8 +194,10 @@ int main(int argc, char **argv)
 		putchar('\n');
 	}
 
-	/* 5. MIGSTREAM_EOF: the stream ended properly with its END record. */
-	if (rc != MIGSTREAM_EOF)
+	/* 5. MIGSTREAM_EOF: the stream ended properly with its END record.
+	 *    Rule violations have been reported by print_diag() already;
+	 *    anything else (an I/O error, say) is reported here. */
+	if (rc != MIGSTREAM_EOF && errors == 0)
 		fprintf(stderr, "print-records: %s: %s\n", path, migstream_reader_errmsg(r));
 	migstream_reader_free(r);
 	if (fflush(stdout) != 0) {

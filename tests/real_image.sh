@@ -28,7 +28,9 @@ if [ -z "$xz" ]; then
 fi
 
 file_size() {
-	wc -c < "$1" 2>/dev/null | tr -d ' '
+	if [ -f "$1" ]; then
+		wc -c < "$1" | tr -d ' '
+	fi
 }
 
 if [ "$(file_size "$out")" != "$size" ]; then
