@@ -119,6 +119,8 @@ struct migstream_reader {
 	uint64_t skip_rest;               /* body octets of a broken record still to skip */
 	int done_checked;                 /* ORDER-1 checked after END */
 	uint32_t iter_entry, iter_page;   /* get_page cursor: entry -> data page ordinal */
+	uint8_t *pfn_copy;                /* lazy PAGE_DATA: count, reserved and pfn array */
+	size_t pfn_copy_cap;
 };
 
 #endif /* MIGSTREAM_PRIVATE_H */

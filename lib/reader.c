@@ -213,6 +213,7 @@ void migstream_reader_free(migstream_reader *r)
 	if (r->state != MS_ST_NEW && r->state != MS_ST_CLOSED)
 		ms_src_close(&r->src);
 	ms_libxc_free(&r->xc);
+	ms_free(r->pfn_copy);
 	r->magic = 0;
 	ms_free(r);
 }
@@ -671,6 +672,19 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		lazy = 0;
 	rec->body = p + MS_RHDR_SIZE;
 	rec->avail = lazy ? need - MS_RHDR_SIZE : rec->length;
+	if (lazy) {
+		/* The pfn array must outlive the buffer, which page contents pass
+		 * through: keep a copy (8 octets per entry, next to 4096 of data). */
+		if (rec->avail > r->pfn_copy_cap) {
+			uint8_t *nc = ms_realloc(r->pfn_copy, rec->avail);
+			if (!nc)
+				return io_fail(r, MIGSTREAM_E_NOMEM, 0);
+			r->pfn_copy = nc;
+			r->pfn_copy_cap = rec->avail;
+		}
+		memcpy(r->pfn_copy, rec->body, rec->avail);
+		rec->body = r->pfn_copy;
+	}
 
 	/* The rules. */
 	rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
