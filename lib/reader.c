@@ -316,7 +316,7 @@ static int read_headers(migstream_reader *r)
 		return truncated(r, R_IHDR_1, r->src.pos + avail, "inside the 24-octet image header");
 	r->ctx.what = "libxc image header";
 	rc = ms_libxc_image_header(&r->xc, &r->ctx, p, r->src.pos);
-	if (rc && (r->ctx.mode != MIGSTREAM_MODE_LAX || migstream_error_is_fatal(rc)))
+	if (rc && migstream_error_is_fatal(rc))
 		return die(r, rc);
 	first = rc;
 	r->ih.marker = ms_be64(p);
@@ -339,13 +339,16 @@ static int read_headers(migstream_reader *r)
 	ms_src_consume(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE);
 	r->have_headers = 1;
 	r->ctx.what = NULL;
-	if (rc && (r->ctx.mode != MIGSTREAM_MODE_LAX ||
-	           (migstream_error_is_fatal(rc) && rc != MIGSTREAM_E_HEADER)))
+	/* Lax mode reads on past an unknown domain type (generic checks only). */
+	if (rc && migstream_error_is_fatal(rc) &&
+	    !(r->ctx.mode == MIGSTREAM_MODE_LAX && rc == MIGSTREAM_E_HEADER))
 		return die(r, rc);
 	if (!first)
 		first = rc;
 	r->state = MS_ST_RECORDS;
-	/* Lax mode: header findings were reported; reading goes on. */
+	/* Record-level header findings (reserved fields, caller knowledge) are
+	 * returned once; the next call goes on with the records.  Lax mode
+	 * only reports them. */
 	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : first;
 }
 
