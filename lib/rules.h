@@ -121,7 +121,8 @@ struct ms_start_info {             /* candidate start_info pages seen (PV-29) */
 
 #define MS_VCPU_TRACK 8192u         /* vCPU ids tracked (hypervisor ceiling) */
 
-struct ms_p2m_frame { uint64_t index, pfn; };
+struct ms_p2m_frame { uint64_t index, pfn, seq; };
+#define MS_FRAMES_MAX (1u << 20)        /* p2m frames kept: guests up to 2 TiB (64-bit) */
 
 struct ms_libxc {
 	/* Knowledge and options. */

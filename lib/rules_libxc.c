@@ -409,6 +409,30 @@ static int pv_info(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uin
 	return 0;
 }
 
+static int cmp_frame(const void *a, const void *b)
+{
+	const struct ms_p2m_frame *x = a, *y = b;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort the p2m frames by index and keep only the last one supplied for
+ * each index (later records replace earlier ones, as in Xen). */
+static void compact_frames(struct ms_libxc *x)
+{
+	size_t out = 0;
+	qsort(x->frames, x->frames_n, sizeof *x->frames, cmp_frame);
+	for (size_t i = 0; i < x->frames_n; i++) {
+		if (i + 1 < x->frames_n && x->frames[i + 1].index == x->frames[i].index)
+			continue;
+		x->frames[out] = x->frames[i];
+		x->frames[out].seq = out;
+		out++;
+	}
+	x->frames_n = out;
+}
+
 static int p2m_frames(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b)
 {
 	int rc;
@@ -432,12 +456,20 @@ static int p2m_frames(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const 
 		x->max_pfn = e;
 	x->have_p2m = 1;
 	if (x->deep && !x->frames_over) {
+		if (x->frames_n + k > MS_FRAMES_MAX)
+			compact_frames(x);
+		if (x->frames_n + k > MS_FRAMES_MAX) {
+			x->frames_over = 1;
+			ms_note(c, MIGSTREAM_SEV_WARNING, c->rec_offset,
+			        "deep checks limited: more than %u distinct p2m frames; PV-11 is not checked",
+			        MS_FRAMES_MAX);
+			return 0;
+		}
 		if (x->frames_n + k > x->frames_cap) {
 			size_t ncap = x->frames_cap ? x->frames_cap : 64;
 			while (ncap < x->frames_n + k)
 				ncap *= 2;
-			struct ms_p2m_frame *nf = ncap <= (SIZE_MAX / sizeof *nf) ?
-			        ms_realloc(x->frames, ncap * sizeof *nf) : NULL;
+			struct ms_p2m_frame *nf = ms_realloc(x->frames, ncap * sizeof *nf);
 			if (!nf) {
 				x->frames_over = 1;
 				return 0;
@@ -448,6 +480,7 @@ static int p2m_frames(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const 
 		for (uint64_t i = 0; i < k; i++) {
 			x->frames[x->frames_n].index = s / x->fpp + i;
 			x->frames[x->frames_n].pfn = ms_get64(b + 8 + 8 * i, x->be);
+			x->frames[x->frames_n].seq = x->frames_n;
 			x->frames_n++;
 		}
 	}
@@ -803,13 +836,6 @@ static int policy(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_t 
 
 /* ------------------------------------------------------------------ end of state */
 
-static int cmp_frame(const void *a, const void *b)
-{
-	const struct ms_p2m_frame *x = a, *y = b;
-	if (x->index != y->index)
-		return x->index < y->index ? -1 : 1;
-	return 0;
-}
 
 static int received(const struct ms_libxc *x, uint64_t pfn)
 {
@@ -850,16 +876,11 @@ static int state_complete(struct ms_libxc *x, struct ms_ctx *c, int at_end)
 
 	/* PV-11: the p2m frame list covers 0 .. max_pfn / fpp with NOTAB pages. */
 	if (x->have_p2m && !x->frames_over) {
-		qsort(x->frames, x->frames_n, sizeof *x->frames, cmp_frame);
+		compact_frames(x);
 		uint64_t need = x->max_pfn / x->fpp, next = 0;
 		int bad = 0;
 		for (size_t i = 0; i < x->frames_n && !bad; i++) {
 			const struct ms_p2m_frame *f = &x->frames[i];
-			/* Several records may supply the same index: the last (highest
-			 * position after a stable-enough sort) wins; check every copy's
-			 * range only for the one that counts. */
-			if (i + 1 < x->frames_n && x->frames[i + 1].index == f->index)
-				continue;
 			if (f->index > need)
 				break;
 			if (f->index != next) {
