@@ -419,6 +419,26 @@ START_TEST(test_vectors_e1_strict_ihdr6)
 }
 END_TEST
 
+/* E1 in lax mode: HVM-2 is reported and every record, END included, is
+ * delivered. */
+START_TEST(test_vectors_e1_lax_hvm2)
+{
+	t_result *res;
+	tbuf b;
+
+	tb_init(&b);
+	build_e1(&b);
+	res = read_all(&b, _i, MIGSTREAM_MODE_LAX, NULL);
+	expect_error(res, t_src_name(_i), "HVM-2", 0x50, 2);
+	expect_diag(&res->diags, "E1 lax", "IHDR-6", MIGSTREAM_SEV_WARNING, 16,
+	            MIGSTREAM_NO_RECORD);
+	ck_assert_uint_eq(res->records, 3);
+	ck_assert_uint_eq(res->types[2], MIGSTREAM_REC_END);
+	free(res);
+	tb_free(&b);
+}
+END_TEST
+
 /* Every value V1 carries, as decoded by the library. */
 typedef struct decoded {
 	uint32_t nrec;
@@ -956,6 +976,7 @@ static Suite *vectors_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_vectors_e1_restore_ihdr6_hvm2, 0, T_SRC_COUNT);
 	tcase_add_loop_test(tc, test_vectors_e1_strict_ihdr6, 0, T_SRC_COUNT);
+	tcase_add_loop_test(tc, test_vectors_e1_lax_hvm2, 0, T_SRC_COUNT);
 	tcase_add_loop_test(tc, test_vectors_v1_big_endian_twin, 0, T_SRC_COUNT);
 	suite_add_tcase(s, tc);
 

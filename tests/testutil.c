@@ -751,6 +751,15 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* Append src to the NUL-terminated dst, truncating. */
+static void append_str(char *dst, size_t size, const char *src)
+{
+	size_t l = strlen(dst);
+
+	if (l + 1 < size)
+		copy_str(dst + l, size - l, src);
+}
+
 void t_collect(void *ctx, const migstream_diag *diag)
 {
 	t_diags *ds = ctx;
@@ -875,6 +884,34 @@ void t_read_all(t_result *res, const void *data, size_t len, int src, int mode,
 	if (calls == T_MAX_CALLS && first == 0) {
 		first = MIGSTREAM_E_STATE;
 		copy_str(res->errmsg, sizeof res->errmsg, "reader never reached EOF");
+	}
+
+	/* Lax mode delivers records with non-fatal errors and reports the
+	 * errors only through the diagnostic callback: the first of those is
+	 * the run's error. */
+	if (mode == MIGSTREAM_MODE_LAX && first == 0) {
+		size_t i;
+
+		for (i = 0; i < res->diags.n; i++) {
+			const t_diag *d = &res->diags.d[i];
+
+			if (d->severity != MIGSTREAM_SEV_ERROR || d->code >= 0)
+				continue;
+			first = d->code;
+			memset(&res->err, 0, sizeof res->err);
+			res->err.code = d->code;
+			res->err.severity = d->severity;
+			res->err.layer = d->layer;
+			res->err.rec_type = d->rec_type;
+			res->err.offset = d->offset;
+			res->err.record_index = d->record_index;
+			copy_str(res->err_rule, sizeof res->err_rule, d->rule);
+			/* "RULE: message", as migstream_reader_errmsg() words it. */
+			copy_str(res->errmsg, sizeof res->errmsg, d->rule);
+			append_str(res->errmsg, sizeof res->errmsg, ": ");
+			append_str(res->errmsg, sizeof res->errmsg, d->message);
+			break;
+		}
 	}
 
 done:
