@@ -13,5 +13,6 @@
 #include <migstream/error.h>
 #include <migstream/record.h>
 #include <migstream/reader.h>
+#include <migstream/writer.h>
 
 #endif /* MIGSTREAM_H */

@@ -65,6 +65,59 @@ int ms_src_readv(struct ms_source *s, struct iovec *iov, int iovcnt, size_t n, s
 /* Close per ownership; returns 0 or -errno. */
 int ms_src_close(struct ms_source *s);
 
+/* ---------------------------------------------------------------- sinks */
+enum { MS_SINK_NONE, MS_SINK_FD, MS_SINK_MEM, MS_SINK_IO };
+
+struct ms_sink {
+	int kind;
+	int fd;
+	int own_fd;
+	int wait;                         /* poll on EAGAIN */
+	int sync;                         /* fsync before close */
+	migstream_write_io io;
+	void *io_ctx;
+	uint8_t *mem;
+	size_t mem_len, mem_cap;
+	uint64_t pos;                     /* octets accepted by the sink */
+	int closed;
+};
+
+void ms_sink_init(struct ms_sink *s);
+/* Write every octet of iov.  0, or E_IO / E_AGAIN / E_NOMEM with errno in
+ * *e; *written = octets of this call that reached the sink. */
+int ms_sink_writev(struct ms_sink *s, const struct iovec *iov, int cnt, uint64_t *written, int *e);
+/* 0 or -errno. */
+int ms_sink_close(struct ms_sink *s);
+
+/* ---------------------------------------------------------------- writer */
+#define MS_WRITER_MAGIC 0x6d735752u   /* "msWR" */
+#define MS_WOPT_MAX 24
+
+enum ms_wstate {
+	MS_WS_NEW,        /* options settable */
+	MS_WS_OPEN,       /* sink attached, nothing written */
+	MS_WS_IMAGE,      /* image header written */
+	MS_WS_RECORDS,    /* domain header written */
+	MS_WS_ENDED,      /* END written */
+	MS_WS_FAILED,     /* sink failed: sticky */
+	MS_WS_CLOSED
+};
+
+struct migstream_writer {
+	uint32_t magic;
+	int state;
+	int fail_code;
+	int raw;
+	uint64_t opt[MS_WOPT_MAX + 1];
+	struct ms_sink sink;
+	struct ms_ctx ctx;
+	struct ms_libxc xc;
+	int be;
+	uint64_t rec_index;
+	uint8_t *scratch;                 /* record header + encoded body */
+	size_t scratch_cap;
+};
+
 /* ---------------------------------------------------------------- reader */
 #define MS_READER_MAGIC 0x6d735244u   /* "msRD" */
 

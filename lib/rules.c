@@ -132,7 +132,10 @@ int ms_report(struct ms_ctx *c, enum ms_rule_id rule, uint64_t offset, const cha
 	va_list ap;
 	int rc, code;
 
-	apply(c, ms_rules[rule].sev, &applied);
+	int sev = ms_rules[rule].sev;
+	if (c->allow_be && (rule == R_IHDR_6 || rule == R_LIBXL_4))
+		sev = MS_SEV_W;
+	apply(c, sev, &applied);
 	code = ms_rules[rule].code ? ms_rules[rule].code : MIGSTREAM_E_FIELD;
 	va_start(ap, fmt);
 	rc = deliver(c, ms_rules[rule].id, applied, code, 0, offset, fmt, ap);

@@ -55,6 +55,7 @@ struct ms_ctx {
 	uint64_t rec_offset;
 	uint64_t rec_index;            /* MIGSTREAM_NO_RECORD in headers */
 	const char *what;              /* "libxc image header", ... for headers */
+	int allow_be;                  /* writer: big-endian chosen by the caller (IHDR-6 a warning) */
 
 	/* First error since ms_ctx_reset_error(). */
 	int err_code;

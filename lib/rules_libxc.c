@@ -101,9 +101,12 @@ int ms_libxc_domain_header(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *
 		return ms_report(c, R_DHDR_2, off, "domain type is 0x%08x, expected 1 (x86 PV) or 2 (x86 HVM)",
 		                 type);
 	if (x->be) {
+		const char *what = c->what;
+		c->what = "libxc image header";   /* the options field it concerns */
 		e = ms_report(c, R_IHDR_6, off - 8,
 		              "x86 image (domain type %u) declared big-endian; x86 images are little-endian and Xen refuses this one",
 		              type);
+		c->what = what;
 		if (e && !rc)
 			rc = e;
 	}

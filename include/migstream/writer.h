@@ -1,0 +1,180 @@
+/*
+ * libmigstream - Xen domain save/migration streams
+ * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
+ *
+ * writer.h: the writer, mirror of the reader.
+ *
+ * Lifecycle:
+ *   1. w = migstream_writer_new();
+ *   2. migstream_writer_set_option(w, MIGSTREAM_OPT_..., value);   (optional)
+ *   3. migstream_writer_open_fd() / _open_path() / _open_memory() / _open_io();
+ *   4. migstream_writer_put_image_header(), _put_domain_header();
+ *   5. one migstream_writer_put_*() call per record, the same values the
+ *      reader's accessors return;
+ *   6. migstream_writer_put_end(w);
+ *   7. migstream_writer_close(w): 0 means every octet reached the sink;
+ *   8. migstream_writer_free(w)  (NULL is a no-op).
+ *
+ * Validation: the writer runs the reader's rule code, in strict mode, on
+ * everything it is asked to write and refuses (writing nothing) whatever
+ * the reader would reject, with the same rule ID and message.  A refusal is
+ * not sticky: the stream is unchanged and the caller may write something
+ * else.  MIGSTREAM_OPT_RAW turns validation off, for test harnesses that
+ * need deliberately invalid streams; migstream_writer_put_raw() then writes
+ * arbitrary octets.
+ *
+ * Lengths, padding and reserved fields the calls do not take are computed
+ * and zeroed by the writer.  Integers follow the byte order declared by the
+ * image header's options bit 0.
+ *
+ * I/O: short writes are completed and EINTR is retried.  EAGAIN from a
+ * non-blocking fd fails the writer with MIGSTREAM_E_AGAIN unless
+ * MIGSTREAM_OPT_WAIT is set (then the writer polls).  Every other error
+ * (EPIPE, ENOSPC, EIO, ...) fails it with MIGSTREAM_E_IO and errno kept in
+ * the diagnostic.  Failures of the sink are sticky: every later call
+ * returns the same code, and the octets that did reach the sink are a
+ * prefix of the intended stream.  Closing a stream that has no END returns
+ * MIGSTREAM_E_STATE (after releasing the sink).
+ */
+#ifndef MIGSTREAM_WRITER_H
+#define MIGSTREAM_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <migstream/error.h>
+#include <migstream/record.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque writer handle.  Since: 1.0 */
+typedef struct migstream_writer migstream_writer;
+
+/* Writer options (reader.h's MIGSTREAM_OPT_CLOSE_FD, _MAX_RECORD_LEN,
+ * _STREAM_KIND, _DEEP, _GUEST_TYPE, _VCPUS and _P2M_SIZE apply too).
+ * Since: 1.0 */
+#define MIGSTREAM_OPT_RAW         20  /* 0/1: no validation; default 0 */
+#define MIGSTREAM_OPT_WAIT        21  /* 0/1: poll a non-blocking fd on EAGAIN */
+#define MIGSTREAM_OPT_FILE_MODE   22  /* open_path: permission bits; default 0666 (umask applies) */
+#define MIGSTREAM_OPT_TRUNCATE    23  /* open_path: 0 refuse an existing file (default), 1 truncate it */
+#define MIGSTREAM_OPT_SYNC        24  /* 0/1: fsync an fd sink before close reports success */
+
+/* Caller callbacks for migstream_writer_open_io(). */
+typedef struct migstream_write_io {
+	/* Write from iov: octets written (at least 1 unless iov is empty), or
+	 * -errno.  Short writes are fine: the writer calls again. */
+	int64_t (*writev)(void *ctx, const struct iovec *iov, int iovcnt);
+	/* Optional: called once by close/free; 0 or -errno. */
+	int (*close)(void *ctx);
+} migstream_write_io;
+
+/* ---------------------------------------------------------------------
+ * Lifecycle.  Since: 1.0
+ * ------------------------------------------------------------------- */
+
+MIGSTREAM_API migstream_writer *migstream_writer_new(void);
+MIGSTREAM_API int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value);
+MIGSTREAM_API int migstream_writer_set_diag_handler(migstream_writer *w, migstream_diag_fn fn,
+                                                    void *ctx);
+
+/** Write to fd (files, pipes, sockets); left open unless MIGSTREAM_OPT_CLOSE_FD. */
+MIGSTREAM_API int migstream_writer_open_fd(migstream_writer *w, int fd);
+/** Create path (MIGSTREAM_OPT_FILE_MODE); an existing file is refused
+ *  (MIGSTREAM_E_IO, EEXIST) unless MIGSTREAM_OPT_TRUNCATE. */
+MIGSTREAM_API int migstream_writer_open_path(migstream_writer *w, const char *path);
+/** Write into a growable buffer owned by the writer (see _get_memory). */
+MIGSTREAM_API int migstream_writer_open_memory(migstream_writer *w);
+/** Write through caller callbacks; io is copied (io_size = sizeof *io). */
+MIGSTREAM_API int migstream_writer_open_io(migstream_writer *w, const migstream_write_io *io,
+                                           size_t io_size, void *ctx);
+
+/** The memory sink's octets: owned by the writer, valid until the next
+ *  write call or migstream_writer_free(). */
+MIGSTREAM_API int migstream_writer_get_memory(migstream_writer *w, const void **data, size_t *len);
+
+/** Octets written so far (the stream offset of the next record). */
+MIGSTREAM_API uint64_t migstream_writer_offset(const migstream_writer *w);
+
+/** Flush, release the sink.  0 only if the stream is complete (END written)
+ *  and every octet reached the sink. */
+MIGSTREAM_API int migstream_writer_close(migstream_writer *w);
+MIGSTREAM_API void migstream_writer_free(migstream_writer *w);
+
+MIGSTREAM_API const char *migstream_writer_errmsg(const migstream_writer *w);
+MIGSTREAM_API int migstream_writer_error(const migstream_writer *w, migstream_diag *out, size_t size);
+
+/* ---------------------------------------------------------------------
+ * Headers.  Since: 1.0
+ * ------------------------------------------------------------------- */
+
+/** Image header.  marker and id may be left 0: the writer fills them. */
+MIGSTREAM_API int migstream_writer_put_image_header(migstream_writer *w,
+                                                    const migstream_image_header *ih, size_t size);
+MIGSTREAM_API int migstream_writer_put_domain_header(migstream_writer *w,
+                                                     const migstream_domain_header *dh, size_t size);
+
+/* ---------------------------------------------------------------------
+ * Records.  Since: 1.0
+ * ------------------------------------------------------------------- */
+
+/** Any record from one body buffer (type may have bit 31 set). */
+MIGSTREAM_API int migstream_writer_put_record(migstream_writer *w, uint32_t type,
+                                              const void *body, uint32_t len);
+/** Any record from an iovec list (body = the concatenation). */
+MIGSTREAM_API int migstream_writer_put_record_iov(migstream_writer *w, uint32_t type,
+                                                  const struct iovec *iov, int iovcnt);
+/** MIGSTREAM_OPT_RAW only: arbitrary octets (E_STATE otherwise). */
+MIGSTREAM_API int migstream_writer_put_raw(migstream_writer *w, const void *data, size_t len);
+
+/**
+ * PAGE_DATA: count entries (pfns[i] with types[i]); pages[] holds one
+ * pointer per data-carrying entry, in entry order (4096 octets each).  The
+ * pages go to the sink with writev straight from those buffers.
+ */
+MIGSTREAM_API int migstream_writer_put_page_data(migstream_writer *w, uint32_t count,
+                                                 const uint64_t *pfns, const uint32_t *types,
+                                                 const void *const *pages);
+
+MIGSTREAM_API int migstream_writer_put_x86_pv_info(migstream_writer *w,
+                                                   const migstream_x86_pv_info *info, size_t size);
+/** X86_PV_P2M_FRAMES: k frame pfns for the range start..end. */
+MIGSTREAM_API int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn,
+                                                  uint32_t end_pfn, const uint64_t *frames,
+                                                  uint32_t k);
+/** X86_PV_VCPU_BASIC, _EXTENDED, _XSAVE or _MSRS (type), context blob. */
+MIGSTREAM_API int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_id,
+                                            const void *ctx, size_t ctx_len);
+/** SHARED_INFO (4096 octets). */
+MIGSTREAM_API int migstream_writer_put_shared_info(migstream_writer *w, const void *page,
+                                                   size_t len);
+MIGSTREAM_API int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info *tsc,
+                                                size_t size);
+MIGSTREAM_API int migstream_writer_put_hvm_context(migstream_writer *w, const void *blob,
+                                                   size_t len);
+/** HVM_PARAMS: count (index, value) pairs. */
+MIGSTREAM_API int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count,
+                                                  const uint64_t *index, const uint64_t *value);
+/** TOOLSTACK: deprecated; refused unless MIGSTREAM_OPT_RAW (REC-7). */
+MIGSTREAM_API int migstream_writer_put_toolstack(migstream_writer *w, const void *blob, size_t len);
+MIGSTREAM_API int migstream_writer_put_verify(migstream_writer *w);
+MIGSTREAM_API int migstream_writer_put_checkpoint(migstream_writer *w);
+MIGSTREAM_API int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfns,
+                                                      uint32_t n);
+MIGSTREAM_API int migstream_writer_put_static_data_end(migstream_writer *w);
+/** n leaves of entry_size octets each (entry_size = sizeof(migstream_cpuid_leaf)). */
+MIGSTREAM_API int migstream_writer_put_cpuid_policy(migstream_writer *w,
+                                                    const migstream_cpuid_leaf *leaves, uint32_t n,
+                                                    size_t entry_size);
+MIGSTREAM_API int migstream_writer_put_msr_policy(migstream_writer *w,
+                                                  const migstream_msr_entry *entries, uint32_t n,
+                                                  size_t entry_size);
+/** END: the image is complete. */
+MIGSTREAM_API int migstream_writer_put_end(migstream_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MIGSTREAM_WRITER_H */

@@ -1,0 +1,151 @@
+/*
+ * sink.c: output sinks (fd, growable memory, caller callbacks) behind one
+ * "write all of this iovec list" call.
+ *
+ * Short writes are completed, EINTR is retried, EAGAIN is either waited out
+ * with poll() or reported.  On failure *written says how many octets of
+ * this call reached the sink, so the caller knows the exact prefix.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#include "private.h"
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+void ms_sink_init(struct ms_sink *s)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+}
+
+/* One write attempt: octets written or a negative status (errno in *e). */
+static int64_t write_once(struct ms_sink *s, const struct iovec *iov, int cnt, int *e)
+{
+	for (;;) {
+		if (s->kind == MS_SINK_FD) {
+			ssize_t n = writev(s->fd, iov, cnt > IOV_MAX ? IOV_MAX : cnt);
+			if (n >= 0)
+				return n;
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && s->wait) {
+				struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+				if (poll(&p, 1, -1) >= 0 || errno == EINTR)
+					continue;
+			}
+			*e = errno;
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ? MIGSTREAM_E_AGAIN : MIGSTREAM_E_IO;
+		}
+		if (s->kind == MS_SINK_IO) {
+			int64_t n = s->io.writev(s->io_ctx, iov, cnt > IOV_MAX ? IOV_MAX : cnt);
+			if (n > 0)
+				return n;
+			if (n == 0) {
+				*e = EIO;         /* no progress: treat as an error, never spin */
+				return MIGSTREAM_E_IO;
+			}
+			if (n == -EINTR)
+				continue;
+			*e = (int)-n;
+			return n == -EAGAIN ? MIGSTREAM_E_AGAIN : MIGSTREAM_E_IO;
+		}
+		/* Memory. */
+		size_t total = 0;
+		for (int i = 0; i < cnt; i++)
+			total += iov[i].iov_len;
+		if (s->mem_cap - s->mem_len < total) {
+			size_t ncap = s->mem_cap ? s->mem_cap : 65536;
+			while (ncap - s->mem_len < total) {
+				if (ncap > SIZE_MAX / 2) {
+					*e = ENOMEM;
+					return MIGSTREAM_E_NOMEM;
+				}
+				ncap *= 2;
+			}
+			uint8_t *nm = ms_realloc(s->mem, ncap);
+			if (!nm) {
+				*e = ENOMEM;
+				return MIGSTREAM_E_NOMEM;
+			}
+			s->mem = nm;
+			s->mem_cap = ncap;
+		}
+		for (int i = 0; i < cnt; i++) {
+			if (iov[i].iov_len)
+				memcpy(s->mem + s->mem_len, iov[i].iov_base, iov[i].iov_len);
+			s->mem_len += iov[i].iov_len;
+		}
+		return (int64_t)total;
+	}
+}
+
+int ms_sink_writev(struct ms_sink *s, const struct iovec *in, int cnt, uint64_t *written, int *e)
+{
+	struct iovec local[64];
+	int i = 0;
+	size_t off = 0;           /* octets of in[i] already written */
+
+	*written = 0;
+	while (i < cnt && in[i].iov_len == 0)
+		i++;
+	while (i < cnt) {
+		int n = 0;
+		for (int j = i; j < cnt && n < 64; j++) {
+			if (in[j].iov_len == (j == i ? off : 0))
+				continue;
+			local[n].iov_base = (uint8_t *)in[j].iov_base + (j == i ? off : 0);
+			local[n].iov_len = in[j].iov_len - (j == i ? off : 0);
+			n++;
+		}
+		if (n == 0)
+			break;
+		int64_t k = write_once(s, local, n, e);
+		if (k < 0)
+			return (int)k;
+		s->pos += (uint64_t)k;
+		*written += (uint64_t)k;
+		while (k > 0 && i < cnt) {
+			size_t left = in[i].iov_len - off;
+			if ((uint64_t)k < left) {
+				off += (size_t)k;
+				k = 0;
+			} else {
+				k -= (int64_t)left;
+				i++;
+				off = 0;
+			}
+		}
+		while (i < cnt && in[i].iov_len == off) {
+			i++;
+			off = 0;
+		}
+	}
+	return 0;
+}
+
+int ms_sink_close(struct ms_sink *s)
+{
+	int rc = 0;
+	if (s->closed)
+		return 0;
+	s->closed = 1;
+	if (s->kind == MS_SINK_FD) {
+		if (s->sync && fsync(s->fd) != 0 && errno != EINVAL && errno != EROFS)
+			rc = -errno;
+		if (s->own_fd && close(s->fd) != 0 && rc == 0 && errno != EINTR)
+			rc = -errno;
+		s->fd = -1;
+	} else if (s->kind == MS_SINK_IO && s->io.close) {
+		rc = s->io.close(s->io_ctx);
+	}
+	return rc;
+}

@@ -1,0 +1,776 @@
+/*
+ * writer.c: the writer.  Encodes headers and records in the stream's byte
+ * order, runs the reader's rule code on them (strict) before a single octet
+ * goes out, and hands the result to the sink as one iovec list per record,
+ * page contents straight from the caller's buffers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "private.h"
+
+static const struct {
+	uint64_t def, min, max;
+	int used;
+} wopt_table[MS_WOPT_MAX + 1] = {
+	[MIGSTREAM_OPT_MAX_RECORD_LEN] = { MIGSTREAM_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN, 1 },
+	[MIGSTREAM_OPT_DEEP] = { 1, 0, 1, 1 },
+	[MIGSTREAM_OPT_STREAM_KIND] = { MIGSTREAM_KIND_AUTO, 0, MIGSTREAM_KIND_COLO_BACK, 1 },
+	[MIGSTREAM_OPT_GUEST_TYPE] = { MIGSTREAM_GUEST_UNKNOWN, 0, MIGSTREAM_GUEST_PVH, 1 },
+	[MIGSTREAM_OPT_VCPUS] = { 0, 0, UINT32_MAX, 1 },
+	[MIGSTREAM_OPT_P2M_SIZE] = { 0, 0, UINT64_C(1) << 52, 1 },
+	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1, 1 },
+	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40, 1 },
+	[MIGSTREAM_OPT_RAW] = { 0, 0, 1, 1 },
+	[MIGSTREAM_OPT_WAIT] = { 0, 0, 1, 1 },
+	[MIGSTREAM_OPT_FILE_MODE] = { 0666, 0, 07777, 1 },
+	[MIGSTREAM_OPT_TRUNCATE] = { 0, 0, 1, 1 },
+	[MIGSTREAM_OPT_SYNC] = { 0, 0, 1, 1 },
+};
+
+#define WCHECK(w) do { if (!(w) || (w)->magic != MS_WRITER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
+
+migstream_writer *migstream_writer_new(void)
+{
+	migstream_writer *w = ms_malloc(sizeof *w);
+	if (!w)
+		return NULL;
+	memset(w, 0, sizeof *w);
+	w->magic = MS_WRITER_MAGIC;
+	w->state = MS_WS_NEW;
+	for (int k = 0; k <= MS_WOPT_MAX; k++)
+		w->opt[k] = wopt_table[k].def;
+	ms_sink_init(&w->sink);
+	ms_ctx_init(&w->ctx, MIGSTREAM_MODE_STRICT);
+	ms_libxc_init(&w->xc);
+	return w;
+}
+
+int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value)
+{
+	WCHECK(w);
+	if (w->state != MS_WS_NEW)
+		return MIGSTREAM_E_STATE;
+	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used || value < wopt_table[key].min ||
+	    value > wopt_table[key].max)
+		return MIGSTREAM_E_INVAL;
+	w->opt[key] = value;
+	return 0;
+}
+
+int migstream_writer_set_diag_handler(migstream_writer *w, migstream_diag_fn fn, void *ctx)
+{
+	WCHECK(w);
+	w->ctx.fn = fn;
+	w->ctx.fn_ctx = ctx;
+	return 0;
+}
+
+static void wstart(migstream_writer *w)
+{
+	w->raw = (int)w->opt[MIGSTREAM_OPT_RAW];
+	w->sink.wait = (int)w->opt[MIGSTREAM_OPT_WAIT];
+	w->sink.sync = (int)w->opt[MIGSTREAM_OPT_SYNC];
+	w->xc.deep = (int)w->opt[MIGSTREAM_OPT_DEEP];
+	w->xc.kind = (int)w->opt[MIGSTREAM_OPT_STREAM_KIND];
+	w->xc.guest_type = (int)w->opt[MIGSTREAM_OPT_GUEST_TYPE];
+	w->xc.vcpus = (uint32_t)w->opt[MIGSTREAM_OPT_VCPUS];
+	w->xc.p2m_size = w->opt[MIGSTREAM_OPT_P2M_SIZE];
+	ms_pfnmap_init(&w->xc.map, w->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	w->state = MS_WS_OPEN;
+}
+
+int migstream_writer_open_fd(migstream_writer *w, int fd)
+{
+	WCHECK(w);
+	if (w->state != MS_WS_NEW)
+		return MIGSTREAM_E_STATE;
+	if (fd < 0)
+		return MIGSTREAM_E_INVAL;
+	w->sink.kind = MS_SINK_FD;
+	w->sink.fd = fd;
+	w->sink.own_fd = (int)w->opt[MIGSTREAM_OPT_CLOSE_FD];
+	wstart(w);
+	return 0;
+}
+
+int migstream_writer_open_path(migstream_writer *w, const char *path)
+{
+	WCHECK(w);
+	if (w->state != MS_WS_NEW)
+		return MIGSTREAM_E_STATE;
+	if (!path)
+		return MIGSTREAM_E_INVAL;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (w->opt[MIGSTREAM_OPT_TRUNCATE] ? O_TRUNC : O_EXCL);
+	int fd;
+	do
+		fd = open(path, flags, (mode_t)w->opt[MIGSTREAM_OPT_FILE_MODE]);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		int e = errno;
+		ms_ctx_reset_error(&w->ctx);
+		ms_fail(&w->ctx, MIGSTREAM_E_IO, e, 0, "cannot create %s: %s%s", path, strerror(e),
+		        e == EEXIST ? " (set MIGSTREAM_OPT_TRUNCATE to replace it)" : "");
+		return MIGSTREAM_E_IO;
+	}
+	int rc = migstream_writer_open_fd(w, fd);
+	w->sink.own_fd = 1;
+	return rc;
+}
+
+int migstream_writer_open_memory(migstream_writer *w)
+{
+	WCHECK(w);
+	if (w->state != MS_WS_NEW)
+		return MIGSTREAM_E_STATE;
+	w->sink.kind = MS_SINK_MEM;
+	wstart(w);
+	return 0;
+}
+
+int migstream_writer_open_io(migstream_writer *w, const migstream_write_io *io, size_t io_size,
+                             void *ctx)
+{
+	WCHECK(w);
+	if (w->state != MS_WS_NEW)
+		return MIGSTREAM_E_STATE;
+	if (!io || io_size < sizeof(io->writev) || !io->writev)
+		return MIGSTREAM_E_INVAL;
+	memset(&w->sink.io, 0, sizeof w->sink.io);
+	memcpy(&w->sink.io, io, io_size < sizeof w->sink.io ? io_size : sizeof w->sink.io);
+	w->sink.kind = MS_SINK_IO;
+	w->sink.io_ctx = ctx;
+	wstart(w);
+	return 0;
+}
+
+int migstream_writer_get_memory(migstream_writer *w, const void **data, size_t *len)
+{
+	WCHECK(w);
+	if (!data || !len)
+		return MIGSTREAM_E_INVAL;
+	if (w->sink.kind != MS_SINK_MEM)
+		return MIGSTREAM_E_STATE;
+	*data = w->sink.mem ? w->sink.mem : (const uint8_t *)"";
+	*len = w->sink.mem_len;
+	return 0;
+}
+
+uint64_t migstream_writer_offset(const migstream_writer *w)
+{
+	if (!w || w->magic != MS_WRITER_MAGIC)
+		return 0;
+	return w->sink.pos;
+}
+
+int migstream_writer_close(migstream_writer *w)
+{
+	WCHECK(w);
+	if (w->state == MS_WS_NEW || w->state == MS_WS_CLOSED)
+		return MIGSTREAM_E_STATE;
+	int prior = w->state;
+	int e = ms_sink_close(&w->sink);
+	w->state = MS_WS_CLOSED;
+	ms_ctx_reset_error(&w->ctx);
+	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	w->ctx.what = "libxc stream";
+	if (prior == MS_WS_FAILED) {
+		ms_fail(&w->ctx, w->fail_code, 0, w->sink.pos, "the sink failed earlier; the stream is incomplete");
+		return w->fail_code;
+	}
+	if (e) {
+		ms_fail(&w->ctx, MIGSTREAM_E_IO, -e, w->sink.pos, "closing the sink failed: %s", strerror(-e));
+		return MIGSTREAM_E_IO;
+	}
+	if (prior != MS_WS_ENDED) {
+		ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		        "closed without END: the %llu octets written read back as a truncated stream",
+		        (unsigned long long)w->sink.pos);
+		return MIGSTREAM_E_STATE;
+	}
+	return 0;
+}
+
+void migstream_writer_free(migstream_writer *w)
+{
+	if (!w || w->magic != MS_WRITER_MAGIC)
+		return;
+	if (w->state != MS_WS_NEW && w->state != MS_WS_CLOSED)
+		ms_sink_close(&w->sink);
+	ms_free(w->sink.mem);
+	ms_free(w->scratch);
+	ms_libxc_free(&w->xc);
+	w->magic = 0;
+	ms_free(w);
+}
+
+const char *migstream_writer_errmsg(const migstream_writer *w)
+{
+	if (!w || w->magic != MS_WRITER_MAGIC)
+		return "invalid writer handle";
+	return w->ctx.err_msg;
+}
+
+int migstream_writer_error(const migstream_writer *w, migstream_diag *out, size_t size)
+{
+	WCHECK(w);
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	migstream_diag d = w->ctx.err;
+	d.message = w->ctx.err_text;
+	if (!d.rule)
+		d.rule = "";
+	memcpy(out, &d, size < sizeof d ? size : sizeof d);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
+{
+	uint64_t written;
+	int e = 0;
+	int rc = ms_sink_writev(&w->sink, iov, cnt, &written, &e);
+	if (rc) {
+		ms_fail(&w->ctx, rc, e, w->sink.pos, "write failed after %llu octets of this record: %s",
+		        (unsigned long long)written, rc == MIGSTREAM_E_NOMEM ? "out of memory" : strerror(e));
+		w->state = MS_WS_FAILED;
+		w->fail_code = rc;
+	}
+	return rc;
+}
+
+/* Common entry checks; resets the error. */
+static int enter(migstream_writer *w)
+{
+	WCHECK(w);
+	switch (w->state) {
+	case MS_WS_NEW:
+	case MS_WS_CLOSED:
+		return MIGSTREAM_E_STATE;
+	case MS_WS_FAILED:
+		return w->fail_code;
+	default:
+		break;
+	}
+	ms_ctx_reset_error(&w->ctx);
+	return 0;
+}
+
+static uint8_t *scratch(migstream_writer *w, size_t n)
+{
+	if (n > w->scratch_cap) {
+		size_t ncap = w->scratch_cap ? w->scratch_cap : 4096;
+		while (ncap < n)
+			ncap *= 2;
+		uint8_t *ns = ms_realloc(w->scratch, ncap);
+		if (!ns)
+			return NULL;
+		w->scratch = ns;
+		w->scratch_cap = ncap;
+	}
+	return w->scratch;
+}
+
+static void put16(uint8_t *p, uint16_t v, int be)
+{
+	if (be) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+	else { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+}
+static void put32(uint8_t *p, uint32_t v, int be)
+{
+	for (int i = 0; i < 4; i++)
+		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *p, uint64_t v, int be)
+{
+	for (int i = 0; i < 8; i++)
+		p[be ? 7 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+static int nomem(migstream_writer *w)
+{
+	return ms_fail(&w->ctx, MIGSTREAM_E_NOMEM, 0, w->sink.pos, "out of memory");
+}
+
+/* ------------------------------------------------------------------ headers */
+
+int migstream_writer_put_image_header(migstream_writer *w, const migstream_image_header *ih, size_t size)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (!ih)
+		return MIGSTREAM_E_INVAL;
+	if (w->state != MS_WS_OPEN)
+		return MIGSTREAM_E_STATE;
+	migstream_image_header h;
+	memset(&h, 0, sizeof h);
+	memcpy(&h, ih, size < sizeof h ? size : sizeof h);
+	if (!w->raw && h.marker == 0 && h.id == 0) {
+		h.marker = UINT64_MAX;
+		h.id = 0x58454E46u;
+	}
+	uint8_t b[MS_IHDR_SIZE];
+	put64(b, h.marker, 1);
+	put32(b + 8, h.id, 1);
+	put32(b + 12, h.version, 1);
+	put16(b + 16, h.options, 1);
+	put16(b + 18, h.reserved1, 1);
+	put32(b + 20, h.reserved2, 1);
+	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
+	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	w->ctx.what = "libxc image header";
+	if (!w->raw) {
+		rc = ms_libxc_image_header(&w->xc, &w->ctx, b, w->sink.pos);
+		if (rc)
+			return rc;
+	} else {
+		w->xc.version = h.version;
+		w->xc.be = h.options & 1u;
+	}
+	w->be = h.options & 1u;
+	struct iovec iov = { b, sizeof b };
+	if ((rc = emit(w, &iov, 1)))
+		return rc;
+	w->state = MS_WS_IMAGE;
+	return 0;
+}
+
+int migstream_writer_put_domain_header(migstream_writer *w, const migstream_domain_header *dh, size_t size)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (!dh)
+		return MIGSTREAM_E_INVAL;
+	if (w->state != MS_WS_IMAGE)
+		return MIGSTREAM_E_STATE;
+	migstream_domain_header h;
+	memset(&h, 0, sizeof h);
+	memcpy(&h, dh, size < sizeof h ? size : sizeof h);
+	uint8_t b[MS_DHDR_SIZE];
+	put32(b, h.type, w->be);
+	put16(b + 4, h.page_shift, w->be);
+	put16(b + 6, h.reserved, w->be);
+	put32(b + 8, h.xen_major, w->be);
+	put32(b + 12, h.xen_minor, w->be);
+	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
+	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	w->ctx.what = "libxc domain header";
+	if (!w->raw) {
+		/* A big-endian image is the caller's explicit choice: IHDR-6 is
+		 * reported as a warning, not refused. */
+		w->ctx.allow_be = 1;
+		rc = ms_libxc_domain_header(&w->xc, &w->ctx, b, w->sink.pos);
+		w->ctx.allow_be = 0;
+		if (rc)
+			return rc;
+	} else {
+		w->xc.dtype = h.type;
+		w->xc.xen_major = h.xen_major;
+		w->xc.xen_minor = h.xen_minor;
+	}
+	struct iovec iov = { b, sizeof b };
+	if ((rc = emit(w, &iov, 1)))
+		return rc;
+	w->state = MS_WS_RECORDS;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ records */
+
+static const uint8_t zeros[8];
+
+/*
+ * Validate and write one record.  hb is the scratch buffer holding the
+ * 8-octet record header slot followed by `head` octets of body; `extra`
+ * (n iovecs, `extra_len` octets) follows them on the wire (page contents).
+ * For validation the body must be contiguous, except PAGE_DATA whose pages
+ * are checked one by one.
+ */
+static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
+               const struct iovec *extra, int n, uint64_t extra_len)
+{
+	uint64_t len = head + extra_len;
+	int rc;
+
+	if (w->state != MS_WS_RECORDS && w->state != MS_WS_ENDED)
+		return MIGSTREAM_E_STATE;
+	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
+	w->ctx.rec_type = type;
+	w->ctx.rec_offset = w->sink.pos;
+	w->ctx.rec_index = w->rec_index;
+	w->ctx.what = NULL;
+	if (len > w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] || len > UINT32_MAX) {
+		if (w->raw && len <= UINT32_MAX)
+			goto write;
+		return ms_report(&w->ctx, R_REC_2, w->sink.pos,
+		                 "body_length %llu exceeds the %s of %llu", (unsigned long long)len,
+		                 w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] < MIGSTREAM_MAX_RECORD_LEN ? "configured cap"
+		                                                                               : "128 MiB limit",
+		                 (unsigned long long)w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
+	}
+	if (!w->raw) {
+		if (w->state == MS_WS_ENDED) {
+			w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+			w->ctx.what = "end of stream";
+			return ms_report(&w->ctx, R_ORDER_1, w->sink.pos,
+			                 "%s after the final END; nothing may follow it",
+			                 migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, type));
+		}
+		rc = ms_libxc_record(&w->xc, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE, head);
+		if (rc)
+			return rc;
+		if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc)) {
+			uint32_t count = ms_get32(hb + MS_RHDR_SIZE, w->be), k = 0;
+			for (uint32_t i = 0; i < count && k < (uint32_t)n; i++) {
+				uint64_t v = ms_get64(hb + MS_RHDR_SIZE + 8 + 8 * (size_t)i, w->be);
+				uint32_t t = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
+				if (!ms_type_has_data(t))
+					continue;
+				rc = ms_libxc_page(&w->xc, &w->ctx, v & MS_PFN_MASK, t, extra[k++].iov_base);
+				if (rc)
+					return rc;
+			}
+		}
+	}
+write:
+	put32(hb, type, w->be);
+	put32(hb + 4, (uint32_t)len, w->be);
+	/* Header+head, the extra iovecs, padding: in one sink call. */
+	struct iovec stack[66];
+	struct iovec *iov = stack;
+	int cnt = n + 2;
+	if (cnt > (int)(sizeof stack / sizeof *stack)) {
+		iov = ms_malloc((size_t)cnt * sizeof *iov);
+		if (!iov)
+			return nomem(w);
+	}
+	iov[0].iov_base = hb;
+	iov[0].iov_len = MS_RHDR_SIZE + head;
+	for (int i = 0; i < n; i++)
+		iov[1 + i] = extra[i];
+	iov[1 + n].iov_base = (void *)zeros;
+	iov[1 + n].iov_len = ms_pad8((uint32_t)len);
+	rc = emit(w, iov, cnt);
+	if (iov != stack)
+		ms_free(iov);
+	if (rc)
+		return rc;
+	w->rec_index++;
+	if (type == MIGSTREAM_REC_END && w->state == MS_WS_RECORDS)
+		w->state = MS_WS_ENDED;
+	return 0;
+}
+
+/* A record whose whole body is `len` octets at body. */
+static int put_flat(migstream_writer *w, uint32_t type, const void *body, size_t len)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (!body && len)
+		return MIGSTREAM_E_INVAL;
+	if (len > UINT32_MAX)
+		return MIGSTREAM_E_INVAL;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
+	if (!hb)
+		return nomem(w);
+	if (len)
+		memcpy(hb + MS_RHDR_SIZE, body, len);
+	return put(w, type, hb, len, NULL, 0, 0);
+}
+
+int migstream_writer_put_record(migstream_writer *w, uint32_t type, const void *body, uint32_t len)
+{
+	return put_flat(w, type, body, len);
+}
+
+int migstream_writer_put_record_iov(migstream_writer *w, uint32_t type, const struct iovec *iov,
+                                    int iovcnt)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (iovcnt < 0 || (!iov && iovcnt))
+		return MIGSTREAM_E_INVAL;
+	uint64_t len = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (!iov[i].iov_base && iov[i].iov_len)
+			return MIGSTREAM_E_INVAL;
+		len += iov[i].iov_len;
+	}
+	if (len > UINT32_MAX)
+		return MIGSTREAM_E_INVAL;
+	/* Bodies are validated as a whole: gather them. */
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + (size_t)len);
+	if (!hb)
+		return nomem(w);
+	size_t off = MS_RHDR_SIZE;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len)
+			memcpy(hb + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	return put(w, type, hb, (size_t)len, NULL, 0, 0);
+}
+
+int migstream_writer_put_raw(migstream_writer *w, const void *data, size_t len)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (!w->raw)
+		return MIGSTREAM_E_STATE;
+	if (!data && len)
+		return MIGSTREAM_E_INVAL;
+	struct iovec iov = { (void *)data, len };
+	return emit(w, &iov, 1);
+}
+
+int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const uint64_t *pfns,
+                                   const uint32_t *types, const void *const *pages)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (count && (!pfns || !types))
+		return MIGSTREAM_E_INVAL;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		if (types[i] > 0xF || (!w->raw && (pfns[i] >> MS_PFN_TYPE_SHIFT)))
+			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, w->sink.pos,
+			               "pfn[%u] 0x%llx / type 0x%x do not fit a pfn entry", i,
+			               (unsigned long long)pfns[i], types[i]);
+		n += ms_type_has_data(types[i]) != 0;
+	}
+	if (n && !pages)
+		return MIGSTREAM_E_INVAL;
+	for (uint32_t k = 0; k < n; k++)
+		if (!pages[k])
+			return MIGSTREAM_E_INVAL;
+	size_t head = 8 + 8 * (size_t)count;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + head);
+	if (!hb)
+		return nomem(w);
+	uint8_t *b = hb + MS_RHDR_SIZE;
+	put32(b, count, w->be);
+	put32(b + 4, 0, w->be);
+	for (uint32_t i = 0; i < count; i++)
+		put64(b + 8 + 8 * (size_t)i, pfns[i] | (uint64_t)types[i] << MS_PFN_TYPE_SHIFT, w->be);
+	struct iovec *iov = NULL;
+	if (n) {
+		iov = ms_malloc((size_t)n * sizeof *iov);
+		if (!iov)
+			return nomem(w);
+		for (uint32_t k = 0; k < n; k++) {
+			iov[k].iov_base = (void *)pages[k];
+			iov[k].iov_len = MIGSTREAM_PAGE_SIZE;
+		}
+	}
+	rc = put(w, MIGSTREAM_REC_PAGE_DATA, hb, head, iov, (int)n, (uint64_t)n * MIGSTREAM_PAGE_SIZE);
+	ms_free(iov);
+	return rc;
+}
+
+int migstream_writer_put_x86_pv_info(migstream_writer *w, const migstream_x86_pv_info *info, size_t size)
+{
+	if (!info)
+		return MIGSTREAM_E_INVAL;
+	migstream_x86_pv_info v;
+	memset(&v, 0, sizeof v);
+	memcpy(&v, info, size < sizeof v ? size : sizeof v);
+	uint8_t b[8] = { v.guest_width, v.pt_levels };
+	memcpy(b + 2, v.reserved, 6);
+	return put_flat(w, MIGSTREAM_REC_X86_PV_INFO, b, sizeof b);
+}
+
+int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn, uint32_t end_pfn,
+                                    const uint64_t *frames, uint32_t k)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (k && !frames)
+		return MIGSTREAM_E_INVAL;
+	size_t len = 8 + 8 * (size_t)k;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
+	if (!hb)
+		return nomem(w);
+	put32(hb + 8, start_pfn, w->be);
+	put32(hb + 12, end_pfn, w->be);
+	for (uint32_t i = 0; i < k; i++)
+		put64(hb + 16 + 8 * (size_t)i, frames[i], w->be);
+	return put(w, MIGSTREAM_REC_X86_PV_P2M_FRAMES, hb, len, NULL, 0, 0);
+}
+
+int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_id, const void *ctx,
+                              size_t ctx_len)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (type != MIGSTREAM_REC_X86_PV_VCPU_BASIC && type != MIGSTREAM_REC_X86_PV_VCPU_EXTENDED &&
+	    type != MIGSTREAM_REC_X86_PV_VCPU_XSAVE && type != MIGSTREAM_REC_X86_PV_VCPU_MSRS)
+		return MIGSTREAM_E_INVAL;
+	if ((!ctx && ctx_len) || ctx_len > UINT32_MAX - 8)
+		return MIGSTREAM_E_INVAL;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + ctx_len);
+	if (!hb)
+		return nomem(w);
+	put32(hb + 8, vcpu_id, w->be);
+	put32(hb + 12, 0, w->be);
+	if (ctx_len)
+		memcpy(hb + 16, ctx, ctx_len);
+	return put(w, type, hb, 8 + ctx_len, NULL, 0, 0);
+}
+
+int migstream_writer_put_shared_info(migstream_writer *w, const void *page, size_t len)
+{
+	return put_flat(w, MIGSTREAM_REC_SHARED_INFO, page, len);
+}
+
+int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info *tsc, size_t size)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (!tsc)
+		return MIGSTREAM_E_INVAL;
+	migstream_tsc_info v;
+	memset(&v, 0, sizeof v);
+	memcpy(&v, tsc, size < sizeof v ? size : sizeof v);
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 24);
+	if (!hb)
+		return nomem(w);
+	put32(hb + 8, v.mode, w->be);
+	put32(hb + 12, v.khz, w->be);
+	put64(hb + 16, v.nsec, w->be);
+	put32(hb + 24, v.incarnation, w->be);
+	put32(hb + 28, v.reserved, w->be);
+	return put(w, MIGSTREAM_REC_X86_TSC_INFO, hb, 24, NULL, 0, 0);
+}
+
+int migstream_writer_put_hvm_context(migstream_writer *w, const void *blob, size_t len)
+{
+	return put_flat(w, MIGSTREAM_REC_HVM_CONTEXT, blob, len);
+}
+
+int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count, const uint64_t *index,
+                                    const uint64_t *value)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (count && (!index || !value))
+		return MIGSTREAM_E_INVAL;
+	size_t len = 8 + 16 * (size_t)count;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
+	if (!hb)
+		return nomem(w);
+	put32(hb + 8, count, w->be);
+	put32(hb + 12, 0, w->be);
+	for (uint32_t i = 0; i < count; i++) {
+		put64(hb + 16 + 16 * (size_t)i, index[i], w->be);
+		put64(hb + 24 + 16 * (size_t)i, value[i], w->be);
+	}
+	return put(w, MIGSTREAM_REC_HVM_PARAMS, hb, len, NULL, 0, 0);
+}
+
+int migstream_writer_put_toolstack(migstream_writer *w, const void *blob, size_t len)
+{
+	return put_flat(w, MIGSTREAM_REC_TOOLSTACK, blob, len);
+}
+
+int migstream_writer_put_verify(migstream_writer *w)
+{
+	return put_flat(w, MIGSTREAM_REC_VERIFY, NULL, 0);
+}
+
+int migstream_writer_put_checkpoint(migstream_writer *w)
+{
+	return put_flat(w, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+}
+
+int migstream_writer_put_static_data_end(migstream_writer *w)
+{
+	return put_flat(w, MIGSTREAM_REC_STATIC_DATA_END, NULL, 0);
+}
+
+int migstream_writer_put_end(migstream_writer *w)
+{
+	return put_flat(w, MIGSTREAM_REC_END, NULL, 0);
+}
+
+int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfns, uint32_t n)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (n && !pfns)
+		return MIGSTREAM_E_INVAL;
+	size_t len = 8 * (size_t)n;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
+	if (!hb)
+		return nomem(w);
+	for (uint32_t i = 0; i < n; i++)
+		put64(hb + 8 + 8 * (size_t)i, pfns[i], w->be);
+	return put(w, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, hb, len, NULL, 0, 0);
+}
+
+int migstream_writer_put_cpuid_policy(migstream_writer *w, const migstream_cpuid_leaf *leaves,
+                                      uint32_t n, size_t entry_size)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if ((n && !leaves) || entry_size == 0)
+		return MIGSTREAM_E_INVAL;
+	size_t len = 24 * (size_t)n;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
+	if (!hb)
+		return nomem(w);
+	for (uint32_t i = 0; i < n; i++) {
+		migstream_cpuid_leaf v;
+		memset(&v, 0, sizeof v);
+		memcpy(&v, (const uint8_t *)leaves + entry_size * i, entry_size < sizeof v ? entry_size : sizeof v);
+		uint8_t *e = hb + 8 + 24 * (size_t)i;
+		put32(e, v.leaf, w->be);
+		put32(e + 4, v.subleaf, w->be);
+		put32(e + 8, v.a, w->be);
+		put32(e + 12, v.b, w->be);
+		put32(e + 16, v.c, w->be);
+		put32(e + 20, v.d, w->be);
+	}
+	return put(w, MIGSTREAM_REC_X86_CPUID_POLICY, hb, len, NULL, 0, 0);
+}
+
+int migstream_writer_put_msr_policy(migstream_writer *w, const migstream_msr_entry *entries,
+                                    uint32_t n, size_t entry_size)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if ((n && !entries) || entry_size == 0)
+		return MIGSTREAM_E_INVAL;
+	size_t len = 16 * (size_t)n;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
+	if (!hb)
+		return nomem(w);
+	for (uint32_t i = 0; i < n; i++) {
+		migstream_msr_entry v;
+		memset(&v, 0, sizeof v);
+		memcpy(&v, (const uint8_t *)entries + entry_size * i, entry_size < sizeof v ? entry_size : sizeof v);
+		uint8_t *e = hb + 8 + 16 * (size_t)i;
+		put32(e, v.idx, w->be);
+		put32(e + 4, v.flags, w->be);
+		put64(e + 8, v.val, w->be);
+	}
+	return put(w, MIGSTREAM_REC_X86_MSR_POLICY, hb, len, NULL, 0, 0);
+}
