@@ -2009,6 +2009,20 @@ START_TEST(test_rule_PV_11_break)
 	p64(&b, V2_P2M_BODY + 8, 3);    /* p2m frame above max_pfn */
 	want_error(&b, NULL, "PV-11", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
+	/* A second X86_PV_P2M_FRAMES for pfn 1024 (frame 2): max_pfn 1024 needs
+	 * frames 0..2, frame 1 is never supplied. */
+	v2(&b);
+	{
+		static const uint64_t frame[1] = { 0 };
+		tbuf r;
+
+		tb_init(&r);
+		tb_p2m_frames(&r, 1024, 1024, 1, frame);
+		tb_insert(&b, V2_OFF_PAGE_DATA, r.data, r.len);
+		tb_free(&r);
+	}
+	want_error(&b, NULL, "PV-11", MIGSTREAM_E_CONSISTENCY, V2_OFF_END + 24, 8);
+	tb_free(&b);
 }
 END_TEST
 
@@ -2382,6 +2396,12 @@ START_TEST(test_rule_PV_24_pass)
 	ins_vcpu(&b, V2_OFF_END, MIGSTREAM_REC_X86_PV_VCPU_XSAVE, 0, NULL, 16);
 	want_pass(&b, NULL, "PV-24");
 	tb_free(&b);
+	v2(&b);                         /* one BASIC in each checkpoint segment */
+	ins_rec(&b, V2_OFF_END, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	copy(&b, V2_OFF_BASIC, V2_BASIC_SIZE, V2_OFF_END + 8);
+	ins_rec(&b, V2_OFF_END + 8 + V2_BASIC_SIZE, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	want_pass(&b, NULL, "PV-24");
+	tb_free(&b);
 }
 END_TEST
 
@@ -2392,6 +2412,10 @@ START_TEST(test_rule_PV_25_break)
 	v2(&b);
 	p8(&b, V2_OFF_BASIC + 8, 1);    /* the only BASIC is vCPU 1's */
 	want_error(&b, NULL, "PV-25", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
+	tb_free(&b);
+	v2(&b);                         /* at a CHECKPOINT before any BASIC */
+	ins_rec(&b, V2_OFF_BASIC, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	want_error(&b, NULL, "PV-25", MIGSTREAM_E_CONSISTENCY, V2_OFF_BASIC, 6);
 	tb_free(&b);
 }
 END_TEST
@@ -2588,6 +2612,15 @@ START_TEST(test_rule_PV_32_break)
 	v2(&b);
 	p64(&b, V2_PAGE1 + 8 * 7, 0x5001);      /* present, pfn 5 > max_pfn */
 	want_error(&b, NULL, "PV-32", MIGSTREAM_E_CONSISTENCY, V2_OFF_PAGE_DATA, 3);
+	/* Reported when the record is finished: PAGE_DATA itself was delivered. */
+	for (i = 0; i < 2; i++) {
+		t_result *res = run(&b, i ? T_SRC_PIPE : T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+
+		ck_assert_msg(res->records == 4 && res->types[3] == MIGSTREAM_REC_PAGE_DATA,
+		              "%llu records delivered before PV-32; %s",
+		              (unsigned long long)res->records, describe(res));
+		free(res);
+	}
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_error_src(&b, other_srcs[i], NULL, "PV-32", MIGSTREAM_E_CONSISTENCY,
 		               V2_OFF_PAGE_DATA, 3);
@@ -3256,7 +3289,7 @@ START_TEST(test_rule_POLICY_4_break)
 	ins_cpuid(&b, V1_OFF_SDE, (const uint32_t (*)[2])leaves, 121);
 	want_warning(&b, NULL, "POLICY-4", V1_OFF_SDE, 0);
 	tb_free(&b);
-	/* Three MSR entries (0xce, 0x10a, 0xce would repeat: use distinct). */
+	/* Three MSR entries; the third repeats 0xce (POLICY-7 as well). */
 	memset(body, 0, sizeof body);
 	le32(body, 0xCE);
 	le32(body + 16, 0x10A);
@@ -3459,8 +3492,12 @@ START_TEST(test_rule_CKPT_5_break)
 	check_finding(res, "CKPT-5", MIGSTREAM_SEV_WARNING, V1_OFF_END + 40, NOREC);
 	check_accepted(res);
 	free(res);
-	/* File or buffer: the same EOF is a truncation naming CKPT-5. */
+	/* File or buffer: the same EOF is a truncation naming CKPT-5, whose
+	 * message names the last complete checkpoint. */
 	want_error(&b, NULL, "CKPT-5", MIGSTREAM_E_TRUNCATED, V1_OFF_END + 40, NOREC);
+	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	ck_assert_msg(strstr(res->errmsg, "checkpoint") != NULL, "%s", describe(res));
+	free(res);
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_error_src(&b, other_srcs[i], NULL, "CKPT-5", MIGSTREAM_E_TRUNCATED,
 		               V1_OFF_END + 40, NOREC);
@@ -3668,6 +3705,23 @@ START_TEST(test_rule_COMPAT_1_break)
 		want_warning(&b, NULL, "COMPAT-1", V2_OFF_END, 7);
 		tb_free(&b);
 	}
+}
+END_TEST
+
+/* rules.md 1.1: in strict mode a compat finding is reported as a warning
+ * even for a named producer ("accepted, reported as a warning"). */
+START_TEST(test_rule_COMPAT_1_break_strict_named_producer)
+{
+	t_result *res;
+	tbuf b;
+
+	v1_params(&b, 0, NULL);
+	p32(&b, 0x24, 7);               /* Xen 4.7 */
+	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
+	check_finding(res, "COMPAT-1", MIGSTREAM_SEV_WARNING, V1_OFF_HVM_PARAMS, 4);
+	check_accepted(res);
+	free(res);
+	tb_free(&b);
 }
 END_TEST
 
@@ -4138,6 +4192,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_rule_CKPT_12_break);
 	tcase_add_test(tc, test_rule_CKPT_12_pass);
 	tcase_add_test(tc, test_rule_COMPAT_1_break);
+	tcase_add_test(tc, test_rule_COMPAT_1_break_strict_named_producer);
 	tcase_add_test(tc, test_rule_COMPAT_1_pass);
 	tcase_add_test(tc, test_rule_COMPAT_2_break);
 	tcase_add_test(tc, test_rule_COMPAT_2_pass);
