@@ -154,6 +154,18 @@ struct migstream_reader {
 	struct ms_libxc xc;
 
 	uint32_t format;
+	int layer;                        /* layer of the next record */
+	int nested;                       /* libxc image inside a libxl stream */
+	int need_libxc_headers;           /* after LIBXC_CONTEXT */
+	struct ms_libxl lx;
+	uint64_t lx_index;                /* next libxl record ordinal */
+	uint64_t libxl_offset;
+	int have_xl, have_libxl;
+	migstream_xl_header xlh;
+	uint8_t *xl_opt;                  /* xl optional data */
+	size_t xl_opt_len, xl_config_len;
+	struct ms_xl_config cfg;
+	migstream_libxl_header lh;
 	int have_headers;
 	migstream_image_header ih;
 	migstream_domain_header dh;

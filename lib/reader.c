@@ -69,6 +69,7 @@ migstream_reader *migstream_reader_new(void)
 	ms_src_init(&r->src);
 	ms_ctx_init(&r->ctx, MIGSTREAM_MODE_RESTORE);
 	ms_libxc_init(&r->xc);
+	ms_libxl_init(&r->lx);
 	return r;
 }
 
@@ -217,6 +218,7 @@ void migstream_reader_free(migstream_reader *r)
 		ms_src_close(&r->src);
 	ms_libxc_free(&r->xc);
 	ms_free(r->pfn_copy);
+	ms_free(r->xl_opt);
 	r->magic = 0;
 	ms_free(r);
 }
@@ -243,81 +245,113 @@ static int io_fail(migstream_reader *r, int code, int err_no)
 	return die(r, code == MIGSTREAM_E_AGAIN ? MIGSTREAM_E_IO : code);
 }
 
+/* Complete checkpoints so far: a libxc CHECKPOINT (plus, in a libxl
+ * stream, its CHECKPOINT_END). */
+static int checkpoints(const migstream_reader *r)
+{
+	return r->nested ? r->lx.checkpoints : r->xc.checkpoints;
+}
+
 /* Truncation: EOF at stream offset eof_off.  Names the checkpoint state. */
 static int truncated(migstream_reader *r, enum ms_rule_id rule, uint64_t eof_off, const char *what)
 {
-	if (r->xc.checkpoints && rule != R_IHDR_1 && rule != R_DHDR_1)
+	int n = checkpoints(r);
+	if (n && r->xc.channel && rule != R_IHDR_1 && rule != R_DHDR_1) {
+		/* A channel that breaks off after a complete checkpoint: failover. */
+		ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_W, 0, eof_off,
+		              "channel ended %s after %d complete checkpoint%s: failover to the last one; "
+		              "records since it are discarded", what, n, n == 1 ? "" : "s");
+		r->state = MS_ST_DONE;
+		r->done_checked = 1;
+		r->rec_live = 0;
+		return MIGSTREAM_EOF;
+	}
+	if (n && rule != R_IHDR_1 && rule != R_DHDR_1)
 		ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off,
 		              "stream ends %s after %d complete checkpoint%s; a restore would resume from the last one",
-		              what, r->xc.checkpoints, r->xc.checkpoints == 1 ? "" : "s");
+		              what, n, n == 1 ? "" : "s");
 	else
-		ms_report(&r->ctx, rule, eof_off, "stream ends %s", what);
+		ms_report_sev(&r->ctx, rule, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off, "stream ends %s", what);
 	return die(r, MIGSTREAM_E_TRUNCATED);
 }
 
+static void where(migstream_reader *r, uint32_t layer, const char *what)
+{
+	r->ctx.layer = layer;
+	r->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	r->ctx.what = what;
+}
+
 /* ------------------------------------------------------------------ headers */
+
+static const uint8_t ff8[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static int prefix_of(const uint8_t *p, size_t avail, const uint8_t *magic, size_t n)
+{
+	return memcmp(p, magic, avail < n ? avail : n) == 0;
+}
 
 static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 {
 	uint64_t fmt = r->opt[MIGSTREAM_OPT_FORMAT];
 	int rc;
 
-	r->ctx.layer = MIGSTREAM_LAYER_LIBXC;
-	r->ctx.rec_index = MIGSTREAM_NO_RECORD;
-	r->ctx.what = "libxc image header";
-	if (avail >= 8 && memcmp(p, "\xff\xff\xff\xff\xff\xff\xff\xff", 8) == 0) {
-		r->format = MIGSTREAM_FORMAT_LIBXC;
-		return 0;
+	/* Leading octets (F 2.1); a short input that is a prefix of one of the
+	 * magics is a truncated header of that format. */
+	int xc = prefix_of(p, avail, ff8, 8);
+	int xl = prefix_of(p, avail, xl_magic, sizeof xl_magic);
+	int lx = prefix_of(p, avail, libxl_ident, 8);
+	uint32_t found = xl && (avail >= 8 || fmt == MIGSTREAM_FORMAT_XL) ? MIGSTREAM_FORMAT_XL
+	               : lx && (avail >= 8 || fmt == MIGSTREAM_FORMAT_LIBXL) ? MIGSTREAM_FORMAT_LIBXL
+	               : xc ? MIGSTREAM_FORMAT_LIBXC : MIGSTREAM_FORMAT_LEGACY;
+	if (avail == 0 && fmt != MIGSTREAM_FORMAT_AUTO)
+		found = (uint32_t)fmt;
+	if (fmt == MIGSTREAM_FORMAT_AUTO || found == fmt) {
+		if (found == MIGSTREAM_FORMAT_LEGACY && avail < 8)
+			found = MIGSTREAM_FORMAT_LIBXC;   /* too short to tell: truncated */
+		r->format = found;
+		if (found != MIGSTREAM_FORMAT_LEGACY)
+			return 0;
+		where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
+		uint32_t hi = ms_le32(p + 4);
+		ms_report(&r->ctx, R_LEGACY_2, 0, "legacy stream from a %s toolstack (p2m_size word 0x%08x%s)",
+		          hi == 0 ? "64-bit" : "32-bit", ms_le32(p), hi == 0 ? ", high half 0" : "");
+		rc = ms_report(&r->ctx, R_LEGACY_1, 0,
+		               "legacy (pre-Xen 4.6) stream: first 8 octets are not all ones; convert it first "
+		               "(convert-legacy-stream)");
+		return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
 	}
-	int is_xl = avail >= sizeof xl_magic && memcmp(p, xl_magic, sizeof xl_magic) == 0;
-	int is_libxl = avail >= 8 && memcmp(p, libxl_ident, 8) == 0;
-	if (is_xl || is_libxl) {
-		r->format = is_xl ? MIGSTREAM_FORMAT_XL : MIGSTREAM_FORMAT_LIBXL;
-		if (fmt == MIGSTREAM_FORMAT_LIBXC) {
-			rc = ms_report(&r->ctx, R_IHDR_2, 0,
-			               "marker is not all ones: this is %s, not a bare libxc image",
-			               is_xl ? "an xl save file" : "a libxl stream");
-			return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
-		}
-		ms_fail(&r->ctx, MIGSTREAM_E_UNSUPPORTED, 0, 0,
-		        "%s: this version reads bare libxc images only", is_xl ? "xl save file" : "libxl stream");
-		return die(r, MIGSTREAM_E_UNSUPPORTED);
+	/* The caller named a format and the octets say otherwise. */
+	static const char *const names[] = { "", "a bare libxc image", "a libxl stream", "an xl save file",
+	                                      "not a Xen stream of version 2 or later" };
+	r->format = (uint32_t)fmt;
+	if (fmt == MIGSTREAM_FORMAT_LIBXC) {
+		where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
+		rc = ms_report(&r->ctx, R_IHDR_2, 0, "marker is not all ones: this is %s", names[found]);
+	} else if (fmt == MIGSTREAM_FORMAT_LIBXL) {
+		where(r, MIGSTREAM_LAYER_LIBXL, "libxl header");
+		rc = ms_report(&r->ctx, R_LIBXL_2, 0, "ident is not \"LibxlFmt\": this is %s", names[found]);
+	} else {
+		where(r, MIGSTREAM_LAYER_XL, "xl header");
+		rc = ms_report(&r->ctx, R_XL_1, 0, "no xl save-file magic: this is %s", names[found]);
 	}
-	if (avail < 8) {
-		/* Too short to classify: a truncated header of whatever it is. */
-		r->format = MIGSTREAM_FORMAT_LIBXC;
-		return truncated(r, R_IHDR_1, r->src.pos + avail, "inside the 24-octet image header");
-	}
-	/* LEGACY-1: not all ones and none of the other headers. */
-	r->format = MIGSTREAM_FORMAT_LEGACY;
-	uint32_t hi = ms_le32(p + 4);
-	ms_report(&r->ctx, R_LEGACY_2, 0, "legacy stream from a %s toolstack (p2m_size word 0x%08x%s)",
-	          hi == 0 ? "64-bit" : "32-bit", ms_le32(p), hi == 0 ? ", high half 0" : "");
-	rc = ms_report(&r->ctx, R_LEGACY_1, 0,
-	               "legacy (pre-Xen 4.6) stream: first 8 octets are not all ones; convert it first "
-	               "(convert-legacy-stream)");
-	return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
+	return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
 }
 
-static int read_headers(migstream_reader *r)
+/* The libxc image header and domain header, at the current position. */
+static int read_libxc_headers(migstream_reader *r)
 {
 	const uint8_t *p;
 	size_t avail;
-	int err_no = 0, rc, first = 0;
-
-	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE, &p, &avail, &err_no);
-	if (rc)
-		return io_fail(r, rc, err_no);
-	if ((rc = detect(r, p, avail)))
-		return rc;
+	int err_no = 0, rc, first;
 
 	r->image_offset = r->src.pos;
 	rc = ms_src_peek(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE, &p, &avail, &err_no);
 	if (rc)
 		return io_fail(r, rc, err_no);
+	where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
 	if (avail < MS_IHDR_SIZE)
 		return truncated(r, R_IHDR_1, r->src.pos + avail, "inside the 24-octet image header");
-	r->ctx.what = "libxc image header";
 	rc = ms_libxc_image_header(&r->xc, &r->ctx, p, r->src.pos);
 	if (rc && migstream_error_is_fatal(rc))
 		return die(r, rc);
@@ -339,8 +373,11 @@ static int read_headers(migstream_reader *r)
 	r->dh.reserved = ms_get16(d + 6, be);
 	r->dh.xen_major = ms_get32(d + 8, be);
 	r->dh.xen_minor = ms_get32(d + 12, be);
+	if (r->nested)
+		ms_libxl_after_libxc_headers(&r->lx, &r->ctx, r->src.pos + MS_IHDR_SIZE + 8);
 	ms_src_consume(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE);
 	r->have_headers = 1;
+	r->need_libxc_headers = 0;
 	r->ctx.what = NULL;
 	/* Lax mode reads on past an unknown domain type (generic checks only). */
 	if (rc && migstream_error_is_fatal(rc) &&
@@ -348,11 +385,162 @@ static int read_headers(migstream_reader *r)
 		return die(r, rc);
 	if (!first)
 		first = rc;
-	r->state = MS_ST_RECORDS;
 	/* Record-level header findings (reserved fields, caller knowledge) are
 	 * returned once; the next call goes on with the records.  Lax mode
 	 * only reports them. */
 	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : first;
+}
+
+/* The xl header, its optional data (kept), and the facts in its config. */
+static int read_xl_header(migstream_reader *r)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc, be = 0, first = 0;
+
+	where(r, MIGSTREAM_LAYER_XL, "xl header");
+	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if (avail < MS_XL_HDR_SIZE)
+		return truncated(r, R_XL_1, r->src.pos + avail, "inside the 48-octet xl header");
+	rc = ms_xl_header(&r->ctx, p, r->src.pos, &be);
+	if (rc && (migstream_error_is_fatal(rc) || rc == MIGSTREAM_E_HEADER) &&
+	    !(r->ctx.mode == MIGSTREAM_MODE_LAX && rc == MIGSTREAM_E_UNSUPPORTED))
+		return die(r, rc == MIGSTREAM_E_HEADER ? MIGSTREAM_E_HEADER : rc);
+	first = rc;
+	memcpy(r->xlh.magic, p, 32);
+	r->xlh.byteorder = ms_le32(p + 32);
+	r->xlh.mandatory_flags = ms_get32(p + 36, be);
+	r->xlh.optional_flags = ms_get32(p + 40, be);
+	r->xlh.optional_data_len = ms_get32(p + 44, be);
+	uint32_t n = r->xlh.optional_data_len;
+	uint8_t hdr[MS_XL_HDR_SIZE];
+	memcpy(hdr, p, sizeof hdr);
+	r->have_xl = 1;
+	if (n > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
+		ms_fail(&r->ctx, MIGSTREAM_E_TOO_LONG, 0, r->src.pos + 44,
+		        "optional_data_len %u exceeds the reader's cap of %llu", n,
+		        (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
+		return die(r, MIGSTREAM_E_TOO_LONG);
+	}
+	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE + (size_t)n, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if (avail < MS_XL_HDR_SIZE + (size_t)n)
+		return truncated(r, R_XL_6, r->src.pos + avail, "inside the xl optional data");
+	r->xl_opt = ms_malloc(n ? n : 1);
+	if (!r->xl_opt)
+		return io_fail(r, MIGSTREAM_E_NOMEM, 0);
+	memcpy(r->xl_opt, p + MS_XL_HDR_SIZE, n);
+	r->xl_opt_len = n;
+	rc = ms_xl_optional(&r->ctx, hdr, be, r->xl_opt, n, r->src.pos + MS_XL_HDR_SIZE, &r->cfg,
+	                    &r->xl_config_len);
+	if (rc && r->ctx.mode != MIGSTREAM_MODE_LAX)
+		return die(r, rc);
+	ms_src_consume(&r->src, MS_XL_HDR_SIZE + (size_t)n);
+	if (!first)
+		first = rc;
+
+	/* Embedded knowledge, unless the caller said otherwise (rules.md 1.2). */
+	if (r->cfg.have_type) {
+		int t = !strcmp(r->cfg.type, "pv") ? MIGSTREAM_GUEST_PV
+		      : !strcmp(r->cfg.type, "hvm") ? MIGSTREAM_GUEST_HVM
+		      : !strcmp(r->cfg.type, "pvh") ? MIGSTREAM_GUEST_PVH : 0;
+		r->lx.cfg_type = t;
+		if (t && r->xc.guest_type == MIGSTREAM_GUEST_UNKNOWN) {
+			r->xc.guest_type = t;
+			r->xc.guest_type_from_config = 1;
+		}
+	}
+	if (r->cfg.max_vcpus && r->xc.vcpus == 0)
+		r->xc.vcpus = r->cfg.max_vcpus;
+
+	if (!(r->xlh.mandatory_flags & MIGSTREAM_XL_FLAG_STREAMV2)) {
+		where(r, MIGSTREAM_LAYER_XL, "xl header");
+		rc = ms_report(&r->ctx, R_XL_13, r->src.pos,
+		               "STREAMv2 flag clear: a legacy (pre-Xen 4.6) stream follows; convert it first");
+		return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
+	}
+	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : first;
+}
+
+static int read_libxl_header(migstream_reader *r, int after_xl)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc;
+
+	where(r, MIGSTREAM_LAYER_LIBXL, "libxl header");
+	r->libxl_offset = r->src.pos;
+	rc = ms_src_peek(&r->src, MS_LIBXL_HDR_SIZE, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if (after_xl && !prefix_of(p, avail, libxl_ident, 8)) {
+		rc = ms_report(&r->ctx, R_XL_12, r->src.pos,
+		               "STREAMv2 set but the octets after the xl header are not a libxl stream header");
+		return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
+	}
+	if (avail < MS_LIBXL_HDR_SIZE)
+		return truncated(r, R_LIBXL_1, r->src.pos + avail, "inside the 16-octet libxl header");
+	rc = ms_libxl_header(&r->lx, &r->ctx, p, r->src.pos);
+	if (rc && migstream_error_is_fatal(rc))
+		return die(r, rc);
+	r->lh.ident = ms_be64(p);
+	r->lh.version = ms_be32(p + 8);
+	r->lh.options = ms_be32(p + 12);
+	r->have_libxl = 1;
+	ms_src_consume(&r->src, MS_LIBXL_HDR_SIZE);
+	r->layer = MIGSTREAM_LAYER_LIBXL;
+	r->lx.phase = MS_LX_BEFORE;
+	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : rc;
+}
+
+static int read_headers(migstream_reader *r)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc, first = 0;
+
+	r->lx.kind = r->xc.kind;
+	r->lx.xc = &r->xc;
+	if (r->xc.kind == MIGSTREAM_KIND_COLO_BACK) {
+		/* The COLO back channel has no header of any kind (F 12.3). */
+		r->format = MIGSTREAM_FORMAT_LIBXL;
+		r->nested = 1;
+		r->layer = MIGSTREAM_LAYER_LIBXL;
+		r->lx.phase = MS_LX_BACK;
+		r->state = MS_ST_RECORDS;
+		return 0;
+	}
+	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE, &p, &avail, &err_no);
+	if (rc)
+		return io_fail(r, rc, err_no);
+	if ((rc = detect(r, p, avail)))
+		return rc;
+	switch (r->format) {
+	case MIGSTREAM_FORMAT_XL:
+		if ((rc = read_xl_header(r)) && (migstream_error_is_fatal(rc) || r->state == MS_ST_FATAL))
+			return rc;
+		first = rc;
+		if ((rc = read_libxl_header(r, 1)) && r->state == MS_ST_FATAL)
+			return rc;
+		r->nested = 1;
+		break;
+	case MIGSTREAM_FORMAT_LIBXL:
+		if ((rc = read_libxl_header(r, 0)) && r->state == MS_ST_FATAL)
+			return rc;
+		r->nested = 1;
+		break;
+	default:
+		r->layer = MIGSTREAM_LAYER_LIBXC;
+		rc = read_libxc_headers(r);
+		if (r->state == MS_ST_FATAL)
+			return rc;
+		break;
+	}
+	r->state = MS_ST_RECORDS;
+	return first ? first : rc;
 }
 
 int migstream_reader_read_headers(migstream_reader *r)
@@ -361,7 +549,7 @@ int migstream_reader_read_headers(migstream_reader *r)
 	if (r->state == MS_ST_FATAL)
 		return r->fatal_code;
 	if (r->state != MS_ST_OPEN)
-		return r->have_headers ? 0 : MIGSTREAM_E_STATE;
+		return r->state == MS_ST_NEW || r->state == MS_ST_CLOSED ? MIGSTREAM_E_STATE : 0;
 	ms_ctx_reset_error(&r->ctx);
 	return read_headers(r);
 }
@@ -396,6 +584,52 @@ int migstream_reader_get_domain_header(migstream_reader *r, migstream_domain_hea
 	if (!r->have_headers)
 		return MIGSTREAM_E_STATE;
 	memcpy(out, &r->dh, size < sizeof r->dh ? size : sizeof r->dh);
+	return 0;
+}
+
+int migstream_reader_get_xl_header(migstream_reader *r, migstream_xl_header *out, size_t size)
+{
+	CHECK(r);
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	if (!r->have_xl)
+		return MIGSTREAM_E_STATE;
+	memcpy(out, &r->xlh, size < sizeof r->xlh ? size : sizeof r->xlh);
+	return 0;
+}
+
+int migstream_reader_get_xl_optional_data(migstream_reader *r, const void **data, size_t *len)
+{
+	CHECK(r);
+	if (!data || !len)
+		return MIGSTREAM_E_INVAL;
+	if (!r->have_xl || !r->xl_opt)
+		return MIGSTREAM_E_STATE;
+	*data = r->xl_opt;
+	*len = r->xl_opt_len;
+	return 0;
+}
+
+int migstream_reader_get_xl_config(migstream_reader *r, const void **data, size_t *len)
+{
+	CHECK(r);
+	if (!data || !len)
+		return MIGSTREAM_E_INVAL;
+	if (!r->have_xl || !r->xl_opt)
+		return MIGSTREAM_E_STATE;
+	*data = r->xl_opt_len >= 4 ? r->xl_opt + 4 : r->xl_opt;
+	*len = r->xl_config_len;
+	return 0;
+}
+
+int migstream_reader_get_libxl_header(migstream_reader *r, migstream_libxl_header *out, size_t size)
+{
+	CHECK(r);
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	if (!r->have_libxl)
+		return MIGSTREAM_E_STATE;
+	memcpy(out, &r->lh, size < sizeof r->lh ? size : sizeof r->lh);
 	return 0;
 }
 
@@ -590,24 +824,109 @@ int ms_reader_load_pages(migstream_reader *r)
 static int at_eof_boundary(migstream_reader *r)
 {
 	uint64_t off = r->src.pos;
-	r->ctx.rec_index = MIGSTREAM_NO_RECORD;
-	r->ctx.what = "libxc stream";
-	if (r->xc.checkpoints) {
+	int n = checkpoints(r);
+	where(r, r->layer, r->nested ? "libxl stream" : "libxc stream");
+	if (r->lx.phase == MS_LX_BACK) {
+		if (r->lx.bc_pos == 0) {
+			r->state = MS_ST_DONE;
+			r->done_checked = 1;
+			return MIGSTREAM_EOF;
+		}
+		ms_report_sev(&r->ctx, R_CKPT_10, MS_SEV_E, MIGSTREAM_E_TRUNCATED, off,
+		              "back channel ends in the middle of a checkpoint cycle (record %d of 4)",
+		              r->lx.bc_pos + 1);
+		return die(r, MIGSTREAM_E_TRUNCATED);
+	}
+	if (n) {
 		if (r->xc.channel) {
 			ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_W, 0, off,
 			              "channel ended after %d complete checkpoint%s: failover to the last one; "
-			              "%llu records since it are discarded", r->xc.checkpoints,
-			              r->xc.checkpoints == 1 ? "" : "s", (unsigned long long)r->xc.since_checkpoint);
+			              "records since it are discarded", n, n == 1 ? "" : "s");
 			r->state = MS_ST_DONE;
+			r->done_checked = 1;
 			return MIGSTREAM_EOF;
 		}
 		return truncated(r, R_ORDER_2, off, "at a record boundary before END");
 	}
 	if (r->xc.kind == MIGSTREAM_KIND_REMUS || r->xc.kind == MIGSTREAM_KIND_COLO) {
-		ms_report(&r->ctx, R_CKPT_6, off, "checkpointed stream ends before its first checkpoint is complete");
+		ms_report_sev(&r->ctx, R_CKPT_6, MS_SEV_E, MIGSTREAM_E_TRUNCATED, off,
+		              "checkpointed stream ends before its first checkpoint is complete");
 		return die(r, MIGSTREAM_E_TRUNCATED);
 	}
 	return truncated(r, R_ORDER_2, off, "at a record boundary before END");
+}
+
+/* Hand the stream between the layers after a record (F 11, F 12). */
+static void transition(migstream_reader *r, const struct migstream_record *rec)
+{
+	if (rec->layer == MIGSTREAM_LAYER_LIBXC) {
+		if (r->lx.phase == MS_LX_BACK) {
+			r->lx.bc_pos = 0;
+			r->layer = MIGSTREAM_LAYER_LIBXL;
+		} else if (rec->type == MIGSTREAM_REC_END) {
+			if (r->nested) {
+				r->layer = MIGSTREAM_LAYER_LIBXL;
+				r->lx.phase = MS_LX_AFTER;
+			} else {
+				r->state = MS_ST_DONE;
+			}
+		} else if (rec->type == MIGSTREAM_REC_CHECKPOINT && r->nested) {
+			r->layer = MIGSTREAM_LAYER_LIBXL;
+			r->lx.phase = MS_LX_CKPT;
+			ms_libxl_new_segment(&r->lx);
+		}
+		return;
+	}
+	switch (rec->type) {
+	case MIGSTREAM_LIBXL_REC_END:
+		if (r->lx.phase != MS_LX_BACK)
+			r->state = MS_ST_DONE;
+		break;
+	case MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT:
+		if (r->lx.phase == MS_LX_BACK)
+			break;
+		if (r->have_headers) {
+			/* Another image follows (reported): check it afresh. */
+			struct ms_libxc keep = r->xc;
+			ms_libxc_free(&r->xc);
+			ms_libxc_init(&r->xc);
+			r->xc.deep = keep.deep;
+			r->xc.channel = keep.channel;
+			r->xc.kind = keep.kind;
+			r->xc.guest_type = keep.guest_type;
+			r->xc.guest_type_from_config = keep.guest_type_from_config;
+			r->xc.vcpus = keep.vcpus;
+			r->xc.p2m_size = keep.p2m_size;
+			ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+			r->rec_index = 0;
+		}
+		r->layer = MIGSTREAM_LAYER_LIBXC;
+		r->need_libxc_headers = 1;
+		r->lx.phase = MS_LX_IN_LIBXC;
+		break;
+	case MIGSTREAM_LIBXL_REC_CHECKPOINT_END:
+		if (r->lx.phase != MS_LX_CKPT)
+			break;
+		r->lx.checkpoints++;
+		if (r->xc.kind == MIGSTREAM_KIND_COLO) {
+			r->lx.phase = MS_LX_COLO_STATE;
+		} else {
+			r->lx.phase = MS_LX_IN_LIBXC;
+			r->layer = MIGSTREAM_LAYER_LIBXC;
+		}
+		break;
+	case MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE:
+		if (r->lx.phase == MS_LX_BACK) {
+			if (++r->lx.bc_pos == 3)
+				r->layer = MIGSTREAM_LAYER_LIBXC;
+		} else if (r->lx.phase == MS_LX_COLO_STATE) {
+			r->lx.phase = MS_LX_IN_LIBXC;
+			r->layer = MIGSTREAM_LAYER_LIBXC;
+		}
+		break;
+	default:
+		break;
+	}
 }
 
 static int next_record(migstream_reader *r, const migstream_record **out)
@@ -616,45 +935,75 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	size_t avail;
 	int err_no = 0, rc;
 
+	if (r->layer == MIGSTREAM_LAYER_LIBXC && r->need_libxc_headers) {
+		rc = read_libxc_headers(r);
+		if (rc)
+			return rc;
+	}
+	int layer = r->layer;
+	int is_xc = layer == MIGSTREAM_LAYER_LIBXC;
+	int be = is_xc ? r->xc.be : r->lx.be;
+
 	rc = ms_src_peek(&r->src, MS_RHDR_SIZE, &p, &avail, &err_no);
 	if (rc)
 		return io_fail(r, rc, err_no);
 	if (avail == 0)
 		return at_eof_boundary(r);
 	if (avail < MS_RHDR_SIZE) {
-		r->ctx.rec_index = MIGSTREAM_NO_RECORD;
-		r->ctx.what = "libxc record header";
-		return truncated(r, R_REC_1, r->src.pos + avail, "inside a record header");
+		where(r, layer, is_xc ? "libxc record header" : "libxl record header");
+		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, r->src.pos + avail, "inside a record header");
 	}
 
 	struct migstream_record *rec = &r->rec;
-	int be = r->xc.be;
 	memset(rec, 0, sizeof *rec);
 	rec->r = r;
-	rec->layer = MIGSTREAM_LAYER_LIBXC;
+	rec->layer = (uint32_t)layer;
 	rec->type = ms_get32(p, be);
 	rec->length = ms_get32(p + 4, be);
 	rec->offset = r->src.pos;
-	rec->index = r->rec_index;
+	rec->index = is_xc ? r->rec_index : r->lx_index;
 	rec->be = be;
 	locate(r);
 
 	if (rec->length > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
+		enum ms_rule_id rule = is_xc ? R_REC_2 : R_LIBXL_9;
 		if (rec->length > MIGSTREAM_MAX_RECORD_LEN)
-			ms_report(&r->ctx, R_REC_2, rec->offset, "body_length %u (0x%x) exceeds the 128 MiB limit",
+			ms_report(&r->ctx, rule, rec->offset, "body_length %u (0x%x) exceeds the 128 MiB limit",
 			          rec->length, rec->length);
 		else
-			ms_report(&r->ctx, R_REC_2, rec->offset,
+			ms_report(&r->ctx, rule, rec->offset,
 			          "body_length %u (0x%x) exceeds the configured cap of %llu", rec->length,
 			          rec->length, (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
 		return die(r, MIGSTREAM_E_TOO_LONG);
 	}
 
+	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
+	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
+	size_t pre = 0;
+	if (r->lx.phase == MS_LX_BACK && is_xc) {
+		if (rec->type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST) {
+			ms_report(&r->ctx, R_CKPT_10, rec->offset,
+			          "record type 0x%08x where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
+			          rec->type);
+			return die(r, MIGSTREAM_E_SEQUENCE);
+		}
+		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
+			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
+			if (rc)
+				return io_fail(r, rc, err_no);
+			if (avail >= MS_RHDR_SIZE + 8 && !memcmp(p + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8)) {
+				pre = 8;
+				ms_report(&r->ctx, R_CKPT_13, rec->offset,
+				          "8 zero octets between the header and the pfn array (Xen 4.18+ secondary) consumed");
+			}
+		}
+	}
+
 	uint32_t pad = ms_pad8(rec->length);
-	size_t whole = MS_RHDR_SIZE + (size_t)rec->length + pad;
+	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad;
 	size_t need = whole;
 	int lazy = 0;
-	if (rec->type == MIGSTREAM_REC_PAGE_DATA && rec->length >= 8 && r->src.kind != MS_SRC_MEM) {
+	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && rec->length >= 8 && r->src.kind != MS_SRC_MEM) {
 		rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
 		if (rc)
 			return io_fail(r, rc, err_no);
@@ -670,13 +1019,11 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	if (rc)
 		return io_fail(r, rc, err_no);
 	if (avail < need) {
-		return truncated(r, R_REC_1, r->src.pos + avail,
-		                 avail < MS_RHDR_SIZE + (size_t)rec->length ? "inside a record body"
-		                                                              : "inside record padding");
+		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, r->src.pos + avail,
+		                 avail < MS_RHDR_SIZE + pre + (size_t)rec->length ? "inside a record body"
+		                                                                    : "inside record padding");
 	}
-	if (r->src.kind == MS_SRC_MEM && rec->type == MIGSTREAM_REC_PAGE_DATA)
-		lazy = 0;
-	rec->body = p + MS_RHDR_SIZE;
+	rec->body = p + MS_RHDR_SIZE + pre;
 	rec->avail = lazy ? need - MS_RHDR_SIZE : rec->length;
 	if (lazy) {
 		/* The pfn array must outlive the buffer, which page contents pass
@@ -693,13 +1040,18 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	}
 
 	/* The rules. */
-	rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
-	if (!rc && !lazy && pad)
-		rc = ms_libxc_padding(&r->xc, &r->ctx, rec->body + rec->length, pad,
-		                      rec->offset + MS_RHDR_SIZE + rec->length);
+	if (is_xc) {
+		rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
+		if (!rc && !lazy && pad)
+			rc = ms_libxc_padding(&r->xc, &r->ctx, rec->body + rec->length, pad, rec->offset);
+	} else {
+		rc = ms_libxl_record(&r->lx, &r->ctx, rec->type, rec->length, rec->body);
+		if (!rc && pad)
+			rc = ms_libxl_padding(&r->ctx, rec->body + rec->length, pad, rec->offset);
+	}
 
 	/* PAGE_DATA geometry, safe even for a broken record. */
-	if (rec->type == MIGSTREAM_REC_PAGE_DATA && rec->avail >= 8) {
+	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && rec->avail >= 8) {
 		uint32_t count = ms_get32(rec->body, be);
 		uint64_t max = (rec->avail - 8) / 8;
 		rec->count = count <= max ? count : (uint32_t)max;
@@ -712,7 +1064,10 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		rec->data_pages = (rc == 0 && n <= fits) ? n : 0;
 	}
 
-	r->rec_index++;
+	if (is_xc)
+		r->rec_index++;
+	else
+		r->lx_index++;
 	r->rec_live = 1;
 	r->pages_done = 0;
 	r->page_entry = 0;
@@ -733,8 +1088,7 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		r->rec_consume = whole;
 	}
 
-	if (rec->type == MIGSTREAM_REC_END)
-		r->state = MS_ST_DONE;
+	transition(r, rec);
 
 	if (rc) {
 		if (r->ctx.mode == MIGSTREAM_MODE_LAX && !migstream_error_is_fatal(rc)) {

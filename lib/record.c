@@ -313,6 +313,8 @@ int migstream_record_get_blob(const migstream_record *rec, const void **data, si
 {
 	if (!rec)
 		return MIGSTREAM_E_INVAL;
+	if (rec->layer == MIGSTREAM_LAYER_LIBXL && rec->type == MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT)
+		return migstream_record_get_emulator_context(rec, data, len);
 	int ok = (rec->type & MIGSTREAM_REC_OPTIONAL) ||
 	         (rec->layer == MIGSTREAM_LAYER_LIBXC &&
 	          (rec->type == MIGSTREAM_REC_SHARED_INFO || rec->type == MIGSTREAM_REC_HVM_CONTEXT ||
@@ -411,5 +413,89 @@ int migstream_record_get_msr_entry(const migstream_record *rec, uint32_t i, migs
 	size_t o = 16 * (size_t)i;
 	migstream_msr_entry v = { get32(rec, o), get32(rec, o + 4), get64(rec, o + 8) };
 	copy_out(out, size, &v, sizeof v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ libxl */
+
+static int is_libxl(const migstream_record *rec, uint32_t type)
+{
+	return rec && rec->layer == MIGSTREAM_LAYER_LIBXL && rec->type == type;
+}
+
+static int is_emulator(const migstream_record *rec)
+{
+	return is_libxl(rec, MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) ||
+	       is_libxl(rec, MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT);
+}
+
+int migstream_record_get_emulator(const migstream_record *rec, uint32_t *emulator_id, uint32_t *index)
+{
+	if (!rec)
+		return MIGSTREAM_E_INVAL;
+	if (!is_emulator(rec))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	if (emulator_id)
+		*emulator_id = get32(rec, 0);
+	if (index)
+		*index = get32(rec, 4);
+	return 0;
+}
+
+int migstream_record_next_xenstore_pair(const migstream_record *rec, size_t *pos, const char **key,
+                                        const char **value)
+{
+	if (!rec || !pos)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxl(rec, MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	const uint8_t *d = rec->body + 8;
+	size_t n = rec->avail - 8;
+	if (*pos >= n)
+		return MIGSTREAM_EOF;
+	const uint8_t *k = d + *pos;
+	const uint8_t *kend = memchr(k, '\0', n - *pos);
+	if (!kend || (size_t)(kend + 1 - d) >= n)
+		return MIGSTREAM_E_FIELD;
+	const uint8_t *v = kend + 1;
+	const uint8_t *vend = memchr(v, '\0', n - (size_t)(v - d));
+	if (!vend)
+		return MIGSTREAM_E_FIELD;
+	if (key)
+		*key = (const char *)k;
+	if (value)
+		*value = (const char *)v;
+	*pos = (size_t)(vend + 1 - d);
+	return 0;
+}
+
+int migstream_record_get_emulator_context(const migstream_record *rec, const void **data, size_t *len)
+{
+	if (!rec)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxl(rec, MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 8)
+		return MIGSTREAM_E_RANGE;
+	if (data)
+		*data = rec->body + 8;
+	if (len)
+		*len = rec->avail - 8;
+	return 0;
+}
+
+int migstream_record_get_checkpoint_state(const migstream_record *rec, uint32_t *control_id)
+{
+	if (!rec || !control_id)
+		return MIGSTREAM_E_INVAL;
+	if (!is_libxl(rec, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE))
+		return MIGSTREAM_E_WRONG_TYPE;
+	if (rec->avail < 4)
+		return MIGSTREAM_E_RANGE;
+	*control_id = get32(rec, 0);
 	return 0;
 }

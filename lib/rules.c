@@ -117,6 +117,9 @@ int ms_report_sev(struct ms_ctx *c, enum ms_rule_id rule, int sev, int code,
 	va_list ap;
 	int rc;
 
+	/* Strict mode reports every compat tolerance as a warning (1.1). */
+	if (ms_rules[rule].sev == MS_SEV_C && c->mode == MIGSTREAM_MODE_STRICT)
+		sev = MS_SEV_C;
 	apply(c, sev, &applied);
 	if (code == 0)
 		code = ms_rules[rule].code ? ms_rules[rule].code : MIGSTREAM_E_FIELD;

@@ -65,6 +65,9 @@ int ms_libxc_image_header(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *h
 		return ms_report(c, R_IHDR_4, off + 12, "version is %u, expected 2 or 3", version);
 	x->version = version;
 	x->be = options & 1u;
+	if (version == 2)
+		ms_report(c, R_COMPAT_2, off + 12,
+		          "version 2 image (Xen 4.6-4.13): STATIC_DATA_END is inferred, v3-only records are refused");
 	if (x->be)
 		ms_report(c, R_IHDR_5, off + 16, "options bit 0 set: the image is big-endian");
 	if (options & 0xFFFEu) {
@@ -124,8 +127,10 @@ int ms_libxc_domain_header(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *
 	if (x->guest_type != MIGSTREAM_GUEST_UNKNOWN) {
 		uint32_t want = x->guest_type == MIGSTREAM_GUEST_PV ? 1u : 2u;
 		if (type != want) {
-			e = ms_report(c, R_DHDR_5, off, "domain type %u (%s) but the guest is known to be %s",
+			e = ms_report(c, x->guest_type_from_config ? R_XL_14 : R_DHDR_5, off,
+			              "domain type %u (%s) but the %s says the guest is %s",
 			              type, type == 1 ? "x86 PV" : "x86 HVM",
+			              x->guest_type_from_config ? "xl configuration (c_info.type)" : "caller",
 			              x->guest_type == MIGSTREAM_GUEST_PV ? "pv" :
 			              x->guest_type == MIGSTREAM_GUEST_HVM ? "hvm" : "pvh");
 			if (e && !rc)
@@ -134,6 +139,9 @@ int ms_libxc_domain_header(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *
 	}
 	if (x->xen_major == 0) {
 		ms_report(c, R_DHDR_6, off + 8, "written by the legacy converter, version %u", x->xen_minor);
+		ms_report(c, R_COMPAT_3, off + 8,
+		          "converted legacy image: emulator id 0, XALLOC pages, HVM_PARAMS before HVM_CONTEXT, "
+		          "late SHARED_INFO and missing CPU policy are expected here");
 	} else {
 		const char *why = NULL;
 		if (x->xen_major > 0xFFFF || x->xen_minor > 0xFFFF)

@@ -727,31 +727,47 @@ START_TEST(test_reader_pv_accessors)
 }
 END_TEST
 
-/* The COLO back channel's dirty pfn list, read with its stream kind. */
+/* The COLO back channel (headerless): CHECKPOINT_STATE 2, 3, 1 and the
+ * dirty pfn list, twice; layers alternate (F 12.3). */
 START_TEST(test_reader_dirty_pfn_list)
 {
 	tbuf b;
 	tb_init(&b);
-	tb_image_header(&b, 3, 0);
-	tb_domain_header(&b, 2, 4, 17);
-	tb_empty(&b, MIGSTREAM_REC_STATIC_DATA_END);
 	uint8_t l[24];
 	for (int i = 0; i < 24; i++)
 		l[i] = (uint8_t)(i % 8 == 0 ? 0x10 + i / 8 : 0);
-	tb_record(&b, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, l, sizeof l);
+	for (int cycle = 0; cycle < 2; cycle++) {
+		static const uint8_t ids[3] = { 2, 3, 1 };
+		for (int i = 0; i < 3; i++) {
+			uint8_t id[4] = { ids[i], 0, 0, 0 };
+			tb_record(&b, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE, id, 4);
+		}
+		tb_record(&b, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, l, sizeof l);
+	}
 	migstream_reader *r = migstream_reader_new();
 	migstream_reader_set_option(r, MIGSTREAM_OPT_STREAM_KIND, MIGSTREAM_KIND_COLO_BACK);
-	t_source *s = t_open_source(r, T_SRC_MEMORY, b.data, b.len);
+	t_source *s = t_open_source(r, _i, b.data, b.len);
 	const migstream_record *rec;
-	ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
-	ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
-	uint32_t n;
-	uint64_t pfn;
-	ck_assert_int_eq(migstream_record_count(rec, &n), 0);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_int_eq(migstream_record_get_dirty_pfn(rec, 2, &pfn), 0);
-	ck_assert_uint_eq(pfn, 0x12);
-	ck_assert_int_eq(migstream_record_get_dirty_pfn(rec, 3, &pfn), MIGSTREAM_E_RANGE);
+	for (int cycle = 0; cycle < 2; cycle++) {
+		static const uint32_t ids[3] = { 2, 3, 1 };
+		for (int i = 0; i < 3; i++) {
+			uint32_t id;
+			ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
+			ck_assert_uint_eq(migstream_record_layer(rec), MIGSTREAM_LAYER_LIBXL);
+			ck_assert_int_eq(migstream_record_get_checkpoint_state(rec, &id), 0);
+			ck_assert_uint_eq(id, ids[i]);
+		}
+		ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
+		ck_assert_uint_eq(migstream_record_layer(rec), MIGSTREAM_LAYER_LIBXC);
+		uint32_t n;
+		uint64_t pfn;
+		ck_assert_int_eq(migstream_record_count(rec, &n), 0);
+		ck_assert_uint_eq(n, 3);
+		ck_assert_int_eq(migstream_record_get_dirty_pfn(rec, 2, &pfn), 0);
+		ck_assert_uint_eq(pfn, 0x12);
+		ck_assert_int_eq(migstream_record_get_dirty_pfn(rec, 3, &pfn), MIGSTREAM_E_RANGE);
+	}
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_EOF);
 	migstream_reader_free(r);
 	t_close_source(s);
 	tb_free(&b);
@@ -820,7 +836,7 @@ static Suite *reader_suite(void)
 	tcase_add_loop_test(tc, test_reader_deep_off, 0, T_SRC_COUNT);
 	tcase_add_test(tc, test_reader_get_page_after_read_pages);
 	tcase_add_test(tc, test_reader_memory_zero_copy);
-	tcase_add_test(tc, test_reader_dirty_pfn_list);
+	tcase_add_loop_test(tc, test_reader_dirty_pfn_list, 0, T_SRC_COUNT);
 	tcase_add_test(tc, test_reader_pfn_map_budget);
 	suite_add_tcase(s, tc);
 	TCase *io = tcase_create("io");

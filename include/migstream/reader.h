@@ -141,17 +141,35 @@ MIGSTREAM_API void migstream_reader_free(migstream_reader *r);
  * Reading.  Since: 1.0
  * ------------------------------------------------------------------- */
 
-/** Read and verify the headers up to the first record. */
+/** Read and verify the headers up to the first record: for an xl save
+ *  file the xl and libxl headers, for a libxl stream the libxl header, for
+ *  a bare image the libxc headers.  A COLO back channel has none. */
 MIGSTREAM_API int migstream_reader_read_headers(migstream_reader *r);
 
 /** Format of the stream as given or detected (MIGSTREAM_FORMAT_*). */
 MIGSTREAM_API int migstream_reader_format(migstream_reader *r, uint32_t *format);
 
-/** libxc headers of the current (or last) image; E_STATE before they are read. */
+/** libxc headers of the current (or last) image; E_STATE before they are
+ *  read.  In a libxl stream they are read by the first next() after
+ *  LIBXC_CONTEXT, together with the first libxc record. */
 MIGSTREAM_API int migstream_reader_get_image_header(migstream_reader *r,
                                                     migstream_image_header *out, size_t size);
 MIGSTREAM_API int migstream_reader_get_domain_header(migstream_reader *r,
                                                      migstream_domain_header *out, size_t size);
+
+/** xl save-file header; E_STATE unless the stream has one (after it was read). */
+MIGSTREAM_API int migstream_reader_get_xl_header(migstream_reader *r, migstream_xl_header *out,
+                                                 size_t size);
+/** The xl header's optional data, and the domain configuration inside it
+ *  (config_len octets, NUL included when xl wrote one).  Owned by the
+ *  reader; valid until migstream_reader_free(). */
+MIGSTREAM_API int migstream_reader_get_xl_optional_data(migstream_reader *r, const void **data,
+                                                        size_t *len);
+MIGSTREAM_API int migstream_reader_get_xl_config(migstream_reader *r, const void **data,
+                                                 size_t *len);
+/** libxl stream header; E_STATE unless the stream has one. */
+MIGSTREAM_API int migstream_reader_get_libxl_header(migstream_reader *r,
+                                                    migstream_libxl_header *out, size_t size);
 
 /**
  * Read and verify the next record.

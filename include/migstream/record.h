@@ -109,6 +109,44 @@ typedef struct migstream_domain_header {
 	uint32_t xen_minor;
 } migstream_domain_header;
 
+/** xl save-file header (48 octets).  byteorder holds the marker's four
+ *  octets read as a little-endian u32: 0x01020304 for a little-endian file,
+ *  0x04030201 for a big-endian one; the other words are decoded in the
+ *  file's order. */
+typedef struct migstream_xl_header {
+	uint8_t magic[32];    /* "Xen saved domain, xl format\n \0 \r" */
+	uint32_t byteorder;
+	uint32_t mandatory_flags;   /* MIGSTREAM_XL_FLAG_* */
+	uint32_t optional_flags;
+	uint32_t optional_data_len;
+} migstream_xl_header;
+
+#define MIGSTREAM_XL_FLAG_JSON      0x1u   /* mandatory: the config is JSON */
+#define MIGSTREAM_XL_FLAG_STREAMV2  0x2u   /* mandatory: a libxl v2 stream follows */
+#define MIGSTREAM_XL_BYTEORDER_LE   0x01020304u
+#define MIGSTREAM_XL_BYTEORDER_BE   0x04030201u
+
+/** libxl stream header (16 octets, big-endian on the wire). */
+typedef struct migstream_libxl_header {
+	uint64_t ident;       /* 0x4C6962786C466D74 "LibxlFmt" */
+	uint32_t version;     /* 2 */
+	uint32_t options;     /* MIGSTREAM_LIBXL_OPT_* */
+} migstream_libxl_header;
+
+#define MIGSTREAM_LIBXL_OPT_BIG_ENDIAN  0x1u
+#define MIGSTREAM_LIBXL_OPT_LEGACY      0x2u
+
+/* Emulator ids (EMULATOR_* records). */
+#define MIGSTREAM_EMULATOR_UNKNOWN          0u
+#define MIGSTREAM_EMULATOR_QEMU_TRADITIONAL 1u
+#define MIGSTREAM_EMULATOR_QEMU_UPSTREAM    2u
+
+/* CHECKPOINT_STATE control ids. */
+#define MIGSTREAM_CHECKPOINT_NEW            0u
+#define MIGSTREAM_CHECKPOINT_SVM_SUSPENDED  1u
+#define MIGSTREAM_CHECKPOINT_SVM_READY      2u
+#define MIGSTREAM_CHECKPOINT_SVM_RESUMED    3u
+
 /* ---------------------------------------------------------------------
  * Fixed-layout record bodies.  Since: 1.0
  * ------------------------------------------------------------------- */
@@ -268,6 +306,33 @@ MIGSTREAM_API int migstream_record_get_cpuid_leaf(const migstream_record *rec, u
                                                   migstream_cpuid_leaf *out, size_t size);
 MIGSTREAM_API int migstream_record_get_msr_entry(const migstream_record *rec, uint32_t i,
                                                  migstream_msr_entry *out, size_t size);
+
+/* ---------------------------------------------------------------------
+ * libxl records.  Since: 1.0
+ * ------------------------------------------------------------------- */
+
+/** EMULATOR_XENSTORE_DATA or EMULATOR_CONTEXT: the emulator sub-header. */
+MIGSTREAM_API int migstream_record_get_emulator(const migstream_record *rec, uint32_t *emulator_id,
+                                                uint32_t *index);
+
+/**
+ * EMULATOR_XENSTORE_DATA: iterate the key/value pairs.  Set *pos to 0
+ * before the first call; each call gives the next pair as NUL-terminated
+ * strings inside the record (owned by the reader, valid as the record is).
+ * Returns 0 with a pair, MIGSTREAM_EOF after the last one, or
+ * MIGSTREAM_E_FIELD if the data is not NUL-terminated pairs (LIBXL-21).
+ */
+MIGSTREAM_API int migstream_record_next_xenstore_pair(const migstream_record *rec, size_t *pos,
+                                                      const char **key, const char **value);
+
+/** EMULATOR_CONTEXT: the emulator's state after the sub-header (also via
+ *  migstream_record_get_blob()). */
+MIGSTREAM_API int migstream_record_get_emulator_context(const migstream_record *rec,
+                                                        const void **data, size_t *len);
+
+/** CHECKPOINT_STATE: the control id. */
+MIGSTREAM_API int migstream_record_get_checkpoint_state(const migstream_record *rec,
+                                                        uint32_t *control_id);
 
 #ifdef __cplusplus
 }
