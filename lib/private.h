@@ -96,6 +96,7 @@ int ms_sink_close(struct ms_sink *s);
 enum ms_wstate {
 	MS_WS_NEW,        /* options settable */
 	MS_WS_OPEN,       /* sink attached, nothing written */
+	MS_WS_XL,         /* xl header written: the libxl header comes next */
 	MS_WS_IMAGE,      /* image header written */
 	MS_WS_RECORDS,    /* domain header written */
 	MS_WS_ENDED,      /* END written */
@@ -112,8 +113,12 @@ struct migstream_writer {
 	struct ms_sink sink;
 	struct ms_ctx ctx;
 	struct ms_libxc xc;
-	int be;
+	int be;                           /* libxc image byte order */
 	uint64_t rec_index;
+	struct ms_libxl lx;
+	struct ms_flow flow;
+	uint64_t lx_index;
+	uint32_t want_layer;              /* layer the typed call being made belongs to */
 	uint8_t *scratch;                 /* record header + encoded body */
 	size_t scratch_cap;
 };

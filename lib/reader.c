@@ -859,74 +859,27 @@ static int at_eof_boundary(migstream_reader *r)
 /* Hand the stream between the layers after a record (F 11, F 12). */
 static void transition(migstream_reader *r, const struct migstream_record *rec)
 {
-	if (rec->layer == MIGSTREAM_LAYER_LIBXC) {
-		if (r->lx.phase == MS_LX_BACK) {
-			r->lx.bc_pos = 0;
-			r->layer = MIGSTREAM_LAYER_LIBXL;
-		} else if (rec->type == MIGSTREAM_REC_END) {
-			if (r->nested) {
-				r->layer = MIGSTREAM_LAYER_LIBXL;
-				r->lx.phase = MS_LX_AFTER;
-			} else {
-				r->state = MS_ST_DONE;
-			}
-		} else if (rec->type == MIGSTREAM_REC_CHECKPOINT && r->nested) {
-			r->layer = MIGSTREAM_LAYER_LIBXL;
-			r->lx.phase = MS_LX_CKPT;
-			ms_libxl_new_segment(&r->lx);
-		}
-		return;
+	struct ms_flow f = { (uint32_t)r->layer, r->nested, r->need_libxc_headers, 0, 0 };
+	ms_flow_after(&f, &r->lx, &r->xc, rec->layer, rec->type);
+	if (f.restart_libxc) {
+		/* Another image follows (reported): check it afresh. */
+		struct ms_libxc keep = r->xc;
+		ms_libxc_free(&r->xc);
+		ms_libxc_init(&r->xc);
+		r->xc.deep = keep.deep;
+		r->xc.channel = keep.channel;
+		r->xc.kind = keep.kind;
+		r->xc.guest_type = keep.guest_type;
+		r->xc.guest_type_from_config = keep.guest_type_from_config;
+		r->xc.vcpus = keep.vcpus;
+		r->xc.p2m_size = keep.p2m_size;
+		ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+		r->rec_index = 0;
 	}
-	switch (rec->type) {
-	case MIGSTREAM_LIBXL_REC_END:
-		if (r->lx.phase != MS_LX_BACK)
-			r->state = MS_ST_DONE;
-		break;
-	case MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT:
-		if (r->lx.phase == MS_LX_BACK)
-			break;
-		if (r->have_headers) {
-			/* Another image follows (reported): check it afresh. */
-			struct ms_libxc keep = r->xc;
-			ms_libxc_free(&r->xc);
-			ms_libxc_init(&r->xc);
-			r->xc.deep = keep.deep;
-			r->xc.channel = keep.channel;
-			r->xc.kind = keep.kind;
-			r->xc.guest_type = keep.guest_type;
-			r->xc.guest_type_from_config = keep.guest_type_from_config;
-			r->xc.vcpus = keep.vcpus;
-			r->xc.p2m_size = keep.p2m_size;
-			ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
-			r->rec_index = 0;
-		}
-		r->layer = MIGSTREAM_LAYER_LIBXC;
-		r->need_libxc_headers = 1;
-		r->lx.phase = MS_LX_IN_LIBXC;
-		break;
-	case MIGSTREAM_LIBXL_REC_CHECKPOINT_END:
-		if (r->lx.phase != MS_LX_CKPT)
-			break;
-		r->lx.checkpoints++;
-		if (r->xc.kind == MIGSTREAM_KIND_COLO) {
-			r->lx.phase = MS_LX_COLO_STATE;
-		} else {
-			r->lx.phase = MS_LX_IN_LIBXC;
-			r->layer = MIGSTREAM_LAYER_LIBXC;
-		}
-		break;
-	case MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE:
-		if (r->lx.phase == MS_LX_BACK) {
-			if (++r->lx.bc_pos == 3)
-				r->layer = MIGSTREAM_LAYER_LIBXC;
-		} else if (r->lx.phase == MS_LX_COLO_STATE) {
-			r->lx.phase = MS_LX_IN_LIBXC;
-			r->layer = MIGSTREAM_LAYER_LIBXC;
-		}
-		break;
-	default:
-		break;
-	}
+	r->layer = (int)f.layer;
+	r->need_libxc_headers = f.need_libxc_headers;
+	if (f.done)
+		r->state = MS_ST_DONE;
 }
 
 static int next_record(migstream_reader *r, const migstream_record **out)

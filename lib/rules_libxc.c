@@ -447,11 +447,12 @@ static void compact_frames(struct ms_libxc *x)
 static int p2m_frames(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b)
 {
 	int rc;
-	if (!x->pv_info)
-		return ms_report(c, R_PV_6, c->rec_offset, "X86_PV_P2M_FRAMES before X86_PV_INFO");
+	/* STATIC_DATA_END placement first: it orders the whole image. */
 	infer_static_end(x, c, "the first X86_PV_P2M_FRAMES");
 	if ((rc = need_static_end(x, c, MIGSTREAM_REC_X86_PV_P2M_FRAMES)))
 		return rc;
+	if (!x->pv_info)
+		return ms_report(c, R_PV_6, c->rec_offset, "X86_PV_P2M_FRAMES before X86_PV_INFO");
 	if (len < 16 || len % 8)
 		return ms_report(c, R_PV_7, c->rec_offset,
 		                 "body_length %u, expected at least 16 and a multiple of 8", len);

@@ -48,6 +48,8 @@ migstream_writer *migstream_writer_new(void)
 	ms_sink_init(&w->sink);
 	ms_ctx_init(&w->ctx, MIGSTREAM_MODE_STRICT);
 	ms_libxc_init(&w->xc);
+	ms_libxl_init(&w->lx);
+	w->flow.layer = MIGSTREAM_LAYER_LIBXC;
 	return w;
 }
 
@@ -82,7 +84,16 @@ static void wstart(migstream_writer *w)
 	w->xc.vcpus = (uint32_t)w->opt[MIGSTREAM_OPT_VCPUS];
 	w->xc.p2m_size = w->opt[MIGSTREAM_OPT_P2M_SIZE];
 	ms_pfnmap_init(&w->xc.map, w->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	w->lx.kind = w->xc.kind;
+	w->lx.xc = &w->xc;
 	w->state = MS_WS_OPEN;
+	if (w->xc.kind == MIGSTREAM_KIND_COLO_BACK) {
+		/* The back channel has no header (F 12.3). */
+		w->flow.nested = 1;
+		w->flow.layer = MIGSTREAM_LAYER_LIBXL;
+		w->lx.phase = MS_LX_BACK;
+		w->state = MS_WS_RECORDS;
+	}
 }
 
 int migstream_writer_open_fd(migstream_writer *w, int fd)
@@ -307,12 +318,13 @@ int migstream_writer_put_image_header(migstream_writer *w, const migstream_image
 		return rc;
 	if (!ih)
 		return MIGSTREAM_E_INVAL;
-	if (w->state != MS_WS_OPEN)
+	if (w->state != MS_WS_OPEN &&
+	    !(w->state == MS_WS_RECORDS && w->flow.need_libxc_headers && w->flow.layer == MIGSTREAM_LAYER_LIBXC))
 		return MIGSTREAM_E_STATE;
 	migstream_image_header h;
 	memset(&h, 0, sizeof h);
 	memcpy(&h, ih, size < sizeof h ? size : sizeof h);
-	if (!w->raw && h.marker == 0 && h.id == 0) {
+	if (h.marker == 0 && h.id == 0) {
 		h.marker = UINT64_MAX;
 		h.id = 0x58454E46u;
 	}
@@ -380,6 +392,10 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 	if ((rc = emit(w, &iov, 1)))
 		return rc;
 	w->state = MS_WS_RECORDS;
+	w->flow.need_libxc_headers = 0;
+	w->flow.layer = MIGSTREAM_LAYER_LIBXC;
+	if (w->flow.nested && !w->raw)
+		ms_libxl_after_libxc_headers(&w->lx, &w->ctx, w->sink.pos - MS_DHDR_SIZE + 8);
 	return 0;
 }
 
@@ -398,19 +414,29 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
                const struct iovec *extra, int n, uint64_t extra_len)
 {
 	uint64_t len = head + extra_len;
+	uint32_t layer = w->flow.layer;
+	uint32_t want = w->want_layer;
+
+	w->want_layer = 0;
+	if (want && want != layer && w->state != MS_WS_ENDED)
+		return MIGSTREAM_E_STATE;         /* a record of the other layer */
+	int is_xc = layer == MIGSTREAM_LAYER_LIBXC;
+	int be = is_xc ? w->be : w->lx.be;
 	int rc;
 
 	if (w->state != MS_WS_RECORDS && w->state != MS_WS_ENDED)
 		return MIGSTREAM_E_STATE;
-	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
+	if (w->flow.need_libxc_headers && w->state != MS_WS_ENDED)
+		return MIGSTREAM_E_STATE;         /* the image header comes first */
+	w->ctx.layer = layer;
 	w->ctx.rec_type = type;
 	w->ctx.rec_offset = w->sink.pos;
-	w->ctx.rec_index = w->rec_index;
+	w->ctx.rec_index = is_xc ? w->rec_index : w->lx_index;
 	w->ctx.what = NULL;
 	if (len > w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] || len > UINT32_MAX) {
 		if (w->raw && len <= UINT32_MAX)
 			goto write;
-		return ms_report(&w->ctx, R_REC_2, w->sink.pos,
+		return ms_report(&w->ctx, is_xc ? R_REC_2 : R_LIBXL_9, w->sink.pos,
 		                 "body_length %llu exceeds the %s of %llu", (unsigned long long)len,
 		                 w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] < MIGSTREAM_MAX_RECORD_LEN ? "configured cap"
 		                                                                               : "128 MiB limit",
@@ -422,27 +448,37 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 			w->ctx.what = "end of stream";
 			return ms_report(&w->ctx, R_ORDER_1, w->sink.pos,
 			                 "%s after the final END; nothing may follow it",
-			                 migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, type));
+			                 migstream_record_type_name(layer, type));
 		}
-		rc = ms_libxc_record(&w->xc, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE, head);
-		if (rc)
-			return rc;
-		if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc)) {
-			uint32_t count = ms_get32(hb + MS_RHDR_SIZE, w->be), k = 0;
-			for (uint32_t i = 0; i < count && k < (uint32_t)n; i++) {
-				uint64_t v = ms_get64(hb + MS_RHDR_SIZE + 8 + 8 * (size_t)i, w->be);
-				uint32_t t = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
-				if (!ms_type_has_data(t))
-					continue;
-				rc = ms_libxc_page(&w->xc, &w->ctx, v & MS_PFN_MASK, t, extra[k++].iov_base);
-				if (rc)
-					return rc;
+		if (!is_xc) {
+			rc = ms_libxl_record(&w->lx, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE);
+			if (rc)
+				return rc;
+		} else {
+			if (w->lx.phase == MS_LX_BACK && type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST)
+				return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
+				                 "%s where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
+				                 migstream_record_type_name(layer, type));
+			rc = ms_libxc_record(&w->xc, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE, head);
+			if (rc)
+				return rc;
+			if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc)) {
+				uint32_t count = ms_get32(hb + MS_RHDR_SIZE, be), k = 0;
+				for (uint32_t i = 0; i < count && k < (uint32_t)n; i++) {
+					uint64_t v = ms_get64(hb + MS_RHDR_SIZE + 8 + 8 * (size_t)i, be);
+					uint32_t t = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
+					if (!ms_type_has_data(t))
+						continue;
+					rc = ms_libxc_page(&w->xc, &w->ctx, v & MS_PFN_MASK, t, extra[k++].iov_base);
+					if (rc)
+						return rc;
+				}
 			}
 		}
 	}
 write:
-	put32(hb, type, w->be);
-	put32(hb + 4, (uint32_t)len, w->be);
+	put32(hb, type, be);
+	put32(hb + 4, (uint32_t)len, be);
 	/* Header+head, the extra iovecs, padding: in one sink call. */
 	struct iovec stack[66];
 	struct iovec *iov = stack;
@@ -463,14 +499,35 @@ write:
 		ms_free(iov);
 	if (rc)
 		return rc;
-	w->rec_index++;
-	if (type == MIGSTREAM_REC_END && w->state == MS_WS_RECORDS)
+	if (is_xc)
+		w->rec_index++;
+	else
+		w->lx_index++;
+	if (w->state == MS_WS_ENDED)
+		return 0;                         /* raw mode past the end */
+	ms_flow_after(&w->flow, &w->lx, &w->xc, layer, type);
+	if (w->flow.restart_libxc) {
+		/* A second image (raw mode): its rules start afresh. */
+		struct ms_libxc keep = w->xc;
+		w->flow.restart_libxc = 0;
+		ms_libxc_free(&w->xc);
+		ms_libxc_init(&w->xc);
+		w->xc.deep = keep.deep;
+		w->xc.kind = keep.kind;
+		w->xc.guest_type = keep.guest_type;
+		w->xc.guest_type_from_config = keep.guest_type_from_config;
+		w->xc.vcpus = keep.vcpus;
+		w->xc.p2m_size = keep.p2m_size;
+		ms_pfnmap_init(&w->xc.map, w->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+		w->rec_index = 0;
+	}
+	if (w->flow.done)
 		w->state = MS_WS_ENDED;
 	return 0;
 }
 
 /* A record whose whole body is `len` octets at body. */
-static int put_flat(migstream_writer *w, uint32_t type, const void *body, size_t len)
+static int put_flat(migstream_writer *w, uint32_t layer, uint32_t type, const void *body, size_t len)
 {
 	int rc = enter(w);
 	if (rc)
@@ -484,12 +541,13 @@ static int put_flat(migstream_writer *w, uint32_t type, const void *body, size_t
 		return nomem(w);
 	if (len)
 		memcpy(hb + MS_RHDR_SIZE, body, len);
+	w->want_layer = layer;
 	return put(w, type, hb, len, NULL, 0, 0);
 }
 
 int migstream_writer_put_record(migstream_writer *w, uint32_t type, const void *body, uint32_t len)
 {
-	return put_flat(w, type, body, len);
+	return put_flat(w, 0, type, body, len);
 }
 
 int migstream_writer_put_record_iov(migstream_writer *w, uint32_t type, const struct iovec *iov,
@@ -574,6 +632,7 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 			iov[k].iov_len = MIGSTREAM_PAGE_SIZE;
 		}
 	}
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	rc = put(w, MIGSTREAM_REC_PAGE_DATA, hb, head, iov, (int)n, (uint64_t)n * MIGSTREAM_PAGE_SIZE);
 	ms_free(iov);
 	return rc;
@@ -588,7 +647,7 @@ int migstream_writer_put_x86_pv_info(migstream_writer *w, const migstream_x86_pv
 	memcpy(&v, info, size < sizeof v ? size : sizeof v);
 	uint8_t b[8] = { v.guest_width, v.pt_levels };
 	memcpy(b + 2, v.reserved, 6);
-	return put_flat(w, MIGSTREAM_REC_X86_PV_INFO, b, sizeof b);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_X86_PV_INFO, b, sizeof b);
 }
 
 int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn, uint32_t end_pfn,
@@ -607,6 +666,7 @@ int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn, uin
 	put32(hb + 12, end_pfn, w->be);
 	for (uint32_t i = 0; i < k; i++)
 		put64(hb + 16 + 8 * (size_t)i, frames[i], w->be);
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_PV_P2M_FRAMES, hb, len, NULL, 0, 0);
 }
 
@@ -628,12 +688,13 @@ int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_
 	put32(hb + 12, 0, w->be);
 	if (ctx_len)
 		memcpy(hb + 16, ctx, ctx_len);
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, type, hb, 8 + ctx_len, NULL, 0, 0);
 }
 
 int migstream_writer_put_shared_info(migstream_writer *w, const void *page, size_t len)
 {
-	return put_flat(w, MIGSTREAM_REC_SHARED_INFO, page, len);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_SHARED_INFO, page, len);
 }
 
 int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info *tsc, size_t size)
@@ -654,12 +715,13 @@ int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info 
 	put64(hb + 16, v.nsec, w->be);
 	put32(hb + 24, v.incarnation, w->be);
 	put32(hb + 28, v.reserved, w->be);
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_TSC_INFO, hb, 24, NULL, 0, 0);
 }
 
 int migstream_writer_put_hvm_context(migstream_writer *w, const void *blob, size_t len)
 {
-	return put_flat(w, MIGSTREAM_REC_HVM_CONTEXT, blob, len);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_HVM_CONTEXT, blob, len);
 }
 
 int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count, const uint64_t *index,
@@ -680,32 +742,33 @@ int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count, const u
 		put64(hb + 16 + 16 * (size_t)i, index[i], w->be);
 		put64(hb + 24 + 16 * (size_t)i, value[i], w->be);
 	}
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_HVM_PARAMS, hb, len, NULL, 0, 0);
 }
 
 int migstream_writer_put_toolstack(migstream_writer *w, const void *blob, size_t len)
 {
-	return put_flat(w, MIGSTREAM_REC_TOOLSTACK, blob, len);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_TOOLSTACK, blob, len);
 }
 
 int migstream_writer_put_verify(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_REC_VERIFY, NULL, 0);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_VERIFY, NULL, 0);
 }
 
 int migstream_writer_put_checkpoint(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 }
 
 int migstream_writer_put_static_data_end(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_REC_STATIC_DATA_END, NULL, 0);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_STATIC_DATA_END, NULL, 0);
 }
 
 int migstream_writer_put_end(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_REC_END, NULL, 0);
+	return put_flat(w, 0, MIGSTREAM_REC_END, NULL, 0);
 }
 
 int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfns, uint32_t n)
@@ -721,6 +784,7 @@ int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfn
 		return nomem(w);
 	for (uint32_t i = 0; i < n; i++)
 		put64(hb + 8 + 8 * (size_t)i, pfns[i], w->be);
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, hb, len, NULL, 0, 0);
 }
 
@@ -748,6 +812,7 @@ int migstream_writer_put_cpuid_policy(migstream_writer *w, const migstream_cpuid
 		put32(e + 16, v.c, w->be);
 		put32(e + 20, v.d, w->be);
 	}
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_CPUID_POLICY, hb, len, NULL, 0, 0);
 }
 
@@ -772,5 +837,167 @@ int migstream_writer_put_msr_policy(migstream_writer *w, const migstream_msr_ent
 		put32(e + 4, v.flags, w->be);
 		put64(e + 8, v.val, w->be);
 	}
+	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_MSR_POLICY, hb, len, NULL, 0, 0);
+}
+
+/* ------------------------------------------------------------------ xl and libxl */
+
+static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
+
+int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_header *xh, size_t size,
+                                   const void *optional_data, size_t optional_len)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (!xh || (!optional_data && optional_len) || optional_len > UINT32_MAX)
+		return MIGSTREAM_E_INVAL;
+	if (w->state != MS_WS_OPEN)
+		return MIGSTREAM_E_STATE;
+	migstream_xl_header h;
+	memset(&h, 0, sizeof h);
+	memcpy(&h, xh, size < sizeof h ? size : sizeof h);
+	if (!w->raw) {
+		static const uint8_t zero[32];
+		if (!memcmp(h.magic, zero, sizeof zero))
+			memcpy(h.magic, xl_magic, sizeof xl_magic);
+		if (h.byteorder == 0)
+			h.byteorder = MIGSTREAM_XL_BYTEORDER_LE;
+		if (h.optional_data_len && h.optional_data_len != optional_len)
+			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, w->sink.pos,
+			               "optional_data_len %u but %zu octets of optional data given",
+			               h.optional_data_len, optional_len);
+		h.optional_data_len = (uint32_t)optional_len;
+	}
+	int be = h.byteorder == MIGSTREAM_XL_BYTEORDER_BE;
+	uint8_t b[MS_XL_HDR_SIZE];
+	memcpy(b, h.magic, 32);
+	put32(b + 32, h.byteorder, 0);
+	put32(b + 36, h.mandatory_flags, be);
+	put32(b + 40, h.optional_flags, be);
+	put32(b + 44, h.optional_data_len, be);
+	w->ctx.layer = MIGSTREAM_LAYER_XL;
+	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	w->ctx.what = "xl header";
+	if (!w->raw) {
+		int hbe;
+		struct ms_xl_config cfg;
+		size_t clen;
+		rc = ms_xl_header(&w->ctx, b, w->sink.pos, &hbe);
+		if (rc)
+			return rc;
+		if ((rc = ms_xl_optional(&w->ctx, b, be, optional_data, (uint32_t)optional_len,
+		                         w->sink.pos + MS_XL_HDR_SIZE, &cfg, &clen)))
+			return rc;
+		if (!(h.mandatory_flags & MIGSTREAM_XL_FLAG_STREAMV2))
+			return ms_report(&w->ctx, R_XL_13, w->sink.pos + 36,
+			                 "STREAMv2 flag clear: this library writes v2 streams only");
+		if (cfg.have_type) {
+			int t = !strcmp(cfg.type, "pv") ? MIGSTREAM_GUEST_PV
+			      : !strcmp(cfg.type, "hvm") ? MIGSTREAM_GUEST_HVM
+			      : !strcmp(cfg.type, "pvh") ? MIGSTREAM_GUEST_PVH : 0;
+			w->lx.cfg_type = t;
+			if (t && w->xc.guest_type == MIGSTREAM_GUEST_UNKNOWN) {
+				w->xc.guest_type = t;
+				w->xc.guest_type_from_config = 1;
+			}
+		}
+		if (cfg.max_vcpus && w->xc.vcpus == 0)
+			w->xc.vcpus = cfg.max_vcpus;
+	}
+	struct iovec iov[2] = { { b, sizeof b }, { (void *)optional_data, optional_len } };
+	if ((rc = emit(w, iov, 2)))
+		return rc;
+	w->state = MS_WS_XL;
+	return 0;
+}
+
+int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl_header *lh, size_t size)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if (!lh)
+		return MIGSTREAM_E_INVAL;
+	if (w->state != MS_WS_OPEN && w->state != MS_WS_XL)
+		return MIGSTREAM_E_STATE;
+	migstream_libxl_header h;
+	memset(&h, 0, sizeof h);
+	memcpy(&h, lh, size < sizeof h ? size : sizeof h);
+	if (!w->raw && h.ident == 0)
+		h.ident = MS_LIBXL_IDENT;
+	uint8_t b[MS_LIBXL_HDR_SIZE];
+	put64(b, h.ident, 1);
+	put32(b + 8, h.version, 1);
+	put32(b + 12, h.options, 1);
+	w->ctx.layer = MIGSTREAM_LAYER_LIBXL;
+	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+	w->ctx.what = "libxl header";
+	if (!w->raw) {
+		w->ctx.allow_be = 1;
+		rc = ms_libxl_header(&w->lx, &w->ctx, b, w->sink.pos);
+		w->ctx.allow_be = 0;
+		if (rc)
+			return rc;
+	} else {
+		w->lx.be = h.options & MIGSTREAM_LIBXL_OPT_BIG_ENDIAN;
+		w->lx.legacy = (h.options & MIGSTREAM_LIBXL_OPT_LEGACY) != 0;
+	}
+	struct iovec iov = { b, sizeof b };
+	if ((rc = emit(w, &iov, 1)))
+		return rc;
+	w->state = MS_WS_RECORDS;
+	w->flow.nested = 1;
+	w->flow.layer = MIGSTREAM_LAYER_LIBXL;
+	w->lx.phase = MS_LX_BEFORE;
+	return 0;
+}
+
+int migstream_writer_put_libxc_context(migstream_writer *w)
+{
+	return put_flat(w, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT, NULL, 0);
+}
+
+static int put_emulator(migstream_writer *w, uint32_t type, uint32_t id, uint32_t index, const void *data,
+                        size_t len)
+{
+	int rc = enter(w);
+	if (rc)
+		return rc;
+	if ((!data && len) || len > UINT32_MAX - 8)
+		return MIGSTREAM_E_INVAL;
+	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + len);
+	if (!hb)
+		return nomem(w);
+	put32(hb + 8, id, w->lx.be);
+	put32(hb + 12, index, w->lx.be);
+	if (len)
+		memcpy(hb + 16, data, len);
+	w->want_layer = MIGSTREAM_LAYER_LIBXL;
+	return put(w, type, hb, 8 + len, NULL, 0, 0);
+}
+
+int migstream_writer_put_emulator_xenstore_data(migstream_writer *w, uint32_t emulator_id, uint32_t index,
+                                                const void *data, size_t len)
+{
+	return put_emulator(w, MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA, emulator_id, index, data, len);
+}
+
+int migstream_writer_put_emulator_context(migstream_writer *w, uint32_t emulator_id, uint32_t index,
+                                          const void *blob, size_t len)
+{
+	return put_emulator(w, MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT, emulator_id, index, blob, len);
+}
+
+int migstream_writer_put_checkpoint_end(migstream_writer *w)
+{
+	return put_flat(w, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_END, NULL, 0);
+}
+
+int migstream_writer_put_checkpoint_state(migstream_writer *w, uint32_t control_id)
+{
+	uint8_t b[4];
+	put32(b, control_id, w && w->magic == MS_WRITER_MAGIC ? w->lx.be : 0);
+	return put_flat(w, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE, b, sizeof b);
 }

@@ -109,7 +109,8 @@ MIGSTREAM_API int migstream_writer_error(const migstream_writer *w, migstream_di
  * Headers.  Since: 1.0
  * ------------------------------------------------------------------- */
 
-/** Image header.  marker and id may be left 0: the writer fills them. */
+/** Image header.  marker and id may be left 0: the writer fills them (in
+ *  raw mode too; write other octets with migstream_writer_put_raw()). */
 MIGSTREAM_API int migstream_writer_put_image_header(migstream_writer *w,
                                                     const migstream_image_header *ih, size_t size);
 MIGSTREAM_API int migstream_writer_put_domain_header(migstream_writer *w,
@@ -170,8 +171,46 @@ MIGSTREAM_API int migstream_writer_put_cpuid_policy(migstream_writer *w,
 MIGSTREAM_API int migstream_writer_put_msr_policy(migstream_writer *w,
                                                   const migstream_msr_entry *entries, uint32_t n,
                                                   size_t entry_size);
-/** END: the image is complete. */
+/** END of the current layer: the libxc image's (in a libxl stream the
+ *  libxl records follow it), or the libxl stream's (the stream is then
+ *  complete). */
 MIGSTREAM_API int migstream_writer_put_end(migstream_writer *w);
+
+/* ---------------------------------------------------------------------
+ * The xl and libxl layers.  Since: 1.0
+ *
+ * An xl save file is put_xl_header, put_libxl_header, put_libxc_context,
+ * the libxc image (headers, records, END), the libxl records after it and
+ * put_end.  A bare libxl stream starts at put_libxl_header.  Checkpointed
+ * streams (MIGSTREAM_OPT_STREAM_KIND) continue after the image's CHECKPOINT
+ * with libxl records, put_checkpoint_end, (COLO) put_checkpoint_state(0),
+ * then libxc records again without new headers.  A COLO back channel
+ * (MIGSTREAM_KIND_COLO_BACK) has no header: put_checkpoint_state(2), (3),
+ * (1), put_dirty_pfn_list, and again.  put_record() writes a record of the
+ * layer that has the stream.
+ * ------------------------------------------------------------------- */
+
+/** xl header plus optional_len octets of optional data (for xl: a u32
+ *  config length, then the config).  In validated mode a zero magic and
+ *  byteorder are filled in (little-endian) and optional_data_len is
+ *  optional_len; MIGSTREAM_OPT_RAW writes the struct as given. */
+MIGSTREAM_API int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_header *xh,
+                                                 size_t size, const void *optional_data,
+                                                 size_t optional_len);
+/** libxl header; a zero ident is filled in (validated mode). */
+MIGSTREAM_API int migstream_writer_put_libxl_header(migstream_writer *w,
+                                                    const migstream_libxl_header *lh, size_t size);
+/** LIBXC_CONTEXT: the libxc image (image header first) follows. */
+MIGSTREAM_API int migstream_writer_put_libxc_context(migstream_writer *w);
+/** EMULATOR_XENSTORE_DATA: data holds the packed pairs
+ *  "key\0value\0key\0value\0..." (len octets). */
+MIGSTREAM_API int migstream_writer_put_emulator_xenstore_data(migstream_writer *w,
+                                                              uint32_t emulator_id, uint32_t index,
+                                                              const void *data, size_t len);
+MIGSTREAM_API int migstream_writer_put_emulator_context(migstream_writer *w, uint32_t emulator_id,
+                                                        uint32_t index, const void *blob, size_t len);
+MIGSTREAM_API int migstream_writer_put_checkpoint_end(migstream_writer *w);
+MIGSTREAM_API int migstream_writer_put_checkpoint_state(migstream_writer *w, uint32_t control_id);
 
 #ifdef __cplusplus
 }
