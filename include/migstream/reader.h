@@ -27,7 +27,10 @@
  *   MIGSTREAM_MODE_STRICT: warning/S findings are errors, as in Xen's own
  *     verifier;
  *   MIGSTREAM_MODE_LAX: errors are reported through the diagnostic
- *     callback and reading continues for as long as the framing holds.
+ *     callback and reading continues for as long as the framing holds:
+ *     next() delivers a record that breaks a rule with 0 (the finding is
+ *     in the callback and migstream_reader_count()), and returns a
+ *     negative code only for fatal failures.
  *
  * A handle is used by one thread at a time; handles are independent.
  */
