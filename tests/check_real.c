@@ -7,7 +7,8 @@
  * program finds the libxc image by walking the outer headers itself, then
  * reads it with the library in strict mode with deep checks, from memory,
  * from a regular file and from a pipe, and demands the same records, the
- * same values and not a single finding from all three.
+ * same values and not a single finding from all three.  It also reads the
+ * whole file, all three layers, as xl restore would.
  *
  * Usage: check_real PATH   (or MIGSTREAM_REAL_IMAGE=PATH check_real)
  * tests/real_image.sh decompresses the corpus file and runs this.
@@ -610,6 +611,90 @@ START_TEST(test_real_memory_trailing)
 }
 END_TEST
 
+/* The whole file, as xl restore reads it: xl header, libxl stream, the
+ * libxc image inside LIBXC_CONTEXT, the libxl END. */
+START_TEST(test_real_xl_file)
+{
+	summary ref, s;
+	migstream_reader *r;
+	migstream_xl_header xh;
+	migstream_libxl_header lh;
+	const migstream_record *rec;
+	const void *cfg;
+	size_t cfg_len, i, nxc = 0;
+	uint32_t opt_len;
+	int rc;
+
+	read_memory(&ref, PAGES_VIEW);
+	summary_init(&s);
+	r = new_reader(&s, 0);
+	ck_assert_int_eq(migstream_reader_open_memory(r, image, image_len), 0);
+	rc = migstream_reader_read_headers(r);
+	ck_assert_msg(rc == 0, "read_headers: %s", migstream_reader_errmsg(r));
+	ck_assert_int_eq(migstream_reader_format(r, &s.format), 0);
+	ck_assert_uint_eq(s.format, MIGSTREAM_FORMAT_XL);
+
+	ck_assert_int_eq(migstream_reader_get_xl_header(r, &xh, sizeof xh), 0);
+	ck_assert_int_eq(memcmp(xh.magic, xl_magic, sizeof xl_magic), 0);
+	ck_assert_uint_eq(xh.byteorder, MIGSTREAM_XL_BYTEORDER_LE);
+	ck_assert_uint_eq(xh.mandatory_flags, MIGSTREAM_XL_FLAG_JSON | MIGSTREAM_XL_FLAG_STREAMV2);
+	ck_assert_uint_eq(xh.optional_flags, 0);
+	opt_len = le32(image + 44);
+	ck_assert_uint_eq(xh.optional_data_len, opt_len);
+	ck_assert_int_eq(migstream_reader_get_xl_config(r, &cfg, &cfg_len), 0);
+	ck_assert_uint_eq(cfg_len, le32(image + XL_HEADER_LEN));
+	ck_assert_uint_eq(cfg_len + 4, opt_len);
+	ck_assert_int_eq(memcmp(cfg, image + XL_HEADER_LEN + 4, cfg_len), 0);
+	ck_assert_int_eq(((const char *)cfg)[0], '{');
+	ck_assert_int_eq(((const char *)cfg)[cfg_len - 1], '\0');
+	ck_assert_int_eq(migstream_reader_get_libxl_header(r, &lh, sizeof lh), 0);
+	ck_assert_uint_eq(lh.ident, 0x4C6962786C466D74ull);
+	ck_assert_uint_eq(lh.version, 2);
+	ck_assert_uint_eq(lh.options, 0);
+
+	/* libxl LIBXC_CONTEXT, the libxc records, libxl END. */
+	i = 0;
+	while ((rc = migstream_reader_next(r, &rec)) == 0) {
+		uint32_t layer = migstream_record_layer(rec);
+		uint32_t type = migstream_record_type(rec);
+
+		if (i == 0) {
+			ck_assert_uint_eq(layer, MIGSTREAM_LAYER_LIBXL);
+			ck_assert_uint_eq(type, MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT);
+			ck_assert_uint_eq(migstream_record_offset(rec), libxc_off - REC_HEADER_LEN);
+		} else if (layer == MIGSTREAM_LAYER_LIBXC) {
+			ck_assert_msg(nxc < ref.n, "more libxc records than the bare read");
+			ck_assert_uint_eq(type, ref.rec[nxc].type);
+			ck_assert_uint_eq(migstream_record_length(rec), ref.rec[nxc].length);
+			ck_assert_uint_eq(migstream_record_index(rec), ref.rec[nxc].index);
+			ck_assert_msg(migstream_record_offset(rec) == libxc_off + ref.rec[nxc].offset,
+			              "libxc record %zu at offset 0x%" PRIx64 ", expected file offset"
+			              " 0x%" PRIx64, nxc, migstream_record_offset(rec),
+			              (uint64_t)(libxc_off + ref.rec[nxc].offset));
+			nxc++;
+		} else {
+			ck_assert_uint_eq(layer, MIGSTREAM_LAYER_LIBXL);
+			ck_assert_uint_eq(type, MIGSTREAM_LIBXL_REC_END);
+			ck_assert_uint_eq(nxc, ref.n);
+			ck_assert_uint_eq(migstream_record_offset(rec), libxc_off + libxc_len);
+		}
+		i++;
+	}
+	s.rc = rc;
+	snprintf(s.errmsg, sizeof s.errmsg, "%s", migstream_reader_errmsg(r));
+	s.warnings = migstream_reader_count(r, MIGSTREAM_SEV_WARNING);
+	s.errors = migstream_reader_count(r, MIGSTREAM_SEV_ERROR);
+	s.anomalies = migstream_reader_anomalies(r);
+	assert_clean(&s, "xl file");
+	ck_assert_msg(rc == MIGSTREAM_EOF, "xl file: next() returned %s: %s",
+	              migstream_error_name(rc), s.errmsg);
+	ck_assert_uint_eq(i, ref.n + 2);
+	migstream_reader_free(r);
+	summary_done(&s);
+	summary_done(&ref);
+}
+END_TEST
+
 /* Write the libxc image to fd; returns 0 or errno. */
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
@@ -712,6 +797,7 @@ static Suite *real_suite(void)
 	tcase_add_test(tc, test_real_memory_strict);
 	tcase_add_test(tc, test_real_memory_channel);
 	tcase_add_test(tc, test_real_memory_trailing);
+	tcase_add_test(tc, test_real_xl_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fd");
