@@ -4,8 +4,9 @@
  *   print-records FILE     read FILE
  *   print-records [-]      read standard input (a pipe works too)
  *
- * Prints the image and domain headers, then one line per record: its
- * ordinal, stream offset, type, body length and the main decoded fields.
+ * Prints the headers, then one line per record: its ordinal within its
+ * layer, stream offset, layer, type, body length and the main decoded
+ * fields.
  * Warnings and errors go to standard error as "severity RULE: message".
  * Exit status: 0 if the stream is valid, 1 if it is not, 2 on a usage error.
  *
@@ -59,6 +60,30 @@ static int print_headers(migstream_reader *r)
 	       dh.type == MIGSTREAM_DOMAIN_X86_HVM ? "x86 HVM/PVH" : "unknown type",
 	       dh.page_shift, dh.xen_major, dh.xen_minor);
 	return 0;
+}
+
+/* The outer headers of an xl save file or libxl stream, if present. */
+static void print_outer_headers(migstream_reader *r)
+{
+	migstream_xl_header xh;
+	migstream_libxl_header lh;
+
+	if (migstream_reader_get_xl_header(r, &xh, sizeof xh) == 0)
+		printf("xl header: mandatory flags 0x%" PRIx32 ", %" PRIu32
+		       " octets of optional data\n", xh.mandatory_flags, xh.optional_data_len);
+	if (migstream_reader_get_libxl_header(r, &lh, sizeof lh) == 0)
+		printf("libxl header: version %" PRIu32 ", options 0x%" PRIx32 "\n",
+		       lh.version, lh.options);
+}
+
+static const char *layer_name(uint32_t layer)
+{
+	switch (layer) {
+	case MIGSTREAM_LAYER_XL:    return "xl";
+	case MIGSTREAM_LAYER_LIBXL: return "libxl";
+	case MIGSTREAM_LAYER_LIBXC: return "libxc";
+	default:                    return "?";
+	}
 }
 
 /* Decoded fields of the main record types, after the common columns. */
@@ -171,8 +196,10 @@ int main(int argc, char **argv)
 
 	/* 3. Headers (optional: next() would read them anyway). */
 	rc = migstream_reader_read_headers(r);
-	if (rc == 0)
+	if (rc == 0) {
+		print_outer_headers(r);
 		headers_printed = print_headers(r) == 0;
+	}
 
 	/* 4. Records.  A record is valid until the next call on the reader.
 	 *    A non-fatal error means this record was bad but the framing is
@@ -185,8 +212,9 @@ int main(int argc, char **argv)
 		/* In an xl or libxl stream the libxc headers come later. */
 		if (!headers_printed && migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXC)
 			headers_printed = print_headers(r) == 0;
-		printf("%6" PRIu64 "  0x%08" PRIx64 "  %-26s %10" PRIu32,
+		printf("%6" PRIu64 "  0x%08" PRIx64 "  %-5s %-26s %10" PRIu32,
 		       migstream_record_index(rec), migstream_record_offset(rec),
+		       layer_name(migstream_record_layer(rec)),
 		       migstream_record_type_name(migstream_record_layer(rec),
 		                                  migstream_record_type(rec)),
 		       migstream_record_length(rec));
