@@ -54,6 +54,8 @@ run_check() {
 	fi
 }
 
+trap 'echo "FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
+
 cd "$top"
 start=$SECONDS
 
