@@ -267,6 +267,11 @@ static int checkpoint_state(struct ms_libxl *l, struct ms_ctx *c, uint32_t len, 
 
 int ms_libxl_record(struct ms_libxl *l, struct ms_ctx *c, uint32_t type, uint32_t len, const uint8_t *body)
 {
+	if (l->phase == MS_LX_BACK && type != MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE)
+		return ms_report(c, R_CKPT_10, c->rec_offset,
+		                 "record type 0x%08x where the back channel cycle expects CHECKPOINT_STATE %s", type,
+		                 l->bc_pos == 0 ? "2 (SVM_READY)" : l->bc_pos == 1 ? "3 (SVM_RESUMED)"
+		                                                    : "1 (SVM_SUSPENDED)");
 	if (type & MIGSTREAM_REC_OPTIONAL) {
 		ms_report(c, R_LIBXL_11, c->rec_offset,
 		          "optional record type 0x%08x skipped (Xen's libxl rejects every unknown type)", type);
@@ -274,9 +279,6 @@ int ms_libxl_record(struct ms_libxl *l, struct ms_ctx *c, uint32_t type, uint32_
 	}
 	if (type > MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE)
 		return ms_report(c, R_LIBXL_10, c->rec_offset, "unknown mandatory record type 0x%08x", type);
-	if (l->phase == MS_LX_BACK && type != MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE)
-		return ms_report(c, R_CKPT_10, c->rec_offset, "%s on the COLO back channel",
-		                 migstream_record_type_name(MIGSTREAM_LAYER_LIBXL, type));
 	if (l->phase == MS_LX_COLO_STATE && type != MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE)
 		return ms_report(c, R_CKPT_2, c->rec_offset,
 		                 "%s after CHECKPOINT_END where COLO expects CHECKPOINT_STATE (NEW)",

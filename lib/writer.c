@@ -417,22 +417,38 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 	uint32_t layer = w->flow.layer;
 	uint32_t want = w->want_layer;
 
-	w->want_layer = 0;
-	if (want && want != layer && w->state != MS_WS_ENDED)
-		return MIGSTREAM_E_STATE;         /* a record of the other layer */
 	int is_xc = layer == MIGSTREAM_LAYER_LIBXC;
 	int be = is_xc ? w->be : w->lx.be;
 	int rc;
 
-	if (w->state != MS_WS_RECORDS && w->state != MS_WS_ENDED)
-		return MIGSTREAM_E_STATE;
-	if (w->flow.need_libxc_headers && w->state != MS_WS_ENDED)
-		return MIGSTREAM_E_STATE;         /* the image header comes first */
+	w->want_layer = 0;
 	w->ctx.layer = layer;
 	w->ctx.rec_type = type;
 	w->ctx.rec_offset = w->sink.pos;
 	w->ctx.rec_index = is_xc ? w->rec_index : w->lx_index;
 	w->ctx.what = NULL;
+	if (w->state != MS_WS_RECORDS && w->state != MS_WS_ENDED) {
+		w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+		w->ctx.what = "stream";
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos, "%s record before the %s header",
+		               migstream_record_type_name(want ? want : layer, type),
+		               w->state == MS_WS_XL ? "libxl" : w->state == MS_WS_IMAGE ? "libxc domain"
+		                                                                      : "stream");
+	}
+	if (w->flow.need_libxc_headers && w->state != MS_WS_ENDED)
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		               "the libxc image header must follow LIBXC_CONTEXT");
+	if (want && want != layer && w->state != MS_WS_ENDED) {
+		if (w->lx.phase == MS_LX_BACK && !w->raw)
+			return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
+			                 "%s where the back channel cycle expects %s",
+			                 migstream_record_type_name(want, type),
+			                 is_xc ? "CHECKPOINT_DIRTY_PFN_LIST" : "CHECKPOINT_STATE");
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		               "%s is a %s record but the %s layer has the stream",
+		               migstream_record_type_name(want, type), want == MIGSTREAM_LAYER_LIBXC ? "libxc" : "libxl",
+		               is_xc ? "libxc" : "libxl");
+	}
 	if (len > w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] || len > UINT32_MAX) {
 		if (w->raw && len <= UINT32_MAX)
 			goto write;

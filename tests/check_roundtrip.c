@@ -780,25 +780,41 @@ START_TEST(test_roundtrip_dirty_pfn_list)
 
 	ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_STREAM_KIND, MIGSTREAM_KIND_COLO_BACK), 0);
 	ck_assert_int_eq(migstream_writer_open_memory(w), 0);
-	OK(w, migstream_writer_put_dirty_pfn_list(w, pfns, 4));
-	OK(w, migstream_writer_put_dirty_pfn_list(w, pfns, 1));
+	/* Two cycles of the COLO back channel (F 12.3): CHECKPOINT_STATE 2,
+	 * 3, 1, then the dirty pfn list; no header of any kind. */
+	for (int cycle = 0; cycle < 2; cycle++) {
+		OK(w, migstream_writer_put_checkpoint_state(w, MIGSTREAM_CHECKPOINT_SVM_READY));
+		OK(w, migstream_writer_put_checkpoint_state(w, MIGSTREAM_CHECKPOINT_SVM_RESUMED));
+		OK(w, migstream_writer_put_checkpoint_state(w, MIGSTREAM_CHECKPOINT_SVM_SUSPENDED));
+		OK(w, migstream_writer_put_dirty_pfn_list(w, pfns, cycle ? 1 : 4));
+	}
 	ck_assert_int_eq(migstream_writer_get_memory(w, &p, &n), 0);
-	ck_assert_uint_eq(n, 8 + 32 + 8 + 8);
+	ck_assert_uint_eq(n, 2 * 3 * 16 + 8 + 32 + 8 + 8);
 
 	r = migstream_reader_new();
 	migstream_reader_set_option(r, MIGSTREAM_OPT_STREAM_KIND, MIGSTREAM_KIND_COLO_BACK);
+	migstream_reader_set_option(r, MIGSTREAM_OPT_MODE, MIGSTREAM_MODE_STRICT);
 	ck_assert_int_eq(migstream_reader_open_memory(r, p, n), 0);
-	ck_assert_msg(migstream_reader_next(r, &rec) == 0, "%s", migstream_reader_errmsg(r));
-	ck_assert_uint_eq(migstream_record_type(rec), MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST);
-	ck_assert_int_eq(migstream_record_count(rec, &count), 0);
-	ck_assert_uint_eq(count, 4);
-	for (i = 0; i < 4; i++) {
-		ck_assert_int_eq(migstream_record_get_dirty_pfn(rec, i, &pfn), 0);
-		ck_assert_uint_eq(pfn, pfns[i]);
+	for (int cycle = 0; cycle < 2; cycle++) {
+		static const uint32_t ids[3] = { 2, 3, 1 };
+		for (i = 0; i < 3; i++) {
+			uint32_t id;
+			ck_assert_msg(migstream_reader_next(r, &rec) == 0, "%s", migstream_reader_errmsg(r));
+			ck_assert_uint_eq(migstream_record_layer(rec), MIGSTREAM_LAYER_LIBXL);
+			ck_assert_int_eq(migstream_record_get_checkpoint_state(rec, &id), 0);
+			ck_assert_uint_eq(id, ids[i]);
+		}
+		ck_assert_msg(migstream_reader_next(r, &rec) == 0, "%s", migstream_reader_errmsg(r));
+		ck_assert_uint_eq(migstream_record_layer(rec), MIGSTREAM_LAYER_LIBXC);
+		ck_assert_uint_eq(migstream_record_type(rec), MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST);
+		ck_assert_int_eq(migstream_record_count(rec, &count), 0);
+		ck_assert_uint_eq(count, cycle ? 1 : 4);
+		for (i = 0; i < count; i++) {
+			ck_assert_int_eq(migstream_record_get_dirty_pfn(rec, i, &pfn), 0);
+			ck_assert_uint_eq(pfn, pfns[i]);
+		}
 	}
-	ck_assert_msg(migstream_reader_next(r, &rec) == 0, "%s", migstream_reader_errmsg(r));
-	ck_assert_int_eq(migstream_record_count(rec, &count), 0);
-	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_EOF);
 	migstream_reader_free(r);
 	migstream_writer_free(w);
 }

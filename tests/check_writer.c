@@ -513,6 +513,14 @@ END_TEST
 
 /* CHECKPOINT_DIRTY_PFN_LIST on a writer declared COLO back channel: that
  * stream has no headers (format.md 12.3) and is little-endian. */
+/* Rule ID of the writer's last error. */
+static const char *writer_rule(migstream_writer *w)
+{
+	static migstream_diag d;
+	migstream_writer_error(w, &d, sizeof d);
+	return d.rule ? d.rule : "";
+}
+
 START_TEST(test_writer_dirty_pfn_list)
 {
 	static const uint64_t pfns[3] = { 0x10, 0x11, 0xabcdef };
@@ -524,14 +532,31 @@ START_TEST(test_writer_dirty_pfn_list)
 	memset(&ih, 0, sizeof ih);
 	ih.version = 3;
 	ck_assert_int_eq(migstream_writer_put_image_header(p->w, &ih, sizeof ih), MIGSTREAM_E_STATE);
-	tb_se32(&p->b, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST);
-	tb_se32(&p->b, 24);
-	for (i = 0; i < 3; i++)
-		tb_se64(&p->b, pfns[i]);
-	STEP(p, migstream_writer_put_dirty_pfn_list(p->w, pfns, 3));
-	/* An empty list is valid (count = body_length / 8, may be 0). */
-	tb_empty(&p->b, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST);
-	STEP(p, migstream_writer_put_dirty_pfn_list(p->w, pfns, 0));
+	/* The back channel has no header: cycles of CHECKPOINT_STATE 2, 3, 1
+	 * and the dirty pfn list (F 12.3).  A list out of turn is CKPT-10. */
+	ck_assert_int_eq(migstream_writer_put_dirty_pfn_list(p->w, pfns, 3), MIGSTREAM_E_SEQUENCE);
+	ck_assert_str_eq(writer_rule(p->w), "CKPT-10");
+	for (int cycle = 0; cycle < 2; cycle++) {
+		static const uint32_t ids[3] = { 2, 3, 1 };
+		for (i = 0; i < 3; i++) {
+			tb_se32(&p->b, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE);
+			tb_se32(&p->b, 4);
+			tb_se32(&p->b, ids[i]);
+			tb_se32(&p->b, 0);
+			STEP(p, migstream_writer_put_checkpoint_state(p->w, ids[i]));
+		}
+		if (cycle == 0) {
+			tb_se32(&p->b, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST);
+			tb_se32(&p->b, 24);
+			for (i = 0; i < 3; i++)
+				tb_se64(&p->b, pfns[i]);
+			STEP(p, migstream_writer_put_dirty_pfn_list(p->w, pfns, 3));
+		} else {
+			/* An empty list is valid (count = body_length / 8, may be 0). */
+			tb_empty(&p->b, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST);
+			STEP(p, migstream_writer_put_dirty_pfn_list(p->w, pfns, 0));
+		}
+	}
 	/* Forward-stream records do not belong on the back channel. */
 	ck_assert_int_lt(migstream_writer_put_static_data_end(p->w), 0);
 	ck_assert_uint_eq(migstream_writer_offset(p->w), p->b.len);
