@@ -77,13 +77,60 @@ const char *migstream_severity_name(uint32_t severity)
 	}
 }
 
+#ifdef MIGSTREAM_TESTING
+/*
+ * Allocation-failure testing (tests only: this code is compiled into the
+ * non-installed test library, never into libmigstream.so).  After
+ * migstream__test_alloc_fail_at(n), the n-th allocation from then on fails
+ * (0 = none fails); the counters tell how many allocations were made and
+ * the largest single request.
+ */
+static unsigned long alloc_count, alloc_fail_at;
+static size_t alloc_max;
+
+void migstream__test_alloc_fail_at(unsigned long n)
+{
+	alloc_count = 0;
+	alloc_max = 0;
+	alloc_fail_at = n;
+}
+
+unsigned long migstream__test_alloc_count(void)
+{
+	return alloc_count;
+}
+
+size_t migstream__test_alloc_max(void)
+{
+	return alloc_max;
+}
+
+static int alloc_fails(size_t n)
+{
+	alloc_count++;
+	if (n > alloc_max)
+		alloc_max = n;
+	return alloc_fail_at && alloc_count == alloc_fail_at;
+}
+#else
+static int alloc_fails(size_t n)
+{
+	(void)n;
+	return 0;
+}
+#endif
+
 void *ms_malloc(size_t n)
 {
+	if (alloc_fails(n))
+		return NULL;
 	return malloc(n ? n : 1);
 }
 
 void *ms_realloc(void *p, size_t n)
 {
+	if (alloc_fails(n))
+		return NULL;
 	return realloc(p, n ? n : 1);
 }
 

@@ -24,6 +24,13 @@ void *ms_malloc(size_t n);
 void *ms_realloc(void *p, size_t n);
 void ms_free(void *p);
 
+#ifdef MIGSTREAM_TESTING
+/* Test library only (see error.c). */
+void migstream__test_alloc_fail_at(unsigned long n);
+unsigned long migstream__test_alloc_count(void);
+size_t migstream__test_alloc_max(void);
+#endif
+
 /* ---------------------------------------------------------------- sources */
 enum { MS_SRC_NONE, MS_SRC_MEM, MS_SRC_FD, MS_SRC_IO };
 
