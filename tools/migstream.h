@@ -1,0 +1,169 @@
+/*
+ * libmigstream - Xen domain save/migration streams
+ * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
+ *
+ * migstream.h: shared pieces of the migstream command (all files in tools/).  The
+ * command uses the public API only.
+ */
+#ifndef MIGSTREAM_TOOL_H
+#define MIGSTREAM_TOOL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stddef.h>
+
+#include <migstream.h>
+
+/* Exit statuses (shared with Xen's verify-stream-v2). */
+#define EXIT_VALID    0
+#define EXIT_INVALID  1
+#define EXIT_USAGE    2
+
+/* At most this many finding lines per run, then "... N more". */
+#define DIAG_LIMIT 100
+
+extern const char *progname;
+
+/* ------------------------------------------------------------------ input */
+
+/* An input: a regular file (mapped), or any other fd (pipe, socket). */
+struct input {
+	const char *name;     /* for messages ("-" is "standard input") */
+	int fd;
+	int own_fd;
+	void *map;            /* non-NULL: mapped regular file */
+	size_t size;          /* size of a regular file */
+	int regular;
+};
+
+int input_open(struct input *in, const char *path);
+/* Open r on the input: open_memory for mapped files, open_fd otherwise. */
+int input_attach(struct input *in, migstream_reader *r);
+/* Octets following the stream in channel mode (after MIGSTREAM_EOF). */
+uint64_t input_trailing(struct input *in, migstream_reader *r);
+void input_close(struct input *in);
+
+/* ------------------------------------------------------- reader options */
+
+struct read_opts {
+	uint32_t format;      /* MIGSTREAM_FORMAT_* */
+	int mode;             /* MIGSTREAM_MODE_* */
+	int channel;
+	int kind;             /* MIGSTREAM_KIND_* */
+	int deep;
+	int progress;         /* -1 auto, 0 off, 1 on */
+};
+
+void read_opts_init(struct read_opts *o, int mode);
+/* Parse one common reader option at argv[*i]; 1 if consumed, 0 if not
+ * ours, -1 on a usage error (message printed). */
+int read_opts_parse(struct read_opts *o, int argc, char **argv, int *i);
+int read_opts_apply(const struct read_opts *o, migstream_reader *r);
+
+/* --------------------------------------------------------------- progress */
+
+struct progress {
+	int on;
+	int shown;
+	uint64_t total;       /* 0: unknown */
+	double start, last;
+};
+
+double now_seconds(void);
+void progress_init(struct progress *p, int want, uint64_t total);
+void progress_update(struct progress *p, uint64_t offset, uint64_t records);
+void progress_done(struct progress *p, uint64_t offset, uint64_t records);
+
+/* -------------------------------------------------------------- findings */
+
+struct diag_printer {
+	FILE *out;
+	int quiet;
+	int info;             /* print informational findings too */
+	int json;
+	int use_syslog;       /* lines go to syslog instead of out */
+	uint64_t errors, warnings, infos;
+	uint64_t printed, suppressed;
+	int32_t last_code;    /* the last error finding, to avoid repeating it */
+	uint64_t last_offset;
+};
+
+void diag_print(void *ctx, const migstream_diag *d);
+void diag_finish(struct diag_printer *dp);
+/* Print the reader's last error unless a finding reported it already;
+ * returns the exit status for rc (MIGSTREAM_EOF or a negative code). */
+int report_end(struct diag_printer *dp, migstream_reader *r, int rc, const char *name);
+
+/* ------------------------------------------------------------ JSON output */
+
+void json_str(FILE *f, const char *s);
+void json_strn(FILE *f, const void *s, size_t n);
+
+/* Decoded fields of a record or header: rendered as text or as JSON. */
+enum { F_UINT, F_HEX, F_STR, F_BOOL, F_RAWJSON };
+struct field {
+	const char *key;
+	int kind;
+	uint64_t u;
+	const char *s;
+};
+struct fields {
+	struct field f[32];
+	int n;
+	char strbuf[1024];    /* backing store for formatted strings */
+	size_t used;
+};
+
+void fields_init(struct fields *fs);
+void f_uint(struct fields *fs, const char *key, uint64_t v);
+void f_hex(struct fields *fs, const char *key, uint64_t v);
+void f_str(struct fields *fs, const char *key, const char *s);
+void f_bool(struct fields *fs, const char *key, int v);
+void fields_text(FILE *f, const struct fields *fs);
+void fields_json(FILE *f, const struct fields *fs);
+
+/* The decoded fields of a record (everything but arrays). */
+void record_fields(const migstream_record *rec, struct fields *fs);
+const char *layer_name(uint32_t layer);
+const char *domain_type_name(uint32_t type);
+
+/* Headers, emitted once each as the reader reaches them. */
+struct hdr_state {
+	int xl_done, libxl_done, libxc_done;
+	uint64_t image_off;   /* where the libxc image header starts */
+};
+typedef void (*hdr_emit_fn)(void *ctx, const char *kind, uint64_t offset,
+                            const struct fields *fs);
+void headers_init(struct hdr_state *hs);
+/* Tell it about each record (a LIBXC_CONTEXT announces an image). */
+void headers_record(struct hdr_state *hs, const migstream_record *rec);
+void headers_emit(migstream_reader *r, struct hdr_state *hs, hdr_emit_fn fn, void *ctx);
+
+/* -------------------------------------------------------------- pfn sets */
+
+struct pfnset {
+	uint64_t *keys;       /* pfn >> 15, UINT64_MAX = empty slot */
+	uint8_t **bits;       /* 4096 octets each */
+	size_t cap, used;
+	uint64_t count;
+};
+
+void pfnset_init(struct pfnset *s);
+/* Set pfn; returns its previous state (0/1), or -1 when out of memory. */
+int pfnset_add(struct pfnset *s, uint64_t pfn);
+int pfnset_has(const struct pfnset *s, uint64_t pfn);
+/* Call fn for every maximal run [first, first+n) in ascending order. */
+int pfnset_runs(const struct pfnset *s, int (*fn)(void *, uint64_t, uint64_t), void *ctx);
+void pfnset_free(struct pfnset *s);
+
+uint64_t fnv1a64(const void *p, size_t n);
+
+/* ------------------------------------------------------------ subcommands */
+
+int cmd_verify(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+
+#endif /* MIGSTREAM_TOOL_H */

@@ -1,0 +1,329 @@
+/*
+ * libmigstream - Xen domain save/migration streams
+ * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
+ *
+ * migstream verify: check a stream against every rule of spec/rules.md.
+ * Command-line compatible with Xen's verify-stream-v2 where the options
+ * overlap (-i, -f, -v, -q, --syslog; standard input by default; exit 0
+ * valid, 1 invalid, 2 usage or internal error).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "migstream.h"
+
+static void verify_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: migstream verify [OPTIONS] [FILE|-]\n"
+	        "       migstream verify [OPTIONS] -i FILE|FD\n"
+	        "\n"
+	        "Check a Xen save/migration stream (standard input by default).\n"
+	        "Exit status: 0 valid, 1 invalid, 2 usage or internal error.\n"
+	        "\n"
+	        "  -f, --format auto|libxc|libxl|xl   stream format (default auto)\n"
+	        "  -i, --in FILE|FD       input (verify-stream-v2 spelling)\n"
+	        "  -v, --verbose          summarise headers and records (PAGE_DATA runs\n"
+	        "                         squashed), with offsets and decoded fields\n"
+	        "  -q, --quiet            print nothing; only the exit status\n"
+	        "  --strict               reserved fields and padding must be zero (default)\n"
+	        "  --restore              accept what Xen restores; report anomalies as warnings\n"
+	        "  --lax                  report every finding and read on while framing holds\n"
+	        "  --channel              a migration channel: stop after the final END and\n"
+	        "                         report how many octets follow\n"
+	        "  --plain, --remus, --colo, --back-channel   declare the stream kind\n"
+	        "  --no-deep              skip the checks that need a per-pfn map\n"
+	        "  --progress, --no-progress   progress line on standard error\n"
+	        "  --syslog               send messages to syslog\n"
+	        "  -h, --help             this text\n");
+}
+
+struct page_run {
+	uint64_t records, entries, pages;
+	uint64_t first_index, last_index, first_off;
+	uint64_t pfn_min, pfn_max;
+};
+
+struct verify {
+	struct diag_printer dp;
+	int verbose;
+	int use_syslog;
+	struct page_run run;
+};
+
+/* Informational output (-v): standard output, or syslog. */
+static void info_line(struct verify *v, const char *line)
+{
+	if (v->use_syslog)
+		syslog(LOG_INFO, "%s", line);
+	else
+		printf("%s\n", line);
+}
+
+static void hdr_print(void *ctx, const char *kind, uint64_t offset, const struct fields *fs)
+{
+	struct verify *v = ctx;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	fprintf(m, "0x%08" PRIx64 "  %s: ", offset, kind);
+	fields_text(m, fs);
+	fclose(m);
+	info_line(v, buf);
+	free(buf);
+}
+
+static void flush_run(struct verify *v)
+{
+	struct page_run *p = &v->run;
+	char line[512];
+
+	if (!p->records)
+		return;
+	if (p->records == 1)
+		snprintf(line, sizeof line,
+		         "0x%08" PRIx64 "  libxc #%" PRIu64 " PAGE_DATA: count %" PRIu64
+		         ", data_pages %" PRIu64 ", pfns 0x%" PRIx64 "-0x%" PRIx64,
+		         p->first_off, p->first_index, p->entries, p->pages, p->pfn_min, p->pfn_max);
+	else
+		snprintf(line, sizeof line,
+		         "0x%08" PRIx64 "  libxc #%" PRIu64 "-#%" PRIu64 " PAGE_DATA x %" PRIu64
+		         " (squashed): entries %" PRIu64 ", data_pages %" PRIu64
+		         ", pfns 0x%" PRIx64 "-0x%" PRIx64,
+		         p->first_off, p->first_index, p->last_index, p->records, p->entries, p->pages,
+		         p->pfn_min, p->pfn_max);
+	info_line(v, line);
+	memset(p, 0, sizeof *p);
+}
+
+static void add_run(struct verify *v, const migstream_record *rec)
+{
+	struct page_run *p = &v->run;
+	uint32_t n = 0, pages = 0, type;
+	uint64_t pfn;
+
+	if (!p->records) {
+		p->first_index = migstream_record_index(rec);
+		p->first_off = migstream_record_offset(rec);
+		p->pfn_min = UINT64_MAX;
+	}
+	p->records++;
+	p->last_index = migstream_record_index(rec);
+	migstream_record_count(rec, &n);
+	migstream_record_data_page_count(rec, &pages);
+	p->entries += n;
+	p->pages += pages;
+	for (uint32_t i = 0; i < n; i++) {
+		if (migstream_record_get_pfn(rec, i, &pfn, &type) != 0)
+			break;
+		if (pfn < p->pfn_min)
+			p->pfn_min = pfn;
+		if (pfn > p->pfn_max)
+			p->pfn_max = pfn;
+	}
+}
+
+static void print_record(struct verify *v, const migstream_record *rec)
+{
+	struct fields fs;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	uint32_t layer = migstream_record_layer(rec), type = migstream_record_type(rec);
+
+	if (layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_PAGE_DATA) {
+		add_run(v, rec);
+		return;
+	}
+	flush_run(v);
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return;
+	fprintf(m, "0x%08" PRIx64 "  %s #%" PRIu64 " %s", migstream_record_offset(rec),
+	        layer_name(layer), migstream_record_index(rec),
+	        migstream_record_type_name(layer, type));
+	if (type & MIGSTREAM_REC_OPTIONAL)
+		fprintf(m, " 0x%08" PRIx32, type);
+	fprintf(m, ", length %" PRIu32, migstream_record_length(rec));
+	record_fields(rec, &fs);
+	if (fs.n) {
+		fputs(": ", m);
+		fields_text(m, &fs);
+	}
+	fclose(m);
+	info_line(v, buf);
+	free(buf);
+}
+
+/* An -i argument that is all digits and names no file is a descriptor. */
+static int fd_argument(const char *s)
+{
+	FILE *f;
+
+	if (!*s)
+		return -1;
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -1;
+	f = fopen(s, "r");
+	if (f) {
+		fclose(f);
+		return -1;
+	}
+	return atoi(s);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct read_opts o;
+	struct verify v;
+	struct input in;
+	struct progress pr;
+	struct hdr_state hs;
+	migstream_reader *r;
+	const migstream_record *rec;
+	const char *path = NULL;
+	uint64_t records = 0;
+	int rc, status, quiet = 0;
+
+	memset(&v, 0, sizeof v);
+	read_opts_init(&o, MIGSTREAM_MODE_STRICT);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int k = read_opts_parse(&o, argc, argv, &i);
+		if (k < 0)
+			return EXIT_USAGE;
+		if (k > 0)
+			continue;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			verify_usage(stdout);
+			return 0;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			v.verbose = 1;
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			quiet = 1;
+		} else if (strcmp(a, "--syslog") == 0) {
+			v.use_syslog = 1;
+		} else if (strcmp(a, "-i") == 0 || strcmp(a, "--in") == 0) {
+			if (i + 1 >= argc || path) {
+				verify_usage(stderr);
+				return EXIT_USAGE;
+			}
+			path = argv[++i];
+		} else if (strncmp(a, "--in=", 5) == 0 && !path) {
+			path = a + 5;
+		} else if (strncmp(a, "-i", 2) == 0 && a[2] && !path) {
+			path = a + 2;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "%s verify: unknown option '%s'\n", progname, a);
+			verify_usage(stderr);
+			return EXIT_USAGE;
+		} else if (!path) {
+			path = a;
+		} else {
+			verify_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+
+	if (v.use_syslog) {
+		openlog("migstream-verify", LOG_PID, LOG_USER);
+		v.dp.use_syslog = 1;
+	}
+	v.dp.out = stderr;
+	v.dp.quiet = quiet;
+	v.dp.info = v.verbose;
+	if (quiet)
+		v.verbose = 0;
+
+	if (path) {
+		int fd = fd_argument(path);
+		if (fd >= 0) {
+			memset(&in, 0, sizeof in);
+			/* verify-stream-v2's "-i FD": read that descriptor. */
+			char name[32];
+			snprintf(name, sizeof name, "/dev/fd/%d", fd);
+			if (input_open(&in, name) != 0)
+				return EXIT_USAGE;
+		} else if (input_open(&in, path) != 0) {
+			return EXIT_USAGE;
+		}
+	} else if (input_open(&in, "-") != 0) {
+		return EXIT_USAGE;
+	}
+
+	r = migstream_reader_new();
+	if (!r || read_opts_apply(&o, r) != 0) {
+		fprintf(stderr, "%s: cannot set up the reader\n", progname);
+		migstream_reader_free(r);
+		input_close(&in);
+		return EXIT_USAGE;
+	}
+	migstream_reader_set_diag_handler(r, diag_print, &v.dp);
+	progress_init(&pr, quiet ? 0 : o.progress, in.regular ? in.size : 0);
+	headers_init(&hs);
+
+	rc = input_attach(&in, r);
+	if (rc == 0)
+		rc = migstream_reader_read_headers(r);
+	if (v.verbose)
+		headers_emit(r, &hs, hdr_print, &v);
+	while (rc == 0 || (rc < 0 && !migstream_error_is_fatal(rc))) {
+		rc = migstream_reader_next(r, &rec);
+		if (rc != 0)
+			continue;
+		records++;
+		progress_update(&pr, migstream_reader_offset(r), records);
+		if (!v.verbose)
+			continue;
+		headers_record(&hs, rec);
+		headers_emit(r, &hs, hdr_print, &v);
+		print_record(&v, rec);
+	}
+	flush_run(&v);
+	progress_done(&pr, migstream_reader_offset(r), records);
+
+	status = report_end(&v.dp, r, rc, in.name);
+	diag_finish(&v.dp);
+
+	if (rc == MIGSTREAM_EOF) {
+		char line[256];
+		uint64_t end = migstream_reader_offset(r);
+		if (o.channel) {
+			uint64_t t = input_trailing(&in, r);
+			snprintf(line, sizeof line,
+			         "channel: the stream ends at offset 0x%" PRIx64 "; %" PRIu64
+			         " octets follow it", end, t);
+			if (!quiet)
+				info_line(&v, line);
+		}
+		if (v.verbose) {
+			snprintf(line, sizeof line,
+			         "%s: %" PRIu64 " records, %" PRIu64 " octets, %" PRIu64 " errors, %" PRIu64
+			         " warnings, %" PRIu64 " anomalies",
+			         status == EXIT_VALID ? "valid" : "invalid", records, end, v.dp.errors,
+			         v.dp.warnings, migstream_reader_anomalies(r));
+			info_line(&v, line);
+		}
+	} else if (v.verbose) {
+		char line[256];
+		snprintf(line, sizeof line, "invalid: %" PRIu64 " records read, %" PRIu64 " errors",
+		         records, v.dp.errors ? v.dp.errors : 1);
+		info_line(&v, line);
+	}
+	migstream_reader_free(r);
+	input_close(&in);
+	if (fflush(stdout) != 0)
+		return EXIT_USAGE;
+	if (v.use_syslog)
+		closelog();
+	return status;
+}
