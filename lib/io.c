@@ -100,8 +100,16 @@ int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *ava
 			}
 		}
 		while (buffered(s) < need && !s->eof) {
-			size_t got;
-			int rc = raw_read(s, s->buf + s->tail, s->cap - s->tail, &got, err_no);
+			size_t got, room = s->cap - s->tail;
+			if (s->ra_small) {
+				/* The caller reads bulk data straight into its own
+				 * buffers: read ahead only to the next 4 KiB, so page
+				 * contents are not copied through this buffer. */
+				size_t want = (need - buffered(s) + 4095) & ~(size_t)4095;
+				if (want < room)
+					room = want;
+			}
+			int rc = raw_read(s, s->buf + s->tail, room, &got, err_no);
 			if (rc)
 				return rc;
 			s->tail += got;
@@ -231,9 +239,9 @@ int ms_src_readv(struct ms_source *s, struct iovec *iov, int iovcnt, size_t n, s
 	/* Then straight from the source into the caller's buffers. */
 	while (*done < n && !s->eof) {
 		if (s->kind == MS_SRC_FD) {
-			struct iovec local[64];
+			struct iovec local[256];
 			int cnt = 0;
-			for (int j = i; j < iovcnt && cnt < 64; j++, cnt++) {
+			for (int j = i; j < iovcnt && cnt < 256; j++, cnt++) {
 				local[cnt].iov_base = (uint8_t *)iov[j].iov_base + (j == i ? ioff : 0);
 				local[cnt].iov_len = iov[j].iov_len - (j == i ? ioff : 0);
 			}

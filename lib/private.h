@@ -34,7 +34,7 @@ size_t migstream__test_alloc_max(void);
 /* ---------------------------------------------------------------- sources */
 enum { MS_SRC_NONE, MS_SRC_MEM, MS_SRC_FD, MS_SRC_IO };
 
-#define MS_READ_BLOCK (256u * 1024u)    /* read-ahead size for fds and callbacks */
+#define MS_READ_BLOCK (1024u * 1024u)   /* read-ahead size for fds and callbacks */
 
 struct ms_source {
 	int kind;
@@ -56,6 +56,7 @@ struct ms_source {
 	uint64_t pos;                     /* stream offset of the next unconsumed octet */
 	int eof;
 	int closed;
+	int ra_small;                     /* read ahead little: the caller takes bulk data itself */
 };
 
 void ms_src_init(struct ms_source *s);

@@ -709,6 +709,11 @@ static int finish_record(migstream_reader *r)
 	ms_src_consume(&r->src, r->rec_consume);
 	r->rec_consume = 0;
 	uint64_t left = (uint64_t)(rec->data_pages - r->pages_done) * 4096;
+	/* Pages nobody reads: a seekable source jumps over them, so read ahead
+	 * little; anything else reads through them, in large blocks. */
+	if (left)
+		r->src.ra_small = (r->src.kind == MS_SRC_FD && r->src.seekable) ||
+		                  (r->src.kind == MS_SRC_IO && r->src.io.skip);
 	uint32_t pad = ms_pad8(rec->length);
 	if (left && ms_libxc_wants_pages(&r->xc)) {
 		while (left) {
@@ -764,15 +769,16 @@ int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32
 		r->pages_done += n;
 		return rc;
 	}
+	r->src.ra_small = 1;          /* the caller restores: keep pages out of the buffer */
 	/* First page read from a stream: consume header and pfn array, whose
 	 * octets stay in the buffer (rec->body) until the next peek... which
 	 * readv never does: it only drains the buffer. */
 	ms_src_consume(&r->src, r->rec_consume);
 	r->rec_consume = 0;
-	struct iovec iov[64];
+	struct iovec iov[256];
 	uint32_t k = 0;
 	while (k < n) {
-		uint32_t batch = n - k < 64 ? n - k : 64;
+		uint32_t batch = n - k < 256 ? n - k : 256;
 		for (uint32_t j = 0; j < batch; j++) {
 			iov[j].iov_base = pages[k + j];
 			iov[j].iov_len = 4096;
