@@ -1,3 +1,687 @@
+/*
+ * libmigstream - Xen domain save/migration streams
+ * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
+ *
+ * migstream dump: every header and record with its decoded fields, as text
+ * or as JSON Lines; migstream stats: totals over a whole stream.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "migstream.h"
-int cmd_dump(int argc, char **argv) { (void)argc; (void)argv; return 2; }
-int cmd_stats(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+
+/* Parse the options dump and stats share; returns the input path, NULL
+ * after --help (*status 0) or a usage error (*status 2). */
+static const char *parse_common(int argc, char **argv, struct read_opts *o, int *json,
+                                int *pages, void (*usage)(FILE *), int *status)
+{
+	const char *path = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int k = read_opts_parse(o, argc, argv, &i);
+		if (k < 0) {
+			*status = EXIT_USAGE;
+			return NULL;
+		}
+		if (k > 0)
+			continue;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			*status = 0;
+			return NULL;
+		} else if (strcmp(a, "--json") == 0) {
+			*json = 1;
+		} else if (pages && strcmp(a, "--pages") == 0) {
+			*pages = 1;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "%s: unknown option '%s'\n", progname, a);
+			usage(stderr);
+			*status = EXIT_USAGE;
+			return NULL;
+		} else if (!path) {
+			path = a;
+		} else {
+			usage(stderr);
+			*status = EXIT_USAGE;
+			return NULL;
+		}
+	}
+	return path ? path : "-";
+}
+
+static const char *read_opts_help =
+	"  --strict, --restore, --lax   reader mode (default --lax: read on after errors)\n"
+	"  -f, --format auto|libxc|libxl|xl   stream format (default auto)\n"
+	"  --channel              stop after the final END; report the octets after it\n"
+	"  --plain, --remus, --colo, --back-channel   declare the stream kind\n"
+	"  --no-deep              skip the checks that need a per-pfn map\n"
+	"  --progress, --no-progress   progress line on standard error\n"
+	"  -h, --help             this text\n";
+
+/* ==================================================================== dump */
+
+static void dump_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: migstream dump [--json] [--pages] [OPTIONS] [FILE|-]\n"
+	        "\n"
+	        "Print every header and record with its decoded fields.\n"
+	        "Exit status: 0 valid, 1 invalid, 2 usage or internal error.\n"
+	        "\n"
+	        "  --json                 one JSON object per line (JSON Lines)\n"
+	        "  --pages                one line per PAGE_DATA entry: pfn, type, checksum\n"
+	        "%s", read_opts_help);
+}
+
+struct dump {
+	FILE *out;
+	int json;
+	int pages;
+};
+
+static void dump_header(void *ctx, const char *kind, uint64_t offset, const struct fields *fs)
+{
+	struct dump *d = ctx;
+
+	if (d->json) {
+		fprintf(d->out, "{\"kind\":\"%s\",\"offset\":%" PRIu64, kind, offset);
+		fields_json(d->out, fs);
+		fputs("}\n", d->out);
+	} else {
+		fprintf(d->out, "0x%08" PRIx64 "  %s: ", offset, kind);
+		fields_text(d->out, fs);
+		fputc('\n', d->out);
+	}
+}
+
+/* Arrays: text lines "    name ..." or a JSON member "name":[...]. */
+static void arr_open(struct dump *d, const char *name)
+{
+	if (d->json)
+		fprintf(d->out, ",\"%s\":[", name);
+}
+
+static void arr_close(struct dump *d)
+{
+	if (d->json)
+		fputc(']', d->out);
+}
+
+static void dump_arrays(struct dump *d, const migstream_record *rec)
+{
+	FILE *f = d->out;
+	uint32_t type = migstream_record_type(rec), n = 0;
+	uint32_t layer = migstream_record_layer(rec);
+
+	if (layer == MIGSTREAM_LAYER_LIBXL && type == MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) {
+		size_t pos = 0;
+		const char *k, *v;
+		int first = 1;
+		arr_open(d, "xenstore");
+		while (migstream_record_next_xenstore_pair(rec, &pos, &k, &v) == 0) {
+			if (d->json) {
+				fprintf(f, "%s{\"key\":", first ? "" : ",");
+				json_str(f, k);
+				fputs(",\"value\":", f);
+				json_str(f, v);
+				fputc('}', f);
+			} else {
+				fprintf(f, "\n            %s = %s", k, v);
+			}
+			first = 0;
+		}
+		arr_close(d);
+		return;
+	}
+	if (layer != MIGSTREAM_LAYER_LIBXC || migstream_record_count(rec, &n) != 0)
+		return;
+	switch (type) {
+	case MIGSTREAM_REC_HVM_PARAMS:
+		arr_open(d, "params");
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t idx, val;
+			if (migstream_record_get_hvm_param(rec, i, &idx, &val) != 0)
+				break;
+			if (d->json)
+				fprintf(f, "%s{\"index\":%" PRIu64 ",\"value\":\"0x%" PRIx64 "\"}",
+				        i ? "," : "", idx, val);
+			else
+				fprintf(f, "\n            param %" PRIu64 " = 0x%" PRIx64, idx, val);
+		}
+		arr_close(d);
+		break;
+	case MIGSTREAM_REC_X86_CPUID_POLICY:
+		arr_open(d, "leaves");
+		for (uint32_t i = 0; i < n; i++) {
+			migstream_cpuid_leaf l;
+			if (migstream_record_get_cpuid_leaf(rec, i, &l, sizeof l) != 0)
+				break;
+			if (d->json)
+				fprintf(f,
+				        "%s{\"leaf\":\"0x%" PRIx32 "\",\"subleaf\":\"0x%" PRIx32
+				        "\",\"a\":\"0x%" PRIx32 "\",\"b\":\"0x%" PRIx32 "\",\"c\":\"0x%" PRIx32
+				        "\",\"d\":\"0x%" PRIx32 "\"}",
+				        i ? "," : "", l.leaf, l.subleaf, l.a, l.b, l.c, l.d);
+			else
+				fprintf(f,
+				        "\n            leaf 0x%08" PRIx32 ":0x%08" PRIx32 " a 0x%08" PRIx32
+				        " b 0x%08" PRIx32 " c 0x%08" PRIx32 " d 0x%08" PRIx32,
+				        l.leaf, l.subleaf, l.a, l.b, l.c, l.d);
+		}
+		arr_close(d);
+		break;
+	case MIGSTREAM_REC_X86_MSR_POLICY:
+	case MIGSTREAM_REC_X86_PV_VCPU_MSRS:
+		arr_open(d, "msrs");
+		for (uint32_t i = 0; i < n; i++) {
+			migstream_msr_entry e;
+			int rc = type == MIGSTREAM_REC_X86_MSR_POLICY ?
+			         migstream_record_get_msr_entry(rec, i, &e, sizeof e) :
+			         migstream_record_get_vcpu_msr(rec, i, &e, sizeof e);
+			if (rc != 0)
+				break;
+			if (d->json)
+				fprintf(f, "%s{\"index\":\"0x%" PRIx32 "\",\"flags\":\"0x%" PRIx32
+				        "\",\"value\":\"0x%" PRIx64 "\"}", i ? "," : "", e.idx, e.flags, e.val);
+			else
+				fprintf(f, "\n            msr 0x%08" PRIx32 " = 0x%016" PRIx64 "%s", e.idx,
+				        e.val, e.flags ? " (flags set)" : "");
+		}
+		arr_close(d);
+		break;
+	case MIGSTREAM_REC_X86_PV_P2M_FRAMES:
+	case MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST:
+		arr_open(d, type == MIGSTREAM_REC_X86_PV_P2M_FRAMES ? "frames" : "pfns");
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t pfn;
+			int rc = type == MIGSTREAM_REC_X86_PV_P2M_FRAMES ?
+			         migstream_record_get_p2m_frame(rec, i, &pfn) :
+			         migstream_record_get_dirty_pfn(rec, i, &pfn);
+			if (rc != 0)
+				break;
+			if (d->json)
+				fprintf(f, "%s\"0x%" PRIx64 "\"", i ? "," : "", pfn);
+			else
+				fprintf(f, "%s0x%" PRIx64, i % 8 ? " " : "\n            ", pfn);
+		}
+		arr_close(d);
+		break;
+	default:
+		break;
+	}
+}
+
+static void dump_pages(struct dump *d, const migstream_record *rec)
+{
+	uint32_t n = 0, type;
+	uint64_t pfn;
+	const void *page;
+
+	if (migstream_record_count(rec, &n) != 0)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		if (migstream_record_get_page(rec, i, &pfn, &type, &page) != 0 &&
+		    migstream_record_get_pfn(rec, i, &pfn, &type) != 0)
+			break;
+		if (d->json) {
+			fprintf(d->out,
+			        "{\"kind\":\"page\",\"record\":%" PRIu64 ",\"entry\":%" PRIu32
+			        ",\"pfn\":\"0x%" PRIx64 "\",\"type\":%" PRIu32 ",\"type_name\":\"%s\","
+			        "\"checksum\":",
+			        migstream_record_index(rec), i, pfn, type, migstream_page_type_name(type));
+			if (page)
+				fprintf(d->out, "\"%016" PRIx64 "\"}\n", fnv1a64(page, MIGSTREAM_PAGE_SIZE));
+			else
+				fputs("null}\n", d->out);
+		} else {
+			fprintf(d->out, "            page %" PRIu32 ": pfn 0x%" PRIx64 " %s", i, pfn,
+			        migstream_page_type_name(type));
+			if (page)
+				fprintf(d->out, " fnv1a64 %016" PRIx64, fnv1a64(page, MIGSTREAM_PAGE_SIZE));
+			fputc('\n', d->out);
+		}
+	}
+}
+
+static void dump_record(struct dump *d, const migstream_record *rec)
+{
+	struct fields fs;
+	uint32_t layer = migstream_record_layer(rec), type = migstream_record_type(rec);
+
+	record_fields(rec, &fs);
+	if (d->json) {
+		fprintf(d->out,
+		        "{\"kind\":\"record\",\"layer\":\"%s\",\"index\":%" PRIu64 ",\"offset\":%" PRIu64
+		        ",\"type\":%" PRIu32 ",\"type_name\":\"%s\",\"length\":%" PRIu32,
+		        layer_name(layer), migstream_record_index(rec), migstream_record_offset(rec), type,
+		        migstream_record_type_name(layer, type), migstream_record_length(rec));
+		fields_json(d->out, &fs);
+		dump_arrays(d, rec);
+		fputs("}\n", d->out);
+	} else {
+		fprintf(d->out, "0x%08" PRIx64 "  %s #%" PRIu64 " %s", migstream_record_offset(rec),
+		        layer_name(layer), migstream_record_index(rec),
+		        migstream_record_type_name(layer, type));
+		if (type & MIGSTREAM_REC_OPTIONAL)
+			fprintf(d->out, " 0x%08" PRIx32, type);
+		fprintf(d->out, ", length %" PRIu32, migstream_record_length(rec));
+		if (fs.n) {
+			fputs(": ", d->out);
+			fields_text(d->out, &fs);
+		}
+		dump_arrays(d, rec);
+		fputc('\n', d->out);
+	}
+	if (d->pages && layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_PAGE_DATA)
+		dump_pages(d, rec);
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	struct read_opts o;
+	struct dump d;
+	struct diag_printer dp;
+	struct input in;
+	struct progress pr;
+	struct hdr_state hs;
+	migstream_reader *r;
+	const migstream_record *rec;
+	const char *path;
+	uint64_t records = 0, trailing = 0;
+	int rc, status = 0;
+
+	memset(&d, 0, sizeof d);
+	memset(&dp, 0, sizeof dp);
+	read_opts_init(&o, MIGSTREAM_MODE_LAX);
+	path = parse_common(argc, argv, &o, &d.json, &d.pages, dump_usage, &status);
+	if (!path)
+		return status;
+	d.out = stdout;
+	dp.out = stdout;
+	dp.json = d.json;
+	dp.info = 1;
+	if (input_open(&in, path) != 0)
+		return EXIT_USAGE;
+	r = migstream_reader_new();
+	if (!r || read_opts_apply(&o, r) != 0) {
+		fprintf(stderr, "%s: cannot set up the reader\n", progname);
+		migstream_reader_free(r);
+		input_close(&in);
+		return EXIT_USAGE;
+	}
+	migstream_reader_set_diag_handler(r, diag_print, &dp);
+	progress_init(&pr, o.progress, in.regular ? in.size : 0);
+	headers_init(&hs);
+
+	rc = input_attach(&in, r);
+	if (rc == 0)
+		rc = migstream_reader_read_headers(r);
+	headers_emit(r, &hs, dump_header, &d);
+	while (rc == 0 || (rc < 0 && !migstream_error_is_fatal(rc))) {
+		rc = migstream_reader_next(r, &rec);
+		if (rc != 0)
+			continue;
+		records++;
+		headers_record(&hs, rec);
+		headers_emit(r, &hs, dump_header, &d);
+		dump_record(&d, rec);
+		progress_update(&pr, migstream_reader_offset(r), records);
+	}
+	progress_done(&pr, migstream_reader_offset(r), records);
+	status = report_end(&dp, r, rc, in.name);
+	diag_finish(&dp);
+	if (rc == MIGSTREAM_EOF && o.channel)
+		trailing = input_trailing(&in, r);
+	if (d.json) {
+		fprintf(stdout,
+		        "{\"kind\":\"summary\",\"status\":\"%s\",\"records\":%" PRIu64
+		        ",\"octets\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64
+		        ",\"anomalies\":%" PRIu64,
+		        status == EXIT_VALID ? "valid" : "invalid", records, migstream_reader_offset(r),
+		        dp.errors, dp.warnings, migstream_reader_anomalies(r));
+		if (o.channel && rc == MIGSTREAM_EOF)
+			fprintf(stdout, ",\"trailing\":%" PRIu64, trailing);
+		fputs("}\n", stdout);
+	} else {
+		printf("%s: %" PRIu64 " records, %" PRIu64 " octets, %" PRIu64 " errors, %" PRIu64
+		       " warnings\n", status == EXIT_VALID ? "valid" : "invalid", records,
+		       migstream_reader_offset(r), dp.errors, dp.warnings);
+		if (o.channel && rc == MIGSTREAM_EOF)
+			printf("channel: %" PRIu64 " octets follow the stream\n", trailing);
+	}
+	migstream_reader_free(r);
+	input_close(&in);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: error writing standard output\n", progname);
+		return EXIT_USAGE;
+	}
+	return status;
+}
+
+/* =================================================================== stats */
+
+static void stats_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: migstream stats [--json] [OPTIONS] [FILE|-]\n"
+	        "\n"
+	        "Totals per layer and record type, pages by type, pfn range, distinct and\n"
+	        "resent pfns, vCPUs, checkpoints, stream version, guest type, throughput.\n"
+	        "Exit status: 0 valid, 1 invalid, 2 usage or internal error.\n"
+	        "\n"
+	        "  --json                 one JSON object\n"
+	        "%s", read_opts_help);
+}
+
+struct type_total {
+	uint32_t layer, type;
+	uint64_t count, octets;
+};
+
+struct stats {
+	struct type_total t[64];
+	int nt;
+	uint64_t by_page_type[16];
+	uint64_t entries, data_pages, resent, pfn_min, pfn_max;
+	struct pfnset pfns, twice, vcpus;
+	uint64_t vcpu_max;
+	uint64_t page_records, ckpt_libxc, ckpt_end, ckpt_state;
+	int have_pv_info;
+	migstream_x86_pv_info pv;
+	int oom;
+};
+
+static void count_type(struct stats *s, const migstream_record *rec)
+{
+	uint32_t layer = migstream_record_layer(rec), type = migstream_record_type(rec);
+	uint64_t octets = 8 + (((uint64_t)migstream_record_length(rec) + 7) & ~(uint64_t)7);
+	int i;
+
+	for (i = 0; i < s->nt; i++)
+		if (s->t[i].layer == layer && s->t[i].type == type)
+			break;
+	if (i == s->nt) {
+		if (s->nt == 64)
+			i = 63;   /* folded into the last slot; 64 distinct types is absurd */
+		else
+			s->nt++;
+		s->t[i].layer = layer;
+		s->t[i].type = type;
+	}
+	s->t[i].count++;
+	s->t[i].octets += octets;
+}
+
+static void stats_record(struct stats *s, const migstream_record *rec)
+{
+	uint32_t layer = migstream_record_layer(rec), type = migstream_record_type(rec);
+	uint32_t n = 0, pt, vcpu;
+	uint64_t pfn;
+
+	count_type(s, rec);
+	if (layer == MIGSTREAM_LAYER_LIBXL) {
+		if (type == MIGSTREAM_LIBXL_REC_CHECKPOINT_END)
+			s->ckpt_end++;
+		else if (type == MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE)
+			s->ckpt_state++;
+		return;
+	}
+	switch (type) {
+	case MIGSTREAM_REC_PAGE_DATA:
+		s->page_records++;
+		migstream_record_count(rec, &n);
+		for (uint32_t i = 0; i < n; i++) {
+			if (migstream_record_get_pfn(rec, i, &pfn, &pt) != 0)
+				break;
+			s->entries++;
+			s->by_page_type[pt & 15]++;
+			if (!migstream_page_type_has_data(pt))
+				continue;
+			s->data_pages++;
+			if (pfn < s->pfn_min)
+				s->pfn_min = pfn;
+			if (pfn > s->pfn_max)
+				s->pfn_max = pfn;
+			int was = pfnset_add(&s->pfns, pfn);
+			if (was < 0)
+				s->oom = 1;
+			if (was == 1) {
+				s->resent++;
+				if (pfnset_add(&s->twice, pfn) < 0)
+					s->oom = 1;
+			}
+		}
+		break;
+	case MIGSTREAM_REC_X86_PV_VCPU_BASIC:
+		if (migstream_record_get_vcpu(rec, &vcpu, NULL, NULL, NULL) == 0) {
+			if (pfnset_add(&s->vcpus, vcpu) < 0)
+				s->oom = 1;
+			if (vcpu > s->vcpu_max || s->vcpus.count == 1)
+				s->vcpu_max = vcpu;
+		}
+		break;
+	case MIGSTREAM_REC_X86_PV_INFO:
+		if (migstream_record_get_x86_pv_info(rec, &s->pv, sizeof s->pv) == 0)
+			s->have_pv_info = 1;
+		break;
+	case MIGSTREAM_REC_CHECKPOINT:
+		s->ckpt_libxc++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* HVM vCPUs live inside HVM_CONTEXT (CPU save entries, typecode 2): count
+ * the instances of the last context blob. */
+static uint64_t hvm_cpu_entries(const migstream_record *rec, uint64_t *max_id)
+{
+	const unsigned char *p;
+	const void *blob;
+	size_t len, off = 0;
+	uint64_t n = 0;
+
+	if (migstream_record_get_blob(rec, &blob, &len) != 0)
+		return 0;
+	p = blob;
+	/* struct hvm_save_descriptor { u16 typecode; u16 instance; u32 length; },
+	 * little-endian x86 ABI. */
+	while (off + 8 <= len) {
+		unsigned type = p[off] | (unsigned)p[off + 1] << 8;
+		unsigned inst = p[off + 2] | (unsigned)p[off + 3] << 8;
+		uint32_t l = p[off + 4] | (uint32_t)p[off + 5] << 8 | (uint32_t)p[off + 6] << 16 |
+		             (uint32_t)p[off + 7] << 24;
+		if (type == 0)
+			break;
+		if (type == 2) {
+			if (n == 0 || inst > *max_id)
+				*max_id = inst;
+			n++;
+		}
+		if (l > len - off - 8)
+			break;
+		off += 8 + l;
+	}
+	return n;
+}
+
+static const char *format_name(uint32_t f)
+{
+	switch (f) {
+	case MIGSTREAM_FORMAT_LIBXC: return "libxc";
+	case MIGSTREAM_FORMAT_LIBXL: return "libxl";
+	case MIGSTREAM_FORMAT_XL: return "xl";
+	case MIGSTREAM_FORMAT_LEGACY: return "legacy";
+	default: return "unknown";
+	}
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	struct read_opts o;
+	struct stats s;
+	struct diag_printer dp;
+	struct input in;
+	struct progress pr;
+	migstream_reader *r;
+	const migstream_record *rec;
+	migstream_image_header ih;
+	migstream_domain_header dh;
+	const char *path;
+	uint64_t records = 0, octets, hvm_vcpus = 0, hvm_vcpu_max = 0;
+	uint32_t fmt = 0;
+	int rc, status = 0, json = 0, have_ih, be = 0;
+	double t0, el;
+
+	memset(&s, 0, sizeof s);
+	memset(&dp, 0, sizeof dp);
+	s.pfn_min = UINT64_MAX;
+	pfnset_init(&s.pfns);
+	pfnset_init(&s.twice);
+	pfnset_init(&s.vcpus);
+	read_opts_init(&o, MIGSTREAM_MODE_LAX);
+	path = parse_common(argc, argv, &o, &json, NULL, stats_usage, &status);
+	if (!path)
+		return status;
+	dp.out = stderr;
+	if (input_open(&in, path) != 0)
+		return EXIT_USAGE;
+	r = migstream_reader_new();
+	if (!r || read_opts_apply(&o, r) != 0) {
+		fprintf(stderr, "%s: cannot set up the reader\n", progname);
+		migstream_reader_free(r);
+		input_close(&in);
+		return EXIT_USAGE;
+	}
+	migstream_reader_set_diag_handler(r, diag_print, &dp);
+	progress_init(&pr, o.progress, in.regular ? in.size : 0);
+	t0 = now_seconds();
+	rc = input_attach(&in, r);
+	while (rc == 0 || (rc < 0 && !migstream_error_is_fatal(rc))) {
+		rc = migstream_reader_next(r, &rec);
+		if (rc != 0)
+			continue;
+		records++;
+		stats_record(&s, rec);
+		if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXC &&
+		    migstream_record_type(rec) == MIGSTREAM_REC_HVM_CONTEXT)
+			hvm_vcpus = hvm_cpu_entries(rec, &hvm_vcpu_max);
+		progress_update(&pr, migstream_reader_offset(r), records);
+	}
+	octets = migstream_reader_offset(r);
+	progress_done(&pr, octets, records);
+	el = now_seconds() - t0;
+	status = report_end(&dp, r, rc, in.name);
+	diag_finish(&dp);
+	migstream_reader_format(r, &fmt);
+	have_ih = migstream_reader_get_image_header(r, &ih, sizeof ih) == 0 &&
+	          migstream_reader_get_domain_header(r, &dh, sizeof dh) == 0;
+	if (have_ih)
+		be = ih.options & 1;
+	if (s.oom)
+		fprintf(stderr, "%s: out of memory counting pfns; counts are incomplete\n", progname);
+
+	uint64_t vcpus = s.vcpus.count, vmax = s.vcpu_max;
+	if (!vcpus && hvm_vcpus) {
+		vcpus = hvm_vcpus;
+		vmax = hvm_vcpu_max;
+	}
+	double mbs = el > 0 ? (double)octets / 1e6 / el : 0;
+	FILE *f = stdout;
+	if (json) {
+		fprintf(f, "{\"status\":\"%s\",\"format\":\"%s\",\"octets\":%" PRIu64
+		        ",\"records\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64,
+		        status == EXIT_VALID ? "valid" : "invalid", format_name(fmt), octets, records,
+		        dp.errors, dp.warnings);
+		if (have_ih)
+			fprintf(f, ",\"stream_version\":%" PRIu32 ",\"byte_order\":\"%s\","
+			        "\"guest_type\":\"%s\",\"domain_type\":%" PRIu32
+			        ",\"xen_version\":\"%" PRIu32 ".%" PRIu32 "\"",
+			        ih.version, be ? "big" : "little", domain_type_name(dh.type), dh.type,
+			        dh.xen_major, dh.xen_minor);
+		if (s.have_pv_info)
+			fprintf(f, ",\"guest_width\":%u,\"pt_levels\":%u", (unsigned)s.pv.guest_width,
+			        (unsigned)s.pv.pt_levels);
+		fputs(",\"record_types\":[", f);
+		for (int i = 0; i < s.nt; i++)
+			fprintf(f, "%s{\"layer\":\"%s\",\"type\":%" PRIu32 ",\"type_name\":\"%s\","
+			        "\"count\":%" PRIu64 ",\"octets\":%" PRIu64 "}", i ? "," : "",
+			        layer_name(s.t[i].layer), s.t[i].type,
+			        migstream_record_type_name(s.t[i].layer, s.t[i].type), s.t[i].count,
+			        s.t[i].octets);
+		fprintf(f, "],\"page_data_records\":%" PRIu64 ",\"page_entries\":%" PRIu64
+		        ",\"data_pages\":%" PRIu64 ",\"pages_by_type\":{", s.page_records, s.entries,
+		        s.data_pages);
+		int first = 1;
+		for (unsigned t = 0; t < 16; t++) {
+			if (!s.by_page_type[t])
+				continue;
+			fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", migstream_page_type_name(t),
+			        s.by_page_type[t]);
+			first = 0;
+		}
+		fputc('}', f);
+		if (s.data_pages)
+			fprintf(f, ",\"pfn_min\":\"0x%" PRIx64 "\",\"pfn_max\":\"0x%" PRIx64 "\"",
+			        s.pfn_min, s.pfn_max);
+		fprintf(f, ",\"distinct_pfns\":%" PRIu64 ",\"resent_pages\":%" PRIu64
+		        ",\"resent_pfns\":%" PRIu64 ",\"vcpus\":%" PRIu64, s.pfns.count, s.resent,
+		        s.twice.count, vcpus);
+		if (vcpus)
+			fprintf(f, ",\"vcpu_max_id\":%" PRIu64, vmax);
+		fprintf(f, ",\"checkpoints\":%" PRIu64 ",\"checkpoint_ends\":%" PRIu64
+		        ",\"checkpoint_states\":%" PRIu64 ",\"seconds\":%.6f,\"mb_per_s\":%.1f}\n",
+		        s.ckpt_libxc, s.ckpt_end, s.ckpt_state, el, mbs);
+	} else {
+		fprintf(f, "status:           %s (%" PRIu64 " errors, %" PRIu64 " warnings)\n",
+		        status == EXIT_VALID ? "valid" : "invalid", dp.errors, dp.warnings);
+		fprintf(f, "format:           %s\n", format_name(fmt));
+		if (have_ih) {
+			fprintf(f, "stream version:   %" PRIu32 ", %s-endian\n", ih.version,
+			        be ? "big" : "little");
+			fprintf(f, "guest type:       %s", domain_type_name(dh.type));
+			if (s.have_pv_info)
+				fprintf(f, ", %u-bit, %u page-table levels", 8u * s.pv.guest_width,
+				        (unsigned)s.pv.pt_levels);
+			fprintf(f, "\nsaved by:         Xen %" PRIu32 ".%" PRIu32 "\n", dh.xen_major,
+			        dh.xen_minor);
+		}
+		fprintf(f, "size:             %" PRIu64 " octets, %" PRIu64 " records\n", octets,
+		        records);
+		fprintf(f, "records:\n");
+		for (int i = 0; i < s.nt; i++)
+			fprintf(f, "  %-5s %-26s %10" PRIu64 " records %14" PRIu64 " octets\n",
+			        layer_name(s.t[i].layer),
+			        migstream_record_type_name(s.t[i].layer, s.t[i].type), s.t[i].count,
+			        s.t[i].octets);
+		fprintf(f, "pages:            %" PRIu64 " entries in %" PRIu64 " PAGE_DATA records, %"
+		        PRIu64 " with data\n", s.entries, s.page_records, s.data_pages);
+		for (unsigned t = 0; t < 16; t++)
+			if (s.by_page_type[t])
+				fprintf(f, "  %-16s %10" PRIu64 "\n", migstream_page_type_name(t),
+				        s.by_page_type[t]);
+		if (s.data_pages)
+			fprintf(f, "pfn range:        0x%" PRIx64 "-0x%" PRIx64 "\n", s.pfn_min, s.pfn_max);
+		fprintf(f, "distinct pfns:    %" PRIu64 "\n", s.pfns.count);
+		fprintf(f, "resent pages:     %" PRIu64 " (%" PRIu64 " pfns sent more than once)\n",
+		        s.resent, s.twice.count);
+		fprintf(f, "vcpus:            %" PRIu64, vcpus);
+		if (vcpus)
+			fprintf(f, " (highest id %" PRIu64 ")", vmax);
+		fprintf(f, "\ncheckpoints:      %" PRIu64 " (libxl CHECKPOINT_END %" PRIu64
+		        ", CHECKPOINT_STATE %" PRIu64 ")\n", s.ckpt_libxc, s.ckpt_end, s.ckpt_state);
+		fprintf(f, "throughput:       %.1f MB/s (%.3f s)\n", mbs, el);
+	}
+	pfnset_free(&s.pfns);
+	pfnset_free(&s.twice);
+	pfnset_free(&s.vcpus);
+	migstream_reader_free(r);
+	input_close(&in);
+	if (fflush(stdout) != 0)
+		return EXIT_USAGE;
+	return status;
+}
