@@ -926,3 +926,85 @@ done:
 	migstream_reader_free(r);
 	t_close_source(s);
 }
+
+/* ================================================================ libxl and xl builder */
+
+static const uint8_t tb_xl_magic[32] = {
+	0x58, 0x65, 0x6e, 0x20, 0x73, 0x61, 0x76, 0x65, 0x64, 0x20, 0x64, 0x6f,
+	0x6d, 0x61, 0x69, 0x6e, 0x2c, 0x20, 0x78, 0x6c, 0x20, 0x66, 0x6f, 0x72,
+	0x6d, 0x61, 0x74, 0x0a, 0x20, 0x00, 0x20, 0x0d,
+};
+
+void tb_libxl_header(tbuf *b, uint32_t options)
+{
+	tb_be64(b, 0x4C6962786C466D74ull);      /* "LibxlFmt" */
+	tb_be32(b, 2);
+	tb_be32(b, options);
+	b->be = (options & 1u) ? 1 : 0;
+}
+
+void tb_xl_header(tbuf *b, int big_endian, uint32_t mandatory_flags, uint32_t optional_flags,
+                  const void *opt, uint32_t opt_len)
+{
+	tb_bytes(b, tb_xl_magic, sizeof tb_xl_magic);
+	if (big_endian) {
+		tb_be32(b, 0x01020304u);
+		tb_be32(b, mandatory_flags);
+		tb_be32(b, optional_flags);
+		tb_be32(b, opt_len);
+	} else {
+		tb_le32(b, 0x01020304u);
+		tb_le32(b, mandatory_flags);
+		tb_le32(b, optional_flags);
+		tb_le32(b, opt_len);
+	}
+	if (opt != NULL)
+		tb_bytes(b, opt, opt_len);
+	else
+		tb_zero(b, opt_len);
+}
+
+void tb_xl_config(tbuf *b, const char *json)
+{
+	uint32_t n = (uint32_t)strlen(json) + 1;
+
+	tb_xl_header(b, 0, 3, 0, NULL, 0);
+	/* Patch optional_data_len, then append config_len and the text. */
+	put_le(b->data + b->len - 4, 4 + (uint64_t)n, 4);
+	tb_le32(b, n);
+	tb_bytes(b, json, n);
+}
+
+void tb_emulator(tbuf *b, uint32_t type, uint32_t emulator_id, uint32_t index, const void *data,
+                 uint32_t len)
+{
+	uint64_t blen = 8 + (uint64_t)len;
+
+	if (blen > UINT32_MAX)
+		die("tb_emulator: record too long");
+	tb_rec_header(b, type, (uint32_t)blen);
+	tb_se32(b, emulator_id);
+	tb_se32(b, index);
+	tb_bytes(b, data, len);
+	tb_pad(b, blen);
+}
+
+void tb_vector_v3(tbuf *b)
+{
+	static const char kv[] = "physmap/f0000000/size\0" "800000";   /* 29 octets with the NULs */
+	static const uint8_t blob[8] = { 0x51, 0x45, 0x56, 0x4d, 0x00, 0x00, 0x00, 0x03 };
+
+	tb_libxl_header(b, 0);
+	tb_empty(b, 0x01);                       /* LIBXC_CONTEXT */
+	tb_vector_v1(b);
+	b->be = 0;
+	tb_emulator(b, 0x02, 2, 0, kv, sizeof kv);
+	tb_emulator(b, 0x03, 2, 0, blob, sizeof blob);
+	tb_empty(b, 0x00);                       /* libxl END */
+}
+
+void tb_vector_v4(tbuf *b)
+{
+	tb_xl_config(b, V4_CONFIG);
+	tb_vector_v3(b);
+}

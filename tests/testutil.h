@@ -152,4 +152,33 @@ typedef struct t_result {
 void t_read_all(t_result *res, const void *data, size_t len, int src, int mode,
                 const uint64_t *opts);
 
+/* ------------------------------------------------------------ libxl and xl builder */
+/* libxl stream header (16 octets, BE); sets b->be from options bit 0 for
+ * the libxl records that follow. */
+void tb_libxl_header(tbuf *b, uint32_t options);
+/* xl save-file header: the 32-octet magic, byteorder (04 03 02 01, or
+ * 01 02 03 04 when big_endian), the flags and optional_data_len = opt_len
+ * in that order, then opt_len octets of optional data (opt may be NULL:
+ * zeros). */
+void tb_xl_header(tbuf *b, int big_endian, uint32_t mandatory_flags, uint32_t optional_flags,
+                  const void *opt, uint32_t opt_len);
+/* xl header as xl writes it: little-endian, JSON | STREAMv2, optional data
+ * = config_len (strlen + 1) and the text with its NUL. */
+void tb_xl_config(tbuf *b, const char *json);
+/* Emulator record (libxl type 2 or 3): emulator_id, index, data. */
+void tb_emulator(tbuf *b, uint32_t type, uint32_t emulator_id, uint32_t index, const void *data,
+                 uint32_t len);
+/* vectors.md V3 (libxl stream wrapping V1) and V4 (xl file wrapping V3). */
+void tb_vector_v3(tbuf *b);
+void tb_vector_v4(tbuf *b);
+#define V3_OFF_LIBXC_CTX  0x10u
+#define V3_OFF_IMAGE      0x18u
+#define V3_OFF_XS         0x10E0u
+#define V3_OFF_EC         0x1110u
+#define V3_OFF_END        0x1128u
+#define V3_SIZE           4400u
+#define V4_OFF_LIBXL      0x5Bu
+#define V4_SIZE           4491u
+#define V4_CONFIG         "{\"c_info\":{\"type\":\"hvm\",\"name\":\"vm1\"}}"
+
 #endif /* MIGSTREAM_TESTUTIL_H */
