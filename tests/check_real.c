@@ -783,6 +783,222 @@ START_TEST(test_real_fd_pipe)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the whole xl file */
+
+/*
+ * The whole save file (xl header, libxl stream, libxc image, libxl END) in
+ * strict mode with deep checks, through every kind of source: not a single
+ * error or warning.  Callback sources use awkward read sizes.
+ */
+enum xl_src { XS_MEMORY, XS_FILE, XS_PIPE, XS_IO_4095, XS_IO_4097, XS_IO_65537, XS_IO_RANDOM,
+              XS_COUNT };
+static const char *const xl_src_names[XS_COUNT] = {
+	"memory", "file", "pipe", "io-4095", "io-4097", "io-65537", "io-random",
+};
+
+struct xl_io {
+	size_t pos, chunk;     /* chunk 0: pseudo-random 1..9000 */
+	uint32_t rng;
+};
+
+static int64_t xl_io_read(void *ctx, void *buf, size_t len)
+{
+	struct xl_io *io = ctx;
+	size_t n = image_len - io->pos, c = io->chunk;
+
+	if (c == 0) {
+		uint32_t x = io->rng;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		io->rng = x;
+		c = 1 + x % 9000;
+	}
+	if (n > len)
+		n = len;
+	if (n > c)
+		n = c;
+	memcpy(buf, image + io->pos, n);
+	io->pos += n;
+	return (int64_t)n;
+}
+
+struct xl_findings {
+	unsigned errors, warnings;
+	char text[2048];
+};
+
+static void xl_on_diag(void *ctx, const migstream_diag *d)
+{
+	struct xl_findings *f = ctx;
+	size_t l = strlen(f->text);
+
+	if (d->severity == MIGSTREAM_SEV_INFO)
+		return;
+	if (d->severity == MIGSTREAM_SEV_ERROR)
+		f->errors++;
+	else
+		f->warnings++;
+	if (l + 1 < sizeof f->text)
+		snprintf(f->text + l, sizeof f->text - l, " [%s %s: %s]",
+		         migstream_severity_name(d->severity), d->rule, d->message);
+}
+
+START_TEST(test_real_xl_strict)
+{
+	migstream_reader *r = migstream_reader_new();
+	struct xl_findings f;
+	struct xl_io io = { 0, 0, 0x2545F491u };
+	static const migstream_read_io cb = { xl_io_read, NULL, NULL };
+	const migstream_record *rec;
+	uint64_t records = 0, layers[4] = { 0, 0, 0, 0 };
+	uint32_t fmt = 0;
+	int fd = -1, p[2] = { -1, -1 }, rc;
+	pid_t pid = -1;
+
+	memset(&f, 0, sizeof f);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MODE, MIGSTREAM_MODE_STRICT), 0);
+	migstream_reader_set_diag_handler(r, xl_on_diag, &f);
+	switch (_i) {
+	case XS_MEMORY:
+		ck_assert_int_eq(migstream_reader_open_memory(r, image, image_len), 0);
+		break;
+	case XS_FILE:
+		fd = open(image_path, O_RDONLY);
+		ck_assert_msg(fd >= 0, "%s: %s", image_path, strerror(errno));
+		ck_assert_int_eq(migstream_reader_open_fd(r, fd), 0);
+		break;
+	case XS_PIPE:
+		ck_assert_int_eq(pipe(p), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			close(p[0]);
+			_exit(write_all(p[1], image, image_len) == 0 ? 0 : 1);
+		}
+		close(p[1]);
+		ck_assert_int_eq(migstream_reader_open_fd(r, p[0]), 0);
+		break;
+	default:
+		io.chunk = _i == XS_IO_4095 ? 4095 : _i == XS_IO_4097 ? 4097 : _i == XS_IO_65537 ? 65537 : 0;
+		ck_assert_int_eq(migstream_reader_open_io(r, &cb, sizeof cb, &io), 0);
+		break;
+	}
+	while ((rc = migstream_reader_next(r, &rec)) == 0) {
+		records++;
+		layers[migstream_record_layer(rec) & 3]++;
+	}
+	ck_assert_msg(rc == MIGSTREAM_EOF, "%s: %s: %s; findings:%s", xl_src_names[_i],
+	              migstream_error_name(rc), migstream_reader_errmsg(r), f.text);
+	ck_assert_msg(f.errors == 0 && f.warnings == 0, "%s: %u errors, %u warnings:%s",
+	              xl_src_names[_i], f.errors, f.warnings, f.text);
+	ck_assert_int_eq(migstream_reader_format(r, &fmt), 0);
+	ck_assert_uint_eq(fmt, MIGSTREAM_FORMAT_XL);
+	ck_assert_uint_eq(migstream_reader_offset(r), image_len);
+	/* libxl: LIBXC_CONTEXT and END (a PV guest has no emulator records). */
+	ck_assert_uint_eq(layers[MIGSTREAM_LAYER_LIBXL], 2);
+	ck_assert_uint_eq(layers[MIGSTREAM_LAYER_LIBXC], records - 2);
+	migstream_reader_free(r);
+	if (fd >= 0)
+		close(fd);
+	if (p[0] >= 0)
+		close(p[0]);
+	if (pid > 0) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	if (_i == XS_MEMORY)
+		printf("# xl file: %" PRIu64 " records (%" PRIu64 " libxc), strict, no findings\n",
+		       records, layers[MIGSTREAM_LAYER_LIBXC]);
+}
+END_TEST
+
+/* Read the whole file and write it back with the writer: the same octets. */
+START_TEST(test_real_xl_copy)
+{
+	migstream_reader *r = migstream_reader_new();
+	migstream_writer *w = migstream_writer_new();
+	const migstream_record *rec;
+	migstream_xl_header xh;
+	migstream_libxl_header lh;
+	const void *data;
+	size_t len;
+	int rc, want_hdrs = 0;
+	uint64_t *pfns = NULL;
+	uint32_t *types = NULL;
+	const void **pages = NULL;
+	uint32_t cap = 0;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(migstream_reader_open_memory(r, image, image_len), 0);
+	ck_assert_int_eq(migstream_writer_open_memory(w), 0);
+	ck_assert_int_eq(migstream_reader_read_headers(r), 0);
+	ck_assert_int_eq(migstream_reader_get_xl_header(r, &xh, sizeof xh), 0);
+	ck_assert_int_eq(migstream_reader_get_xl_optional_data(r, &data, &len), 0);
+	rc = migstream_writer_put_xl_header(w, &xh, sizeof xh, data, len);
+	ck_assert_msg(rc == 0, "put_xl_header: %s", migstream_writer_errmsg(w));
+	ck_assert_int_eq(migstream_reader_get_libxl_header(r, &lh, sizeof lh), 0);
+	ck_assert_int_eq(migstream_writer_put_libxl_header(w, &lh, sizeof lh), 0);
+	while ((rc = migstream_reader_next(r, &rec)) == 0) {
+		uint32_t layer = migstream_record_layer(rec), type = migstream_record_type(rec);
+
+		if (want_hdrs && layer == MIGSTREAM_LAYER_LIBXC) {
+			migstream_image_header ih;
+			migstream_domain_header dh;
+
+			ck_assert_int_eq(migstream_reader_get_image_header(r, &ih, sizeof ih), 0);
+			ck_assert_int_eq(migstream_reader_get_domain_header(r, &dh, sizeof dh), 0);
+			ck_assert_int_eq(migstream_writer_put_image_header(w, &ih, sizeof ih), 0);
+			ck_assert_int_eq(migstream_writer_put_domain_header(w, &dh, sizeof dh), 0);
+			want_hdrs = 0;
+		}
+		if (layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_PAGE_DATA) {
+			uint32_t n = 0, i, nd = 0;
+
+			ck_assert_int_eq(migstream_record_count(rec, &n), 0);
+			if (n > cap) {
+				cap = n;
+				pfns = realloc(pfns, cap * sizeof *pfns);
+				types = realloc(types, cap * sizeof *types);
+				pages = realloc(pages, cap * sizeof *pages);
+				ck_assert(pfns && types && pages);
+			}
+			for (i = 0; i < n; i++) {
+				const void *pg = NULL;
+
+				ck_assert_int_eq(migstream_record_get_page(rec, i, &pfns[i], &types[i], &pg), 0);
+				if (pg)
+					pages[nd++] = pg;
+			}
+			rc = migstream_writer_put_page_data(w, n, pfns, types, pages);
+		} else {
+			const void *body = migstream_record_body(rec, &len);
+
+			rc = migstream_writer_put_record(w, type, body, (uint32_t)len);
+		}
+		ck_assert_msg(rc == 0, "put %s at %" PRIu64 ": %s", migstream_record_type_name(layer, type),
+		              migstream_record_offset(rec), migstream_writer_errmsg(w));
+		if (layer == MIGSTREAM_LAYER_LIBXL && type == MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT)
+			want_hdrs = 1;
+	}
+	ck_assert_msg(rc == MIGSTREAM_EOF, "next: %s", migstream_reader_errmsg(r));
+	ck_assert_int_eq(migstream_writer_get_memory(w, &data, &len), 0);
+	ck_assert_uint_eq(len, image_len);
+	ck_assert_msg(memcmp(data, image, image_len) == 0, "the copy differs from the file");
+	ck_assert_int_eq(migstream_writer_close(w), 0);
+	migstream_writer_free(w);
+	migstream_reader_free(r);
+	free(pfns);
+	free(types);
+	free(pages);
+}
+END_TEST
+
 static Suite *real_suite(void)
 {
 	Suite *s = suite_create("real");
@@ -804,6 +1020,12 @@ static Suite *real_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_real_fd_file);
 	tcase_add_test(tc, test_real_fd_pipe);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("xl");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_real_xl_strict, 0, XS_COUNT);
+	tcase_add_test(tc, test_real_xl_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }
