@@ -924,6 +924,19 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	rec->be = be;
 	locate(r);
 
+	/* CKPT-2: after CHECKPOINT_END the image goes on without new headers. */
+	if (is_xc && r->nested && r->lx.checkpoints && rec->type == UINT32_MAX && rec->length == UINT32_MAX) {
+		rc = ms_src_peek(&r->src, MS_IHDR_SIZE, &p, &avail, &err_no);
+		if (rc)
+			return io_fail(r, rc, err_no);
+		if (avail >= 12 && ms_be32(p + 8) == MS_IHDR_ID) {
+			ms_report(&r->ctx, R_CKPT_2, rec->offset,
+			          "a new libxc image header after CHECKPOINT_END; the image continues with records, "
+			          "not headers");
+			return die(r, MIGSTREAM_E_SEQUENCE);
+		}
+	}
+
 	if (rec->length > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
 		enum ms_rule_id rule = is_xc ? R_REC_2 : R_LIBXL_9;
 		if (rec->length > MIGSTREAM_MAX_RECORD_LEN)
