@@ -35,7 +35,7 @@ void ms_pfnmap_free(struct ms_pfnmap *m)
 }
 
 /* Index of the leaf for base, or the insertion point (negative - 1). */
-static long find(const struct ms_pfnmap *m, uint64_t base)
+static inline long find(const struct ms_pfnmap *m, uint64_t base)
 {
 	if (m->n && m->last < m->n && m->dir[m->last].base == base)
 		return (long)m->last;
@@ -55,7 +55,8 @@ static long find(const struct ms_pfnmap *m, uint64_t base)
 int ms_pfnmap_set(struct ms_pfnmap *m, uint64_t pfn, uint32_t type)
 {
 	uint64_t base = pfn >> LEAF_SHIFT;
-	long i = find(m, base);
+	/* Runs of pfns stay in one leaf: try the last one first. */
+	long i = m->n && m->dir[m->last].base == base ? (long)m->last : find(m, base);
 	if (i < 0) {
 		size_t at = (size_t)(-i - 1);
 		if (m->over || m->bytes + LEAF_BYTES + sizeof *m->dir > m->budget) {
