@@ -6,7 +6,12 @@
 #      against the installed library with pkg-config only; compile every
 #      installed public header alone as C99 and as C++;
 #   3. a second build in build-san/ with ASan+UBSan, make check;
-#   4. every Check program of build/ under valgrind.
+#   4. every Check program of build/, and the fuzz targets' replay
+#      drivers over the seed and regression corpora, under valgrind;
+#   5. make abi-check in build/ (exported symbols and abidiff against
+#      the committed baseline abi/libmigstream.abi);
+#   6. a libFuzzer build in build-fuzz/ (clang), each fuzz target for
+#      MIGSTREAM_FUZZ_SECONDS, two at a time.
 # Stops at the first failure and prints the test logs.
 #
 # Environment:
@@ -14,15 +19,20 @@
 #   MIGSTREAM_SAN_BUILD_DIR  sanitizer build directory (default build-san)
 #   MIGSTREAM_SKIP_VALGRIND  set to 1 to skip step 4
 #   MIGSTREAM_SHARED         shared directory with corpus/real (optional)
+#   MIGSTREAM_FUZZ_BUILD_DIR libFuzzer build directory (default build-fuzz)
+#   MIGSTREAM_FUZZ_SECONDS   seconds per fuzz target (default 60; 0 skips step 6)
 #   JOBS                     parallel make jobs (default 2)
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${MIGSTREAM_BUILD_DIR:-build}
 sanbuild=${MIGSTREAM_SAN_BUILD_DIR:-build-san}
+fuzzbuild=${MIGSTREAM_FUZZ_BUILD_DIR:-build-fuzz}
+fuzzsecs=${MIGSTREAM_FUZZ_SECONDS:-60}
 jobs=${JOBS:-2}
 case $build in /*) ;; *) build=$top/$build ;; esac
 case $sanbuild in /*) ;; *) sanbuild=$top/$sanbuild ;; esac
+case $fuzzbuild in /*) ;; *) fuzzbuild=$top/$fuzzbuild ;; esac
 prefix=$build/install
 
 step() {
@@ -145,7 +155,32 @@ if [ "${MIGSTREAM_SKIP_VALGRIND:-0}" != 1 ]; then
 			exit 1
 		fi
 	done
+	rm -rf tests/fuzz/seeds-valgrind
+	tests/fuzz/gen-seeds tests/fuzz/seeds-valgrind "$top"/tests/data/*.bin
+	for t in reader reader_io writer; do
+		prog=tests/fuzz/replay_$t
+		echo "valgrind $prog"
+		if ! "${vg[@]}" "./$prog" "$top/tests/fuzz/regressions/$t" \
+			"tests/fuzz/seeds-valgrind/$t" > "$prog.valgrind.log" 2>&1; then
+			cat "$prog.valgrind.log"
+			echo "FAILED: $prog under valgrind" >&2
+			exit 1
+		fi
+	done
+	rm -rf tests/fuzz/seeds-valgrind
 	cd "$top"
+fi
+
+step "make abi-check"
+run_check "$build" abi-check
+
+if [ "$fuzzsecs" != 0 ]; then
+	step "libFuzzer build in $fuzzbuild; make fuzz, $fuzzsecs s per target"
+	rm -rf "$fuzzbuild"
+	mkdir -p "$fuzzbuild"
+	(cd "$fuzzbuild" && "$top/configure" --enable-fuzzing CC=clang)
+	make -C "$fuzzbuild" -j"$jobs"
+	MIGSTREAM_FUZZ_SECONDS=$fuzzsecs make -C "$fuzzbuild" -j"$jobs" fuzz
 fi
 
 step "all passed in $((SECONDS - start)) s"
