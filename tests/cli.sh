@@ -1,0 +1,232 @@
+#!/bin/sh
+# tests/cli.sh: the migstream command on valid and invalid streams: exit
+# statuses and key output of verify, dump (text and JSON Lines, parsed by
+# tests/jsoncheck), stats, copy (identical copies, big-endian round trip),
+# extract-memory (raw and ELF against the pages written) and the examples
+# verify-stream and restore-pages.
+#
+# Exit status: 0 pass, 1 fail, 77 skipped (programs not built).
+set -u
+
+srcdir=${MIGSTREAM_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+builddir=${MIGSTREAM_TOP_BUILDDIR:-.}
+M=$builddir/tools/migstream
+JC=$builddir/tests/jsoncheck
+GEN=$builddir/tests/genstreams
+data=$srcdir/tests/data
+
+for p in "$M" "$JC" "$GEN"; do
+	if [ ! -x "$p" ]; then
+		echo "SKIP: $p not built"
+		exit 77
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+status=0
+
+fail() {
+	echo "FAIL: $*"
+	status=1
+}
+
+# expect STATUS CMD...: run CMD (output in $tmp/out, $tmp/err), check status
+expect() {
+	want=$1
+	shift
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		fail "$* exited with $got, expected $want"
+		sed 's/^/  | /' "$tmp/err" | head -5
+	fi
+}
+
+# has FILE PATTERN: FILE must contain PATTERN (grep -E)
+has() {
+	grep -E -q -e "$2" "$1" || fail "no '$2' in the output of the last command"
+}
+
+"$GEN" "$tmp" || { echo "FAIL: genstreams"; exit 1; }
+cp "$data/v1-hvm.bin" "$data/v2-pv.bin" "$tmp/"
+corpus="$tmp/hvm3.libxc $tmp/hvm2.libxc $tmp/hvm.libxl $tmp/hvm.xl $tmp/v1-hvm.bin $tmp/v2-pv.bin"
+
+# ------------------------------------------------------------ basics
+expect 0 "$M" --version
+has "$tmp/out" "migstream"
+for c in verify dump stats copy extract-memory; do
+	expect 0 "$M" "$c" --help
+	has "$tmp/out" "usage: migstream $c"
+done
+expect 2 "$M"
+expect 2 "$M" frobnicate
+expect 2 "$M" verify --no-such-option "$tmp/v1-hvm.bin"
+expect 2 "$M" verify -f nonsense "$tmp/v1-hvm.bin"
+expect 2 "$M" verify "$tmp/no-such-file"
+expect 2 "$M" copy "$tmp/v1-hvm.bin"
+expect 2 "$M" extract-memory --format zip "$tmp/v1-hvm.bin" "$tmp/x"
+
+# ------------------------------------------------------------ verify
+for f in $corpus; do
+	expect 0 "$M" verify "$f"
+	expect 0 "$M" verify -q "$f"
+	[ -s "$tmp/out" ] && fail "verify -q printed something"
+	expect 0 "$M" verify -v "$f"
+	has "$tmp/out" "PAGE_DATA"
+	has "$tmp/out" "^valid: "
+	"$M" verify - < "$f" > /dev/null 2>&1 || fail "verify on standard input: $f"
+	cat "$f" | "$M" verify > /dev/null 2>&1 || fail "verify from a pipe: $f"
+done
+expect 0 "$M" verify -f libxc -i "$tmp/v1-hvm.bin"
+expect 0 "$M" verify -f xl -i "$tmp/hvm.xl"
+expect 0 "$M" verify -f libxl "$tmp/hvm.libxl"
+expect 1 "$M" verify -f libxl "$tmp/v1-hvm.bin"
+expect 0 "$M" verify -v "$tmp/hvm3.libxc"
+has "$tmp/out" "PAGE_DATA x 3 \(squashed\)"
+has "$tmp/out" "image_header: version 3"
+
+# A non-zero reserved word in two PAGE_DATA records (offsets of hvm3.libxc:
+# header 40 octets, CPUID 32, MSR 24, STATIC_DATA_END 8 -> first PAGE_DATA
+# at 0x68; its body: 8 + 7*8 + 6*4096 -> the second at 0x60b0).
+cp "$tmp/hvm3.libxc" "$tmp/bad2"
+printf '\001' | dd of="$tmp/bad2" bs=1 seek=$((0x68 + 12)) conv=notrunc 2> /dev/null
+printf '\001' | dd of="$tmp/bad2" bs=1 seek=$((0x60b0 + 12)) conv=notrunc 2> /dev/null
+expect 1 "$M" verify "$tmp/bad2"
+[ "$(grep -c '^error PAGE-4: libxc record' "$tmp/err")" -eq 2 ] ||
+	fail "verify did not report both bad PAGE_DATA records"
+has "$tmp/err" "offset 0x68"
+expect 0 "$M" verify --restore "$tmp/bad2"
+has "$tmp/err" "^warning PAGE-4"
+expect 1 "$M" verify -q "$tmp/bad2"
+[ -s "$tmp/err" ] && fail "verify -q printed findings"
+
+# Truncated: exit 1, one line naming the rule.
+head -c 3000 "$tmp/v1-hvm.bin" > "$tmp/trunc"
+expect 1 "$M" verify "$tmp/trunc"
+has "$tmp/err" "^error REC-1: .*offset 0x30"
+
+# Octets after END: invalid in a file, reported in channel mode.
+cat "$tmp/v1-hvm.bin" "$tmp/v2-pv.bin" > "$tmp/trail"
+expect 1 "$M" verify "$tmp/trail"
+has "$tmp/err" "ORDER-1"
+expect 0 "$M" verify --channel "$tmp/trail"
+has "$tmp/out" "21744 octets follow"
+cat "$tmp/trail" | "$M" verify --channel > "$tmp/out" 2>&1 || fail "verify --channel from a pipe"
+has "$tmp/out" "21744 octets follow"
+
+# More than 100 findings: 100 lines, then "... N more".
+i=0
+cp "$tmp/v1-hvm.bin" "$tmp/many"
+: > "$tmp/body"
+while [ $i -lt 120 ]; do
+	# A record of an unknown optional type (0x80000099): a warning each.
+	printf '\231\000\000\200\000\000\000\000' >> "$tmp/body"
+	i=$((i + 1))
+done
+head -c 40 "$tmp/v1-hvm.bin" > "$tmp/many"
+cat "$tmp/body" >> "$tmp/many"
+tail -c +41 "$tmp/v1-hvm.bin" >> "$tmp/many"
+expect 0 "$M" verify --restore "$tmp/many"
+[ "$(grep -c 'REC-5' "$tmp/err")" -eq 100 ] || fail "finding lines are not limited to 100"
+has "$tmp/err" "^\.\.\. 20 more"
+
+# ------------------------------------------------------------ dump
+for f in $corpus; do
+	expect 0 "$M" dump "$f"
+	has "$tmp/out" "libxc #[0-9]+ END"
+	expect 0 "$M" dump --json --pages "$f"
+	"$JC" < "$tmp/out" > /dev/null || fail "dump --json $f is not JSON Lines"
+	"$JC" kind < "$tmp/out" > "$tmp/kinds"
+	grep -q '^"summary"$' "$tmp/kinds" || fail "no summary object"
+	grep -q '^"page"$' "$tmp/kinds" || fail "no page objects"
+done
+"$M" dump --json "$tmp/hvm.xl" | "$JC" kind type_name > "$tmp/out"
+has "$tmp/out" '^"xl_header"'
+has "$tmp/out" '^"libxl_header"'
+has "$tmp/out" '^"record"	"EMULATOR_XENSTORE_DATA"$'
+[ "$(grep -c '^"record"' "$tmp/out")" -eq 14 ] || fail "dump --json: not 14 records"
+"$M" dump --json --pages "$tmp/hvm3.libxc" | "$JC" kind pfn checksum | grep '^"page"' > "$tmp/out"
+[ "$(wc -l < "$tmp/out")" -eq 11 ] || fail "dump --pages: not 11 page lines"
+has "$tmp/out" '"0xa0"	null'
+expect 1 "$M" dump --json "$tmp/bad2" --strict
+"$JC" < "$tmp/out" > /dev/null || fail "dump --json of an invalid stream is not JSON Lines"
+"$JC" kind rule < "$tmp/out" | grep -q '^"diag"	"PAGE-4"$' || fail "dump --json: no PAGE-4 diag"
+
+# ------------------------------------------------------------ stats
+expect 0 "$M" stats "$tmp/hvm3.libxc"
+has "$tmp/out" "resent pages: +2 \(2 pfns sent more than once\)"
+has "$tmp/out" "distinct pfns: +8"
+has "$tmp/out" "guest type: +x86 HVM"
+expect 0 "$M" stats --json "$tmp/hvm.xl"
+"$JC" format stream_version distinct_pfns resent_pages vcpus < "$tmp/out" > "$tmp/s"
+[ "$(cat "$tmp/s")" = '"xl"	3	8	2	0' ] || fail "stats --json: $(cat "$tmp/s")"
+expect 1 "$M" stats --strict "$tmp/trunc"
+
+# ------------------------------------------------------------ copy
+for f in $corpus; do
+	rm -f "$tmp/c"
+	expect 0 "$M" copy "$f" "$tmp/c"
+	cmp -s "$f" "$tmp/c" || fail "copy of $f is not identical"
+	expect 0 "$M" copy --little-endian "$f" "$tmp/c"
+	cmp -s "$f" "$tmp/c" || fail "copy --little-endian of little-endian $f is not identical"
+	expect 0 "$M" copy --big-endian "$f" "$tmp/be"
+	cmp -s "$f" "$tmp/be" && fail "copy --big-endian changed nothing in $f"
+	expect 0 "$M" verify --restore "$tmp/be"
+	expect 0 "$M" copy --little-endian "$tmp/be" "$tmp/le"
+	cmp -s "$f" "$tmp/le" || fail "big-endian copy of $f does not convert back"
+	"$M" copy "$f" - < /dev/null > "$tmp/c" 2> /dev/null && cmp -s "$f" "$tmp/c" ||
+		fail "copy to standard output"
+done
+expect 1 "$M" copy "$tmp/trunc" "$tmp/c"
+[ -e "$tmp/c" ] && fail "copy left a partial output"
+
+# ------------------------------------------------------------ extract-memory
+# hvm3.libxc: pfns 0-5 (0x1N with byte 0 = N), then 2 and 3 again (0x60,
+# 0x61), pfns 0xfeffc-0xfeffd zero; 0xa0 is XTAB (no data).
+page() { # page FILL FIRST: 4096 octets of FILL (octal) with octet 0 FIRST
+	printf "\\$2"
+	head -c 4095 /dev/zero | tr '\000' "\\$1"
+}
+expect 0 "$M" extract-memory "$tmp/hvm3.libxc" "$tmp/mem.raw"
+[ "$(wc -c < "$tmp/mem.raw")" -eq $(( (0xfeffd + 1) * 4096 )) ] || fail "raw image size"
+dd if="$tmp/mem.raw" bs=4096 skip=1 count=1 2> /dev/null > "$tmp/p1"
+page 021 001 > "$tmp/e1"
+cmp -s "$tmp/p1" "$tmp/e1" || fail "raw image: pfn 1"
+dd if="$tmp/mem.raw" bs=4096 skip=3 count=1 2> /dev/null > "$tmp/p3"
+page 141 141 > "$tmp/e3"
+cmp -s "$tmp/p3" "$tmp/e3" || fail "raw image: pfn 3 is not the later copy"
+rm -f "$tmp/mem.raw"
+expect 0 "$M" extract-memory --format elf "$tmp/hvm3.libxc" "$tmp/mem.elf"
+[ "$(head -c 4 "$tmp/mem.elf" | od -An -c | tr -d ' ')" = '177ELF' ] || fail "ELF magic"
+# e_phnum (offset 56): two runs, 0-5 and 0xfeffc-0xfeffd; 4096 + 8 pages.
+[ "$(od -An -tu2 -j56 -N2 "$tmp/mem.elf" | tr -d ' ')" = 2 ] || fail "ELF e_phnum"
+[ "$(wc -c < "$tmp/mem.elf")" -eq $((4096 + 8 * 4096)) ] || fail "ELF size"
+dd if="$tmp/mem.elf" bs=4096 skip=$((1 + 3)) count=1 2> /dev/null > "$tmp/p3"
+cmp -s "$tmp/p3" "$tmp/e3" || fail "ELF image: pfn 3"
+cat "$tmp/hvm3.libxc" | "$M" extract-memory --format elf - "$tmp/mem2.elf" ||
+	fail "extract-memory --format elf from a pipe"
+cmp -s "$tmp/mem.elf" "$tmp/mem2.elf" || fail "ELF from a pipe differs"
+
+# ------------------------------------------------------------ examples
+VS=$builddir/examples/verify-stream
+RP=$builddir/examples/restore-pages
+if [ -x "$VS" ] && [ -x "$RP" ]; then
+	for f in $corpus; do
+		expect 0 "$VS" "$f"
+		expect 0 "$RP" "$f"
+		sum=$(sed 's/.*checksum //' "$tmp/out")
+		"$M" copy --big-endian "$f" "$tmp/be" 2> /dev/null
+		cat "$tmp/be" | "$RP" - > "$tmp/out2" 2> /dev/null ||
+			fail "restore-pages on a big-endian copy of $f"
+		[ "$(sed 's/.*checksum //' "$tmp/out2")" = "$sum" ] ||
+			fail "restore-pages: big-endian copy of $f restores other memory"
+	done
+	expect 1 "$VS" "$tmp/bad2"
+	expect 1 "$RP" "$tmp/trunc"
+	expect 2 "$VS" a b
+else
+	fail "examples/verify-stream or examples/restore-pages not built"
+fi
+
+exit $status

@@ -1,0 +1,134 @@
+/*
+ * genstreams: write a small corpus of valid streams for the shell tests
+ * (tests/cli.sh, tests/diff-verify-stream.sh), with the public writer.
+ *
+ *   genstreams DIR
+ *
+ * Writes DIR/hvm3.libxc (version 3, pages sent twice, as a live migration
+ * does), DIR/hvm2.libxc (version 2, Xen 4.13), DIR/hvm.libxl (a libxl
+ * stream with emulator records) and DIR/hvm.xl (an xl save file with a
+ * JSON config around the libxl stream).  Exit status 0, or 1 with the
+ * writer's message.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <migstream.h>
+
+static unsigned char pages[8][4096];
+
+static const unsigned char hvm_context[40] = {
+	0x01, 0x00, 0x00, 0x00, 0x18, 0x00, 0x00, 0x00, 0x86, 0x12, 0x38, 0x54,
+	0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xea, 0x06, 0x09, 0x00, 0x80, 0x84, 0x1e, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00,
+};
+
+#define TRY(x) do { if ((x) != 0) { fprintf(stderr, "genstreams: %s: %s: %s\n", path, #x, \
+	migstream_writer_errmsg(w)); return 1; } } while (0)
+
+static int image(migstream_writer *w, const char *path, uint32_t version)
+{
+	migstream_image_header ih = { 0, 0, version, 0, 0, 0 };
+	migstream_domain_header dh = { MIGSTREAM_DOMAIN_X86_HVM, 12, 0, 4, version == 3 ? 19 : 13 };
+	migstream_cpuid_leaf leaf = { 0, 0xFFFFFFFFu, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	migstream_msr_entry msr = { 0xCE, 0, 0 };
+	migstream_tsc_info tsc = { 0, 2000000, 312500000, 1, 0 };
+	uint64_t pfns[8], idx[2] = { 1, 17 }, val[2] = { 0xfeffc, 0xfeffd };
+	uint32_t types[8];
+	const void *data[8];
+
+	TRY(migstream_writer_put_image_header(w, &ih, sizeof ih));
+	TRY(migstream_writer_put_domain_header(w, &dh, sizeof dh));
+	if (version == 3) {
+		TRY(migstream_writer_put_cpuid_policy(w, &leaf, 1, sizeof leaf));
+		TRY(migstream_writer_put_msr_policy(w, &msr, 1, sizeof msr));
+		TRY(migstream_writer_put_static_data_end(w));
+	}
+	/* Two iterations: pfns 0-5, then 2-3 again with new contents. */
+	for (unsigned i = 0; i < 6; i++) {
+		pfns[i] = i;
+		types[i] = MIGSTREAM_PAGE_NOTAB;
+		memset(pages[i], 0x10 + (int)i, sizeof pages[i]);
+		pages[i][0] = (unsigned char)i;
+		data[i] = pages[i];
+	}
+	pfns[6] = 0xa0;
+	types[6] = MIGSTREAM_PAGE_XTAB;
+	TRY(migstream_writer_put_page_data(w, 7, pfns, types, data));
+	for (unsigned i = 0; i < 2; i++) {
+		pfns[i] = 2 + i;
+		memset(pages[6 + i], 0x60 + (int)i, sizeof pages[6]);
+		data[i] = pages[6 + i];
+	}
+	TRY(migstream_writer_put_page_data(w, 2, pfns, types, data));
+	pfns[0] = 0xfeffc;
+	pfns[1] = 0xfeffd;
+	memset(pages[0], 0, sizeof pages[0]);
+	data[0] = data[1] = pages[0];
+	TRY(migstream_writer_put_page_data(w, 2, pfns, types, data));
+	TRY(migstream_writer_put_tsc_info(w, &tsc, sizeof tsc));
+	TRY(migstream_writer_put_hvm_params(w, 2, idx, val));
+	TRY(migstream_writer_put_hvm_context(w, hvm_context, sizeof hvm_context));
+	TRY(migstream_writer_put_end(w));
+	return 0;
+}
+
+static const char config[] =
+	"{\"c_info\":{\"type\":\"hvm\",\"name\":\"demo\"},\"b_info\":{\"max_vcpus\":1}}";
+
+static int one(const char *dir, const char *name, int layers, uint32_t version)
+{
+	char path[4096];
+	migstream_writer *w = migstream_writer_new();
+	int rc = 1;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (!w)
+		return 1;
+	migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1);
+	TRY(migstream_writer_open_path(w, path));
+	if (layers >= 2) {
+		migstream_xl_header xh;
+		unsigned char opt[4 + sizeof config];
+		uint32_t n = sizeof config;
+		memset(&xh, 0, sizeof xh);
+		xh.mandatory_flags = MIGSTREAM_XL_FLAG_JSON | MIGSTREAM_XL_FLAG_STREAMV2;
+		opt[0] = (unsigned char)n;      /* config_len, little-endian */
+		opt[1] = (unsigned char)(n >> 8);
+		opt[2] = opt[3] = 0;
+		memcpy(opt + 4, config, sizeof config);
+		TRY(migstream_writer_put_xl_header(w, &xh, sizeof xh, opt, sizeof opt));
+	}
+	if (layers >= 1) {
+		migstream_libxl_header lh = { 0, 2, 0 };
+		static const char xs[] = "physmap/0/start_addr\0f0000000\0physmap/0/size\0800000\0";
+		static const unsigned char qemu[64] = "QEVM";
+		TRY(migstream_writer_put_libxl_header(w, &lh, sizeof lh));
+		TRY(migstream_writer_put_libxc_context(w));
+		if (image(w, path, version))
+			goto out;
+		TRY(migstream_writer_put_emulator_xenstore_data(w, MIGSTREAM_EMULATOR_QEMU_UPSTREAM, 0,
+		                                                xs, sizeof xs - 1));
+		TRY(migstream_writer_put_emulator_context(w, MIGSTREAM_EMULATOR_QEMU_UPSTREAM, 0, qemu,
+		                                          sizeof qemu));
+		TRY(migstream_writer_put_end(w));
+	} else if (image(w, path, version)) {
+		goto out;
+	}
+	TRY(migstream_writer_close(w));
+	rc = 0;
+out:
+	migstream_writer_free(w);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: genstreams DIR\n");
+		return 2;
+	}
+	return one(argv[1], "hvm3.libxc", 0, 3) || one(argv[1], "hvm2.libxc", 0, 2) ||
+	       one(argv[1], "hvm.libxl", 1, 3) || one(argv[1], "hvm.xl", 2, 3);
+}
