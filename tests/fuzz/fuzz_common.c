@@ -109,7 +109,6 @@ static void walk_pages_read(migstream_reader *r, const migstream_record *rec)
 void fz_walk_record(migstream_reader *r, const migstream_record *rec, unsigned flags)
 {
 	uint32_t u, v, layer, type, count = 0;
-	uint64_t w;
 	size_t len, pos;
 	const void *p;
 	const char *key, *value;
@@ -162,8 +161,6 @@ void fz_walk_record(migstream_reader *r, const migstream_record *rec, unsigned f
 		touch_str(key);
 		touch_str(value);
 	}
-	w = 0;
-	(void)w;
 }
 
 void fz_walk_reader(migstream_reader *r)

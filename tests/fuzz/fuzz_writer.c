@@ -58,7 +58,6 @@ static const uint8_t hvm_context_min[40] = {
 	0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xea, 0x06, 0x09, 0x00,
 	0x80, 0x84, 0x1e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
-static uint8_t zeros[8192];
 
 static struct expect *add(int rc, uint32_t layer, uint32_t type, enum cmp cmp)
 {
@@ -573,7 +572,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	(void)zeros;
 	cfg = fz_u8(&c);
 	nex = 0;
 	migstream__test_alloc_fail_at(0);
