@@ -7,8 +7,11 @@
  * Writes DIR/hvm3.libxc (version 3, pages sent twice, as a live migration
  * does), DIR/hvm2.libxc (version 2, Xen 4.13), DIR/hvm.libxl (a libxl
  * stream with emulator records) and DIR/hvm.xl (an xl save file with a
- * JSON config around the libxl stream).  Exit status 0, or 1 with the
- * writer's message.
+ * JSON config around the libxl stream), and DIR/big.xl (an xl save file
+ * whose image has PAGE_DATA records of 3000 and 1500 entries, an optional
+ * record, and HVM_CONTEXT before HVM_PARAMS as Xen's saver writes them: the
+ * input of the copy option tests).  Exit status 0, or 1 with the writer's
+ * message.
  */
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +77,45 @@ static int image(migstream_writer *w, const char *path, uint32_t version)
 	return 0;
 }
 
+/* The image of big.xl: many pfns per record, an optional record, Xen's
+ * HVM record order. */
+static int image_big(migstream_writer *w, const char *path)
+{
+	static unsigned char mem[3000][4096];
+	static uint64_t pfns[3000];
+	static uint32_t types[3000];
+	static const void *data[3000];
+	migstream_image_header ih = { 0, 0, 3, 0, 0, 0 };
+	migstream_domain_header dh = { MIGSTREAM_DOMAIN_X86_HVM, 12, 0, 4, 19 };
+	migstream_tsc_info tsc = { 0, 2000000, 312500000, 1, 0 };
+	uint64_t idx[2] = { 1, 17 }, val[2] = { 0x1000, 0x1001 };
+
+	TRY(migstream_writer_put_image_header(w, &ih, sizeof ih));
+	TRY(migstream_writer_put_domain_header(w, &dh, sizeof dh));
+	TRY(migstream_writer_put_static_data_end(w));
+	for (unsigned pass = 0; pass < 2; pass++) {
+		unsigned n = pass ? 1500 : 3000, k = 0;
+		for (unsigned i = 0; i < n; i++) {
+			pfns[i] = 0x1000 + (uint64_t)i * (pass ? 2 : 1);
+			types[i] = i % 7 == 6 ? MIGSTREAM_PAGE_XTAB : MIGSTREAM_PAGE_NOTAB;
+			if (types[i] == MIGSTREAM_PAGE_NOTAB) {
+				memset(mem[k], (int)(i * 13 + pass), sizeof mem[k]);
+				memcpy(mem[k], &pfns[i], sizeof pfns[i]);
+				data[k] = mem[k];
+				k++;
+			}
+		}
+		TRY(migstream_writer_put_page_data(w, n, pfns, types, data));
+		if (!pass)
+			TRY(migstream_writer_put_record(w, 0x80000010u, "optional", 8));
+	}
+	TRY(migstream_writer_put_tsc_info(w, &tsc, sizeof tsc));
+	TRY(migstream_writer_put_hvm_context(w, hvm_context, sizeof hvm_context));
+	TRY(migstream_writer_put_hvm_params(w, 2, idx, val));
+	TRY(migstream_writer_put_end(w));
+	return 0;
+}
+
 static const char config[] =
 	"{\"c_info\":{\"type\":\"hvm\",\"name\":\"demo\"},\"b_info\":{\"max_vcpus\":1}}";
 
@@ -106,7 +148,7 @@ static int one(const char *dir, const char *name, int layers, uint32_t version)
 		static const unsigned char qemu[64] = "QEVM";
 		TRY(migstream_writer_put_libxl_header(w, &lh, sizeof lh));
 		TRY(migstream_writer_put_libxc_context(w));
-		if (image(w, path, version))
+		if (version == 0 ? image_big(w, path) : image(w, path, version))
 			goto out;
 		TRY(migstream_writer_put_emulator_xenstore_data(w, MIGSTREAM_EMULATOR_QEMU_UPSTREAM, 0,
 		                                                xs, sizeof xs - 1));
@@ -130,5 +172,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	return one(argv[1], "hvm3.libxc", 0, 3) || one(argv[1], "hvm2.libxc", 0, 2) ||
-	       one(argv[1], "hvm.libxl", 1, 3) || one(argv[1], "hvm.xl", 2, 3);
+	       one(argv[1], "hvm.libxl", 1, 3) || one(argv[1], "hvm.xl", 2, 3) ||
+	       one(argv[1], "big.xl", 2, 0);
 }

@@ -13,6 +13,15 @@
  * through its typed accessor and the matching typed put call, so integers
  * follow the new order; x86 blobs, page contents and emulator blobs are
  * octets and are copied as they are.
+ *
+ * Options that change the encoding but not the content:
+ *   --batch N        PAGE_DATA records of at most N entries (split, in order);
+ *   --canonical      the canonical output profile (format.md 17):
+ *                    little-endian, at most 1024 entries per PAGE_DATA,
+ *                    HVM_PARAMS before HVM_CONTEXT, no empty data records;
+ *   --channel        input is a migration channel: stop after the final END
+ *                    and leave what follows (a clean save file results);
+ *   --drop-optional  leave out optional (bit 31) records.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -35,6 +44,12 @@ static void copy_usage(FILE *f)
 	        "\n"
 	        "  --big-endian           write every layer big-endian\n"
 	        "  --little-endian        write every layer little-endian\n"
+	        "  --batch N              PAGE_DATA records of at most N pfns (1-1024)\n"
+	        "  --canonical            canonical output profile: little-endian, PAGE_DATA\n"
+	        "                         of at most 1024 pfns, HVM_PARAMS before HVM_CONTEXT,\n"
+	        "                         no empty data records\n"
+	        "  --channel              IN is a migration channel: stop after the final END\n"
+	        "  --drop-optional        leave out optional (bit 31) records\n"
 	        "  --strict, --restore    reader mode (default --restore)\n"
 	        "  -f, --format auto|libxc|libxl|xl   stream format (default auto)\n"
 	        "  --plain, --remus, --colo, --back-channel   declare the stream kind\n"
@@ -94,6 +109,13 @@ struct copier {
 	migstream_writer *w;
 	int target;           /* -1 keep, 0 little-endian, 1 big-endian */
 	int convert_xc;       /* the libxc image changes byte order */
+	uint32_t batch;       /* 0 keep, else at most this many pfns per PAGE_DATA */
+	int canonical;
+	int drop_optional;
+	/* --canonical: an HVM_CONTEXT held back until HVM_PARAMS is written. */
+	void *held_ctx;
+	size_t held_len;
+	int holding;
 	struct scratch s;
 };
 
@@ -114,7 +136,42 @@ static int put_page_data(struct copier *c, const migstream_record *rec)
 		if (page)
 			c->s.p[k++] = page;
 	}
-	return migstream_writer_put_page_data(c->w, n, c->s.a, c->s.t, c->s.p);
+	if (c->batch == 0 || n <= c->batch)
+		return migstream_writer_put_page_data(c->w, n, c->s.a, c->s.t, c->s.p);
+	/* Split into records of at most c->batch entries, in order. */
+	k = 0;
+	for (uint32_t i = 0; i < n; i += c->batch) {
+		uint32_t m = n - i < c->batch ? n - i : c->batch, data = 0;
+		for (uint32_t j = 0; j < m; j++)
+			data += migstream_page_type_has_data(c->s.t[i + j]) != 0;
+		if ((rc = migstream_writer_put_page_data(c->w, m, c->s.a + i, c->s.t + i, c->s.p + k)) != 0)
+			return rc;
+		k += data;
+	}
+	return 0;
+}
+
+/* --canonical: is this a data record with nothing in it (COMPAT-1)? */
+static int empty_data_record(const migstream_record *rec)
+{
+	uint32_t type = migstream_record_type(rec), n;
+	if (migstream_record_layer(rec) != MIGSTREAM_LAYER_LIBXC)
+		return 0;
+	if (type == MIGSTREAM_REC_X86_PV_VCPU_EXTENDED || type == MIGSTREAM_REC_X86_PV_VCPU_XSAVE ||
+	    type == MIGSTREAM_REC_X86_PV_VCPU_MSRS)
+		return migstream_record_length(rec) == 8;
+	if (type == MIGSTREAM_REC_HVM_PARAMS)
+		return migstream_record_count(rec, &n) == 0 && n == 0;
+	return 0;
+}
+
+/* --canonical: write a held-back HVM_CONTEXT. */
+static int flush_held(struct copier *c)
+{
+	if (!c->holding)
+		return 0;
+	c->holding = 0;
+	return migstream_writer_put_hvm_context(c->w, c->held_ctx, c->held_len);
 }
 
 /* One libxc record through its typed accessor and typed put call. */
@@ -338,7 +395,7 @@ int cmd_copy(int argc, char **argv)
 	read_opts_init(&o, MIGSTREAM_MODE_RESTORE);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--lax") == 0 || strcmp(a, "--channel") == 0) {
+		if (strcmp(a, "--lax") == 0) {
 			fprintf(stderr, "%s copy: %s is not supported by copy\n", progname, a);
 			return EXIT_USAGE;
 		}
@@ -354,6 +411,19 @@ int cmd_copy(int argc, char **argv)
 			c.target = 1;
 		} else if (strcmp(a, "--little-endian") == 0) {
 			c.target = 0;
+		} else if (strcmp(a, "--batch") == 0 || strncmp(a, "--batch=", 8) == 0) {
+			const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+			char *end;
+			unsigned long b = v ? strtoul(v, &end, 10) : 0;
+			if (!v || *end || b < 1 || b > 1024) {
+				fprintf(stderr, "%s copy: --batch takes a number from 1 to 1024\n", progname);
+				return EXIT_USAGE;
+			}
+			c.batch = (uint32_t)b;
+		} else if (strcmp(a, "--canonical") == 0) {
+			c.canonical = 1;
+		} else if (strcmp(a, "--drop-optional") == 0) {
+			c.drop_optional = 1;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "%s copy: unknown option '%s'\n", progname, a);
 			copy_usage(stderr);
@@ -368,6 +438,15 @@ int cmd_copy(int argc, char **argv)
 	if (np != 2) {
 		copy_usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (c.canonical) {
+		if (c.target == 1) {
+			fprintf(stderr, "%s copy: --canonical writes little-endian streams\n", progname);
+			return EXIT_USAGE;
+		}
+		c.target = 0;
+		if (c.batch == 0)
+			c.batch = 1024;
 	}
 	dp.out = stderr;
 	if (input_open(&in, paths[0]) != 0)
@@ -414,6 +493,30 @@ int cmd_copy(int argc, char **argv)
 			if ((wrc = put_libxc_headers(&c)) != 0)
 				break;
 		}
+		if (c.drop_optional && (type & MIGSTREAM_REC_OPTIONAL))
+			continue;
+		if (c.canonical && empty_data_record(rec))
+			continue;
+		if (c.canonical && layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_HVM_CONTEXT) {
+			/* Held back: parameters go first (format.md 17). */
+			const void *blob;
+			size_t len;
+			if ((wrc = flush_held(&c)) != 0 || (wrc = migstream_record_get_blob(rec, &blob, &len)) != 0)
+				break;
+			void *copy = realloc(c.held_ctx, len ? len : 1);
+			if (!copy) {
+				wrc = MIGSTREAM_E_NOMEM;
+				break;
+			}
+			memcpy(copy, blob, len);
+			c.held_ctx = copy;
+			c.held_len = len;
+			c.holding = 1;
+			continue;
+		}
+		if (c.holding && layer == MIGSTREAM_LAYER_LIBXC && type != MIGSTREAM_REC_HVM_PARAMS &&
+		    (wrc = flush_held(&c)) != 0)
+			break;
 		if (type == MIGSTREAM_REC_END) {   /* END of either layer: 0 */
 			wrc = migstream_writer_put_end(c.w);
 		} else if (layer == MIGSTREAM_LAYER_LIBXL &&
@@ -425,6 +528,8 @@ int cmd_copy(int argc, char **argv)
 		} else if (c.target >= 0) {
 			wrc = layer == MIGSTREAM_LAYER_LIBXC ? put_libxc_typed(&c, rec) :
 			                                       put_libxl_typed(&c, rec);
+			if (wrc == 0 && c.holding && type == MIGSTREAM_REC_HVM_PARAMS)
+				wrc = flush_held(&c);
 		} else {
 			size_t len;
 			const void *body = migstream_record_body(rec, &len);
@@ -457,5 +562,6 @@ out:
 	free(c.s.t);
 	free(c.s.p);
 	free(c.s.leaves);
+	free(c.held_ctx);
 	return status;
 }
