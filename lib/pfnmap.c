@@ -66,18 +66,14 @@ int ms_pfnmap_set(struct ms_pfnmap *m, uint64_t pfn, uint32_t type)
 		if (m->n == m->cap) {
 			size_t ncap = m->cap ? m->cap * 2 : 64;
 			struct ms_leaf *nd = ms_realloc(m->dir, ncap * sizeof *nd);
-			if (!nd) {
-				m->over = 1;
-				return -1;
-			}
+			if (!nd)
+				return -2;
 			m->dir = nd;
 			m->cap = ncap;
 		}
 		uint8_t *bits = ms_malloc(LEAF_BYTES);
-		if (!bits) {
-			m->over = 1;
-			return -1;
-		}
+		if (!bits)
+			return -2;
 		memset(bits, 0, LEAF_BYTES);
 		memmove(&m->dir[at + 1], &m->dir[at], (m->n - at) * sizeof *m->dir);
 		m->dir[at].base = base;

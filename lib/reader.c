@@ -268,10 +268,11 @@ static int truncated(migstream_reader *r, enum ms_rule_id rule, uint64_t eof_off
 	}
 	if (n && rule != R_IHDR_1 && rule != R_DHDR_1)
 		ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off,
-		              "stream ends %s after %d complete checkpoint%s; a restore would resume from the last one",
-		              what, n, n == 1 ? "" : "s");
+		              "stream ends at offset 0x%llx %s after %d complete checkpoint%s; a restore would "
+		              "resume from the last one", (unsigned long long)eof_off, what, n, n == 1 ? "" : "s");
 	else
-		ms_report_sev(&r->ctx, rule, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off, "stream ends %s", what);
+		ms_report_sev(&r->ctx, rule, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off,
+		              "stream ends at offset 0x%llx %s", (unsigned long long)eof_off, what);
 	return die(r, MIGSTREAM_E_TRUNCATED);
 }
 

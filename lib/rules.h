@@ -102,14 +102,15 @@ struct ms_pfnmap {
 };
 void ms_pfnmap_init(struct ms_pfnmap *m, uint64_t budget);
 void ms_pfnmap_free(struct ms_pfnmap *m);
-/* 0, or -1 when the budget or memory ran out (map then incomplete). */
+/* 0; -1 when the budget ran out (the map is then incomplete); -2 when
+ * memory ran out. */
 int ms_pfnmap_set(struct ms_pfnmap *m, uint64_t pfn, uint32_t type);
 /* Last type received for pfn, or -1 if never received (or unknown). */
 int ms_pfnmap_get(const struct ms_pfnmap *m, uint64_t pfn);
 
 /* ---------------------------------------------------------------- libxc rules */
 struct ms_vcpu_basic {             /* fields of the last BASIC per vCPU (PV-29..31) */
-	uint8_t seen;
+	uint32_t vcpu;
 	uint64_t rdx, gdt_ents, cr1, cr3;
 	uint64_t gdt_frames[16];
 	uint64_t offset, index;        /* of the record */
@@ -166,8 +167,8 @@ struct ms_libxc {
 
 	/* Deep state. */
 	struct ms_pfnmap map;
-	struct ms_vcpu_basic *basic;  /* indexed by vcpu id < basic_n */
-	uint32_t basic_n;
+	struct ms_vcpu_basic *basic;  /* sorted by vcpu id, one per vCPU seen */
+	uint32_t basic_n, basic_cap;
 	struct ms_start_info start_info[MS_START_INFO_SLOTS];
 	unsigned start_info_next;
 	struct ms_p2m_frame *frames;

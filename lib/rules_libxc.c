@@ -163,15 +163,19 @@ int ms_libxc_domain_header(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *
 
 #define FIRST(rc, expr) do { int e_ = (expr); if (e_ && !(rc)) (rc) = e_; } while (0)
 
-static void map_set(struct ms_libxc *x, struct ms_ctx *c, uint64_t pfn, uint32_t type)
+static int map_set(struct ms_libxc *x, struct ms_ctx *c, uint64_t pfn, uint32_t type)
 {
-	if (ms_pfnmap_set(&x->map, pfn, type) != 0 && !x->map_warned) {
+	int e = ms_pfnmap_set(&x->map, pfn, type);
+	if (e == -2)
+		return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
+	if (e != 0 && !x->map_warned) {
 		x->map_warned = 1;
 		ms_note(c, MIGSTREAM_SEV_WARNING, c->rec_offset,
 		        "deep checks limited: the pfn map reached its budget of %llu octets "
 		        "(MIGSTREAM_OPT_MAX_PFN_MAP); checks that need it are skipped",
 		        (unsigned long long)x->map.budget);
 	}
+	return 0;
 }
 
 /* Type received for pfn, -1 never, -2 unknown (map incomplete). */
@@ -313,7 +317,9 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 	}
 	if (!ascending && count > 1) {
 		uint64_t *keys = ms_malloc((size_t)count * sizeof *keys);
-		if (keys) {
+		if (!keys)
+			return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
+		{
 			for (uint32_t i = 0; i < count; i++)
 				keys[i] = ms_get64(b + 8 + 8 * (size_t)i, x->be) & MS_PFN_MASK;
 			if (has_duplicate(keys, count) == 1)
@@ -336,7 +342,9 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 		e = b + 8;
 		for (uint32_t i = 0; i < count; i++, e += 8) {
 			uint64_t v = ms_get64(e, x->be);
-			map_set(x, c, v & MS_PFN_MASK, (uint32_t)(v >> MS_PFN_TYPE_SHIFT));
+			int rc2 = map_set(x, c, v & MS_PFN_MASK, (uint32_t)(v >> MS_PFN_TYPE_SHIFT));
+			if (rc2)
+				return rc2;
 		}
 	}
 	x->seen_page_data = 1;
@@ -482,10 +490,8 @@ static int p2m_frames(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const 
 			while (ncap < x->frames_n + k)
 				ncap *= 2;
 			struct ms_p2m_frame *nf = ms_realloc(x->frames, ncap * sizeof *nf);
-			if (!nf) {
-				x->frames_over = 1;
-				return 0;
-			}
+			if (!nf)
+				return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
 			x->frames = nf;
 			x->frames_cap = ncap;
 		}
@@ -507,7 +513,7 @@ static int vcpu_seen_twice(struct ms_libxc *x, uint32_t vcpu, unsigned kind)
 	if (!x->seg_vcpu_seen) {
 		x->seg_vcpu_seen = ms_malloc(MS_VCPU_TRACK / 2);
 		if (!x->seg_vcpu_seen)
-			return 0;
+			return -1;
 		memset(x->seg_vcpu_seen, 0, MS_VCPU_TRACK / 2);
 	}
 	size_t bit = (size_t)vcpu * 4 + kind;
@@ -517,25 +523,35 @@ static int vcpu_seen_twice(struct ms_libxc *x, uint32_t vcpu, unsigned kind)
 	return was;
 }
 
-static void keep_basic(struct ms_libxc *x, struct ms_ctx *c, uint32_t vcpu, const uint8_t *ctx)
+/* The last BASIC of each vCPU, kept in a directory sorted by vCPU id that
+ * grows with the vCPUs actually seen (each costs a 2800+ octet record). */
+static int keep_basic(struct ms_libxc *x, struct ms_ctx *c, uint32_t vcpu, const uint8_t *ctx)
 {
 	if (vcpu >= MS_VCPU_TRACK)
-		return;
-	if (vcpu >= x->basic_n) {
-		uint32_t n = vcpu + 1 > 64 ? vcpu + 1 : 64;
-		if (n < x->basic_n * 2)
-			n = x->basic_n * 2;
-		if (n > MS_VCPU_TRACK)
-			n = MS_VCPU_TRACK;
-		struct ms_vcpu_basic *nb = ms_realloc(x->basic, (size_t)n * sizeof *nb);
-		if (!nb)
-			return;
-		memset(nb + x->basic_n, 0, (size_t)(n - x->basic_n) * sizeof *nb);
-		x->basic = nb;
-		x->basic_n = n;
+		return 0;
+	uint32_t lo = 0, hi = x->basic_n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (x->basic[mid].vcpu < vcpu)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	struct ms_vcpu_basic *v = &x->basic[vcpu];
-	v->seen = 1;
+	if (lo == x->basic_n || x->basic[lo].vcpu != vcpu) {
+		if (x->basic_n == x->basic_cap) {
+			uint32_t n = x->basic_cap ? x->basic_cap * 2 : 4;
+			struct ms_vcpu_basic *nb = ms_realloc(x->basic, (size_t)n * sizeof *nb);
+			if (!nb)
+				return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
+			x->basic = nb;
+			x->basic_cap = n;
+		}
+		memmove(&x->basic[lo + 1], &x->basic[lo], (size_t)(x->basic_n - lo) * sizeof *x->basic);
+		x->basic_n++;
+	}
+	struct ms_vcpu_basic *v = &x->basic[lo];
+	memset(v, 0, sizeof *v);
+	v->vcpu = vcpu;
 	v->offset = c->rec_offset;
 	v->index = c->rec_index;
 	if (x->width == 8) {
@@ -553,6 +569,7 @@ static void keep_basic(struct ms_libxc *x, struct ms_ctx *c, uint32_t vcpu, cons
 		v->cr1 = ms_le32(ctx + 2720);
 		v->cr3 = ms_le32(ctx + 2728);
 	}
+	return 0;
 }
 
 static int is_known_vcpu_msr(uint32_t idx)
@@ -604,8 +621,8 @@ static int vcpu_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint
 			                 x->width == 4 ? 2800u : 5168u, x->width * 8u);
 		if (vcpu == 0)
 			x->vcpu0_basic = 1;
-		if (x->deep)
-			keep_basic(x, c, vcpu, ctx);
+		if (x->deep && (rc = keep_basic(x, c, vcpu, ctx)))
+			return rc;
 		break;
 	case 1:
 		if (clen == 0) {
@@ -661,7 +678,10 @@ static int vcpu_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint
 		}
 		break;
 	}
-	if (vcpu_seen_twice(x, vcpu, kind))
+	int twice = vcpu_seen_twice(x, vcpu, kind);
+	if (twice < 0)
+		return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
+	if (twice)
 		ms_report(c, R_PV_24, c->rec_offset, "second X86_PV_VCPU_%s for vCPU %u in this %s (last one wins)",
 		          names[kind], vcpu, x->checkpoints ? "checkpoint" : "image");
 	x->seen_vcpu = 1;
@@ -828,7 +848,9 @@ static int policy(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_t 
 		}
 	}
 	uint64_t *keys = ms_malloc((size_t)n * sizeof *keys);
-	if (keys) {
+	if (!keys)
+		return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
+	{
 		for (uint32_t i = 0; i < n; i++) {
 			const uint8_t *e = b + (size_t)esz * i;
 			keys[i] = cpuid ? (uint64_t)ms_get32(e, x->be) << 32 | ms_get32(e + 4, x->be)
@@ -921,7 +943,7 @@ static int state_complete(struct ms_libxc *x, struct ms_ctx *c, int at_end)
 	}
 
 	/* PV-29: vCPU 0's start_info page and the pfns inside it. */
-	if (x->basic_n && x->basic[0].seen) {
+	if (x->basic_n && x->basic[0].vcpu == 0) {
 		uint64_t si = x->basic[0].rdx;
 		if (!pfn_is(x, si, MIGSTREAM_PAGE_NOTAB)) {
 			FIRST(rc, ms_report(c, R_PV_29, c->rec_offset,
@@ -948,10 +970,9 @@ static int state_complete(struct ms_libxc *x, struct ms_ctx *c, int at_end)
 	}
 
 	/* PV-30, PV-31 for every vCPU's last BASIC. */
-	for (uint32_t v = 0; v < x->basic_n; v++) {
-		const struct ms_vcpu_basic *b = &x->basic[v];
-		if (!b->seen)
-			continue;
+	for (uint32_t k = 0; k < x->basic_n; k++) {
+		const struct ms_vcpu_basic *b = &x->basic[k];
+		uint32_t v = b->vcpu;
 		if (b->gdt_ents > 7168) {
 			FIRST(rc, ms_report(c, R_PV_30, c->rec_offset, "vCPU %u gdt_ents is %llu, above 7168", v,
 			                    (unsigned long long)b->gdt_ents));
@@ -1126,11 +1147,13 @@ int ms_libxc_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_
 			return rc;
 		if (x->kind == MIGSTREAM_KIND_PLAIN)
 			return ms_report(c, R_CKPT_1, c->rec_offset, "CHECKPOINT in a stream declared plain");
-		rc = state_complete(x, c, 0);
+		/* A refused CHECKPOINT completes nothing: the state stays as it was. */
+		if ((rc = state_complete(x, c, 0)))
+			return rc;
 		x->checkpoints++;
 		x->since_checkpoint = 0;
 		new_segment(x);
-		return rc;
+		return 0;
 	case MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST:
 		if (len % 8)
 			return ms_report(c, R_CKPT_11, c->rec_offset, "body_length %u is not a multiple of 8", len);

@@ -60,6 +60,8 @@ int ms_xl_optional(struct ms_ctx *c, const uint8_t *h, int be, const uint8_t *op
 		ms_report(c, R_XL_11, off, "no domain configuration: restoring needs one from the user");
 		return 0;
 	}
+	if (n < 4)
+		return 0;    /* XL-7 was reported; lax mode reads on without a config */
 	uint32_t clen = ms_get32(opt, be);
 	if (clen > n - 4)
 		return ms_report(c, R_XL_8, off, "config_len %u exceeds the %u octets that follow it", clen, n - 4);

@@ -198,6 +198,9 @@ int migstream_writer_close(migstream_writer *w)
 		ms_fail(&w->ctx, MIGSTREAM_E_IO, -e, w->sink.pos, "closing the sink failed: %s", strerror(-e));
 		return MIGSTREAM_E_IO;
 	}
+	/* A COLO back channel has no END: it is complete between cycles. */
+	if (prior == MS_WS_RECORDS && w->lx.phase == MS_LX_BACK && w->lx.bc_pos == 0)
+		prior = MS_WS_ENDED;
 	if (prior != MS_WS_ENDED) {
 		ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
 		        "closed without END: the %llu octets written read back as a truncated stream",
