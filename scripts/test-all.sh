@@ -18,6 +18,7 @@
 #   MIGSTREAM_BUILD_DIR      first build directory (default build)
 #   MIGSTREAM_SAN_BUILD_DIR  sanitizer build directory (default build-san)
 #   MIGSTREAM_SKIP_VALGRIND  set to 1 to skip step 4
+#   MIGSTREAM_VALGRIND_TIMEOUT  seconds per program under valgrind (default 600)
 #   MIGSTREAM_SHARED         shared directory with corpus/real (optional)
 #   MIGSTREAM_FUZZ_BUILD_DIR libFuzzer build directory (default build-fuzz)
 #   MIGSTREAM_FUZZ_SECONDS   seconds per fuzz target (default 60; 0 skips step 6)
@@ -134,7 +135,9 @@ if [ "${MIGSTREAM_SKIP_VALGRIND:-0}" != 1 ]; then
 		echo "FAILED: valgrind not installed (set MIGSTREAM_SKIP_VALGRIND=1 to skip)" >&2
 		exit 1
 	fi
-	vg=(valgrind --error-exitcode=1 --leak-check=full --child-silent-after-fork=yes
+	# A program that hangs under valgrind fails the step instead of CI.
+	vg=(timeout "${MIGSTREAM_VALGRIND_TIMEOUT:-600}"
+	    valgrind --error-exitcode=1 --leak-check=full --child-silent-after-fork=yes
 	    --quiet)
 	cd "$build"
 	for prog in tests/check_*; do
