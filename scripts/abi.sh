@@ -45,11 +45,13 @@ if ! readelf -S "$so" 2>/dev/null | grep -q '\.debug_info'; then
 	fail "$so has no debug information: configure with CFLAGS containing -g"
 fi
 
-# The ABI as abidw sees it, without paths that differ between checkouts.
+# The ABI as abidw sees it: only types the public headers define (the
+# handles stay opaque, so the library's internal structs are not part of
+# it), without paths that differ between checkouts.
 dump() {
 	"$abidw" --headers-dir "$srcdir/include" --headers-dir "$builddir/include" \
-		--no-corpus-path --no-comp-dir-path --short-locs --drop-undefined-syms \
-		--out-file "$1" "$so"
+		--drop-private-types --no-corpus-path --no-comp-dir-path --short-locs \
+		--drop-undefined-syms --out-file "$1" "$so"
 }
 
 case $mode in
@@ -67,7 +69,10 @@ check)
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/abi-check.XXXXXX") || exit 1
 	trap 'rm -rf "$tmp"' EXIT
 	dump "$tmp/current.abi" || fail "abidw failed"
-	"$abidiff" --no-show-locs "$baseline" "$tmp/current.abi" > "$tmp/report" 2>&1
+	"$abidiff" --no-show-locs \
+		--headers-dir1 "$srcdir/include" --headers-dir1 "$builddir/include" \
+		--headers-dir2 "$srcdir/include" --headers-dir2 "$builddir/include" \
+		"$baseline" "$tmp/current.abi" > "$tmp/report" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		cat "$tmp/report"
