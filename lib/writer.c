@@ -482,15 +482,24 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 			if (rc)
 				return rc;
 			if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc)) {
-				uint32_t count = ms_get32(hb + MS_RHDR_SIZE, be), k = 0;
-				for (uint32_t i = 0; i < count && k < (uint32_t)n; i++) {
+				/* Pages lie in the iovecs in order, several per iovec
+				 * when they are adjacent in memory. */
+				uint32_t count = ms_get32(hb + MS_RHDR_SIZE, be), seg = 0;
+				size_t off = 0;
+				for (uint32_t i = 0; i < count && seg < (uint32_t)n; i++) {
 					uint64_t v = ms_get64(hb + MS_RHDR_SIZE + 8 + 8 * (size_t)i, be);
 					uint32_t t = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
 					if (!ms_type_has_data(t))
 						continue;
-					rc = ms_libxc_page(&w->xc, &w->ctx, v & MS_PFN_MASK, t, extra[k++].iov_base);
+					rc = ms_libxc_page(&w->xc, &w->ctx, v & MS_PFN_MASK, t,
+					                   (const uint8_t *)extra[seg].iov_base + off);
 					if (rc)
 						return rc;
+					off += MIGSTREAM_PAGE_SIZE;
+					if (off >= extra[seg].iov_len) {
+						seg++;
+						off = 0;
+					}
 				}
 			}
 		}
@@ -642,17 +651,26 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 	for (uint32_t i = 0; i < count; i++)
 		put64(b + 8 + 8 * (size_t)i, pfns[i] | (uint64_t)types[i] << MS_PFN_TYPE_SHIFT, w->be);
 	struct iovec *iov = NULL;
+	uint32_t segs = 0;
 	if (n) {
 		iov = ms_malloc((size_t)n * sizeof *iov);
 		if (!iov)
 			return nomem(w);
+		/* One iovec per run of pages adjacent in memory (guest mappings
+		 * often are): fewer segments for the kernel to walk. */
 		for (uint32_t k = 0; k < n; k++) {
-			iov[k].iov_base = (void *)pages[k];
-			iov[k].iov_len = MIGSTREAM_PAGE_SIZE;
+			if (segs && (const uint8_t *)iov[segs - 1].iov_base + iov[segs - 1].iov_len ==
+			            (const uint8_t *)pages[k]) {
+				iov[segs - 1].iov_len += MIGSTREAM_PAGE_SIZE;
+				continue;
+			}
+			iov[segs].iov_base = (void *)pages[k];
+			iov[segs].iov_len = MIGSTREAM_PAGE_SIZE;
+			segs++;
 		}
 	}
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
-	rc = put(w, MIGSTREAM_REC_PAGE_DATA, hb, head, iov, (int)n, (uint64_t)n * MIGSTREAM_PAGE_SIZE);
+	rc = put(w, MIGSTREAM_REC_PAGE_DATA, hb, head, iov, (int)segs, (uint64_t)n * MIGSTREAM_PAGE_SIZE);
 	ms_free(iov);
 	return rc;
 }
