@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -23,7 +24,45 @@ void ms_src_init(struct ms_source *s)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
+	s->null_fd = -1;
 }
+
+#ifdef HAVE_SPLICE
+/* Skip n octets of a pipe without copying them: splice them to /dev/null.
+ * Returns octets skipped (short at EOF), or -1 if splice is not usable
+ * here (the caller then reads and discards). */
+static int64_t splice_skip(struct ms_source *s, uint64_t n, int *err_no)
+{
+	uint64_t done = 0;
+	if (s->null_fd < 0) {
+		s->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (s->null_fd < 0) {
+			s->is_pipe = 0;
+			return -1;
+		}
+	}
+	while (done < n) {
+		size_t want = n - done > (1u << 30) ? (1u << 30) : (size_t)(n - done);
+		ssize_t k = splice(s->fd, NULL, s->null_fd, NULL, want, SPLICE_F_MOVE);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (done == 0 && (errno == EINVAL || errno == ENOSYS)) {
+				s->is_pipe = 0;
+				return -1;
+			}
+			*err_no = errno;
+			return -2;
+		}
+		if (k == 0) {
+			s->eof = 1;
+			break;
+		}
+		done += (uint64_t)k;
+	}
+	return (int64_t)done;
+}
+#endif
 
 static size_t buffered(const struct ms_source *s)
 {
@@ -161,6 +200,18 @@ int ms_src_skip(struct ms_source *s, uint64_t n, uint64_t *done, int *err_no)
 			s->eof = 1;
 		return 0;
 	}
+#ifdef HAVE_SPLICE
+	if (s->kind == MS_SRC_FD && s->is_pipe && !s->eof) {
+		int64_t k = splice_skip(s, n, err_no);
+		if (k == -2)
+			return *err_no == EAGAIN || *err_no == EWOULDBLOCK ? MIGSTREAM_E_AGAIN : MIGSTREAM_E_IO;
+		if (k >= 0) {
+			s->pos += (uint64_t)k;
+			*done += (uint64_t)k;
+			return 0;
+		}
+	}
+#endif
 	if (s->kind == MS_SRC_IO && s->io.skip && !s->eof) {
 		while (n) {
 			int64_t k = s->io.skip(s->io_ctx, n);
@@ -301,6 +352,10 @@ int ms_src_close(struct ms_source *s)
 		s->fd = -1;
 	} else if (s->kind == MS_SRC_IO && s->io.close) {
 		rc = s->io.close(s->io_ctx);
+	}
+	if (s->null_fd >= 0) {
+		close(s->null_fd);
+		s->null_fd = -1;
 	}
 	ms_free(s->buf);
 	s->buf = NULL;

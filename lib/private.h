@@ -57,6 +57,8 @@ struct ms_source {
 	int eof;
 	int closed;
 	int ra_small;                     /* read ahead little: the caller takes bulk data itself */
+	int is_pipe;                      /* fd is a pipe: skip with splice() to /dev/null */
+	int null_fd;                      /* /dev/null for splice, -1 until needed */
 };
 
 void ms_src_init(struct ms_source *s);

@@ -132,6 +132,8 @@ int migstream_reader_open_fd(migstream_reader *r, int fd)
 	r->src.kind = MS_SRC_FD;
 	r->src.fd = fd;
 	r->src.own_fd = (int)r->opt[MIGSTREAM_OPT_CLOSE_FD];
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		r->src.is_pipe = 1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		off_t here = lseek(fd, 0, SEEK_CUR);
 		if (here != (off_t)-1) {
@@ -710,10 +712,11 @@ static int finish_record(migstream_reader *r)
 	ms_src_consume(&r->src, r->rec_consume);
 	r->rec_consume = 0;
 	uint64_t left = (uint64_t)(rec->data_pages - r->pages_done) * 4096;
-	/* Pages nobody reads: a seekable source jumps over them, so read ahead
-	 * little; anything else reads through them, in large blocks. */
+	/* Pages nobody reads: a seekable source jumps over them and a pipe
+	 * splices them away, so read ahead little; anything else reads through
+	 * them, in large blocks. */
 	if (left)
-		r->src.ra_small = (r->src.kind == MS_SRC_FD && r->src.seekable) ||
+		r->src.ra_small = (r->src.kind == MS_SRC_FD && (r->src.seekable || r->src.is_pipe)) ||
 		                  (r->src.kind == MS_SRC_IO && r->src.io.skip);
 	uint32_t pad = ms_pad8(rec->length);
 	if (left && ms_libxc_wants_pages(&r->xc)) {
