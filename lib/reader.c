@@ -782,22 +782,27 @@ int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32
 	struct iovec iov[256];
 	uint32_t k = 0;
 	while (k < n) {
-		uint32_t batch = n - k < 256 ? n - k : 256;
+		/* Up to 1 MiB per readv; pages adjacent in memory share an iovec. */
+		uint32_t batch = n - k < 256 ? n - k : 256, segs = 0;
 		for (uint32_t j = 0; j < batch; j++) {
-			iov[j].iov_base = pages[k + j];
-			iov[j].iov_len = 4096;
+			uint8_t *pg = pages[k + j];
+			if (segs && (uint8_t *)iov[segs - 1].iov_base + iov[segs - 1].iov_len == pg) {
+				iov[segs - 1].iov_len += 4096;
+				continue;
+			}
+			iov[segs].iov_base = pg;
+			iov[segs].iov_len = 4096;
+			segs++;
 		}
 		size_t done;
 		int err_no = 0;
-		int e = ms_src_readv(&r->src, iov, (int)batch, (size_t)batch * 4096, &done, &err_no);
+		int e = ms_src_readv(&r->src, iov, (int)segs, (size_t)batch * 4096, &done, &err_no);
 		if (e)
 			return io_fail(r, e, err_no);
 		if (done < (size_t)batch * 4096)
 			return truncated(r, R_REC_1, r->src.pos, "inside PAGE_DATA page contents");
 		if (!rc && ms_libxc_wants_pages(&r->xc))
 			rc = check_pages(r, (const uint8_t *const *)&pages[k], batch);
-		else if (ms_libxc_wants_pages(&r->xc))
-			check_pages(r, (const uint8_t *const *)&pages[k], 0);
 		r->pages_done += batch;
 		k += batch;
 	}

@@ -12,8 +12,10 @@
  *   verify    reader over an fd       vs read() loop into a 1 MiB buffer
  *   mmap      reader over mmap        vs the same read() loop
  *   pipe      reader over a pipe      vs read() loop over the same pipe
- *   restore   read_pages into memory  vs the read() loop, and vs a read()
- *             loop into the same guest-sized memory (cold destination)
+ *   restore   read_pages into one reused 4 MiB caller buffer vs the read()
+ *             loop; and read_pages into guest-sized memory (each page at
+ *             pfn * 4096, a cold destination as in a real restore) vs a
+ *             read() loop into that same memory
  *   rss       peak RSS verifying 256 MiB and 2048 MiB streams (a child each)
  */
 #define _GNU_SOURCE
@@ -239,9 +241,11 @@ static void read_pipe(const char *path)
 	waitpid(pid, NULL, 0);
 }
 
-/* Restore: every page read into a guest-sized buffer, in place. */
+/* Restore: every page read into a guest-sized buffer, in place (or, with
+ * restore_ring set, into one reused 4 MiB caller buffer). */
 static uint8_t *restore_mem;
 static uint64_t restore_pages;
+static int restore_ring;
 
 static void restore(const char *path)
 {
@@ -259,8 +263,10 @@ static void restore(const char *path)
 			uint64_t pfn;
 			uint32_t type;
 			migstream_record_get_pfn(rec, i, &pfn, &type);
-			if (migstream_page_type_has_data(type) && pfn < restore_pages)
-				dst[k++] = restore_mem + 4096 * (size_t)pfn;
+			if (migstream_page_type_has_data(type) && pfn < restore_pages) {
+				dst[k] = restore_mem + 4096 * (size_t)(restore_ring ? k : pfn);
+				k++;
+			}
 		}
 		check(migstream_reader_read_pages(r, dst, k), "read_pages", migstream_reader_errmsg(r));
 	}
@@ -419,6 +425,9 @@ int main(int argc, char **argv)
 	double t_p, t_pr, t_s, t_rg;
 	best_pair(verify_pipe, read_pipe, path, &t_p, &t_pr);
 	best_pair(restore, read_into_guest, path, &t_s, &t_rg);
+	restore_ring = 1;
+	double t_sr = best(restore, path);
+	restore_ring = 0;
 	unlink(copy);
 
 	struct { const char *name; double t, base; double target; } rows[] = {
@@ -426,8 +435,8 @@ int main(int argc, char **argv)
 		{ "verify, fd (lseek past pages)", t_v, t_r, 0.9 },
 		{ "verify, mmap (pages untouched)", t_m, t_r, 5.0 },
 		{ "verify, pipe", t_p, t_pr, 0.9 },
-		{ "restore, read_pages into memory", t_s, t_r, 0.85 },
-		{ "  same, vs read() into guest memory", t_s, t_rg, 0.85 },
+		{ "restore, read_pages, 4 MiB buffer", t_sr, t_r, 0.85 },
+		{ "restore, read_pages into guest mem", t_s, t_rg, 0.85 },
 	};
 	int fails = 0;
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -446,7 +455,7 @@ int main(int argc, char **argv)
 	printf("\n%-34s %8.1f MiB (256 MiB stream), %.1f MiB (2048 MiB stream): %s\n", "peak RSS, verify from fd",
 	       r1 / 1024.0, r2 / 1024.0, rss_ok ? "within 16 MiB, equal within 1 MiB" : "ABOVE TARGET");
 	printf("\nbaselines: write() loop in 4 MiB blocks; read() loop into a 1 MiB buffer over the same file "
-	       "(or the same pipe)\n");
+	       "(or the same pipe);\nfor restore into guest memory, a read() loop into that same memory\n");
 	free(guest);
 	return fails ? 1 : 0;
 }
