@@ -127,6 +127,8 @@ int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *ava
 			s->tail = have;
 			if (s->cap < need) {
 				size_t ncap = s->cap ? s->cap : MS_READ_BLOCK;
+				if (ncap > s->max_cap)
+					ncap = s->max_cap;
 				while (ncap < need)
 					ncap *= 2;
 				if (ncap > s->max_cap)

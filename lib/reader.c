@@ -107,10 +107,12 @@ int migstream_reader_set_diag_handler(migstream_reader *r, migstream_diag_fn fn,
 static void start(migstream_reader *r)
 {
 	r->ctx.mode = (int)r->opt[MIGSTREAM_OPT_MODE];
-	/* The buffer holds one record (header, body, padding) at most. */
+	/* The buffer holds one record (header, body, padding) at most, and
+	 * never less than 64 KiB (headers, a page); with the default cap it
+	 * reads ahead in 1 MiB blocks, with a low cap in smaller ones. */
 	r->src.max_cap = (size_t)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] + 2 * MS_RHDR_SIZE;
-	if (r->src.max_cap < MS_READ_BLOCK)
-		r->src.max_cap = MS_READ_BLOCK;
+	if (r->src.max_cap < 65536)
+		r->src.max_cap = 65536;
 	r->xc.deep = (int)r->opt[MIGSTREAM_OPT_DEEP];
 	r->xc.channel = (int)r->opt[MIGSTREAM_OPT_CHANNEL];
 	r->xc.kind = (int)r->opt[MIGSTREAM_OPT_STREAM_KIND];

@@ -442,6 +442,9 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
 		               "the libxc image header must follow LIBXC_CONTEXT");
 	if (want && want != layer && w->state != MS_WS_ENDED) {
+		w->ctx.layer = want;              /* name the record in its own layer */
+		w->ctx.rec_index = MIGSTREAM_NO_RECORD;
+		w->ctx.what = is_xc ? "libxc layer" : "libxl layer";
 		if (w->lx.phase == MS_LX_BACK && !w->raw)
 			return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
 			                 "%s where the back channel cycle expects %s",
