@@ -109,6 +109,20 @@ else
 	LD_LIBRARY_PATH=$libdir ldd "$exdir/print-records" >&2
 	exit 1
 fi
+# The other examples too, each built with the pkg-config flags alone and run
+# against the installed library: write a stream, copy it, verify it, and
+# restore its pages.
+for ex in write-hvm copy-stream verify-stream restore-pages; do
+	# shellcheck disable=SC2086
+	cc -std=c99 -Wall -Wextra -Werror $cflags -o "$exdir/$ex" "$top/examples/$ex.c" $libs
+done
+export_ld=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+LD_LIBRARY_PATH=$export_ld "$exdir/write-hvm" "$exdir/sample.save"
+LD_LIBRARY_PATH=$export_ld "$exdir/copy-stream" "$exdir/sample.save" "$exdir/sample-copy.save"
+cmp "$exdir/sample.save" "$exdir/sample-copy.save"
+LD_LIBRARY_PATH=$export_ld "$exdir/verify-stream" "$exdir/sample-copy.save"
+LD_LIBRARY_PATH=$export_ld "$exdir/restore-pages" "$exdir/sample-copy.save" > /dev/null
+echo "every example built with pkg-config and ran against $libdir"
 
 step "each installed public header compiles alone (C99 and C++)"
 for h in migstream.h $(cd "$incdir" && ls migstream/*.h); do
