@@ -570,37 +570,32 @@ int migstream_reader_format(migstream_reader *r, uint32_t *format)
 	return 0;
 }
 
-int migstream_reader_get_image_header(migstream_reader *r, migstream_image_header *out, size_t size)
+/* Copy a header the reader keeps into a caller struct of `size` octets. */
+static int get_header(const migstream_reader *r, int have, const void *src, size_t len, void *out,
+                      size_t size)
 {
 	CHECK(r);
 	if (!out)
 		return MIGSTREAM_E_INVAL;
-	if (!r->have_headers)
+	if (!have)
 		return MIGSTREAM_E_STATE;
-	memcpy(out, &r->ih, size < sizeof r->ih ? size : sizeof r->ih);
+	memcpy(out, src, size < len ? size : len);
 	return 0;
+}
+
+int migstream_reader_get_image_header(migstream_reader *r, migstream_image_header *out, size_t size)
+{
+	return get_header(r, r && r->have_headers, r ? &r->ih : NULL, sizeof r->ih, out, size);
 }
 
 int migstream_reader_get_domain_header(migstream_reader *r, migstream_domain_header *out, size_t size)
 {
-	CHECK(r);
-	if (!out)
-		return MIGSTREAM_E_INVAL;
-	if (!r->have_headers)
-		return MIGSTREAM_E_STATE;
-	memcpy(out, &r->dh, size < sizeof r->dh ? size : sizeof r->dh);
-	return 0;
+	return get_header(r, r && r->have_headers, r ? &r->dh : NULL, sizeof r->dh, out, size);
 }
 
 int migstream_reader_get_xl_header(migstream_reader *r, migstream_xl_header *out, size_t size)
 {
-	CHECK(r);
-	if (!out)
-		return MIGSTREAM_E_INVAL;
-	if (!r->have_xl)
-		return MIGSTREAM_E_STATE;
-	memcpy(out, &r->xlh, size < sizeof r->xlh ? size : sizeof r->xlh);
-	return 0;
+	return get_header(r, r && r->have_xl, r ? &r->xlh : NULL, sizeof r->xlh, out, size);
 }
 
 int migstream_reader_get_xl_optional_data(migstream_reader *r, const void **data, size_t *len)
@@ -629,13 +624,7 @@ int migstream_reader_get_xl_config(migstream_reader *r, const void **data, size_
 
 int migstream_reader_get_libxl_header(migstream_reader *r, migstream_libxl_header *out, size_t size)
 {
-	CHECK(r);
-	if (!out)
-		return MIGSTREAM_E_INVAL;
-	if (!r->have_libxl)
-		return MIGSTREAM_E_STATE;
-	memcpy(out, &r->lh, size < sizeof r->lh ? size : sizeof r->lh);
-	return 0;
+	return get_header(r, r && r->have_libxl, r ? &r->lh : NULL, sizeof r->lh, out, size);
 }
 
 /* ------------------------------------------------------------------ pages */
@@ -880,17 +869,7 @@ static void transition(migstream_reader *r, const struct migstream_record *rec)
 	ms_flow_after(&f, &r->lx, &r->xc, rec->layer, rec->type);
 	if (f.restart_libxc) {
 		/* Another image follows (reported): check it afresh. */
-		struct ms_libxc keep = r->xc;
-		ms_libxc_free(&r->xc);
-		ms_libxc_init(&r->xc);
-		r->xc.deep = keep.deep;
-		r->xc.channel = keep.channel;
-		r->xc.kind = keep.kind;
-		r->xc.guest_type = keep.guest_type;
-		r->xc.guest_type_from_config = keep.guest_type_from_config;
-		r->xc.vcpus = keep.vcpus;
-		r->xc.p2m_size = keep.p2m_size;
-		ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+		ms_libxc_restart(&r->xc, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
 		r->rec_index = 0;
 	}
 	r->layer = (int)f.layer;

@@ -180,6 +180,8 @@ struct ms_libxc {
 /* Lifecycle. */
 void ms_libxc_init(struct ms_libxc *x);
 void ms_libxc_free(struct ms_libxc *x);
+/* A new image in the same stream: state forgotten, knowledge and options kept. */
+void ms_libxc_restart(struct ms_libxc *x, uint64_t map_budget);
 
 /* Header checks: hdr points at 24 (image) / 16 (domain) octets whose first
  * octet is at stream offset `off`.  Return the first error code or 0. */

@@ -34,6 +34,21 @@ void ms_libxc_free(struct ms_libxc *x)
 	x->frames = NULL;
 }
 
+void ms_libxc_restart(struct ms_libxc *x, uint64_t map_budget)
+{
+	struct ms_libxc keep = *x;
+	ms_libxc_free(x);
+	ms_libxc_init(x);
+	x->deep = keep.deep;
+	x->channel = keep.channel;
+	x->kind = keep.kind;
+	x->guest_type = keep.guest_type;
+	x->guest_type_from_config = keep.guest_type_from_config;
+	x->vcpus = keep.vcpus;
+	x->p2m_size = keep.p2m_size;
+	ms_pfnmap_init(&x->map, map_budget);
+}
+
 static int is_pv(const struct ms_libxc *x) { return x->dtype == MIGSTREAM_DOMAIN_X86_PV; }
 static int is_hvm(const struct ms_libxc *x) { return x->dtype == MIGSTREAM_DOMAIN_X86_HVM; }
 

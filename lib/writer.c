@@ -539,17 +539,8 @@ write:
 	ms_flow_after(&w->flow, &w->lx, &w->xc, layer, type);
 	if (w->flow.restart_libxc) {
 		/* A second image (raw mode): its rules start afresh. */
-		struct ms_libxc keep = w->xc;
 		w->flow.restart_libxc = 0;
-		ms_libxc_free(&w->xc);
-		ms_libxc_init(&w->xc);
-		w->xc.deep = keep.deep;
-		w->xc.kind = keep.kind;
-		w->xc.guest_type = keep.guest_type;
-		w->xc.guest_type_from_config = keep.guest_type_from_config;
-		w->xc.vcpus = keep.vcpus;
-		w->xc.p2m_size = keep.p2m_size;
-		ms_pfnmap_init(&w->xc.map, w->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+		ms_libxc_restart(&w->xc, w->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
 		w->rec_index = 0;
 	}
 	if (w->flow.done)
