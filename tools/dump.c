@@ -155,7 +155,7 @@ static void dump_arrays(struct dump *d, const migstream_record *rec)
 		arr_close(d);
 		break;
 	case MIGSTREAM_REC_X86_CPUID_POLICY:
-		arr_open(d, "leaves");
+		arr_open(d, "cpuid");
 		for (uint32_t i = 0; i < n; i++) {
 			migstream_cpuid_leaf l;
 			if (migstream_record_get_cpuid_leaf(rec, i, &l, sizeof l) != 0)
