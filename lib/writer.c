@@ -481,10 +481,10 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 				return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
 				                 "%s where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
 				                 migstream_record_type_name(layer, type));
-			rc = ms_libxc_record(&w->xc, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE, head);
-			if (rc)
-				return rc;
-			if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc)) {
+			/* Page contents first: a refusal there must leave the rule
+			 * state as it was, and the record checks update it. */
+			if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc) && head >= 8 &&
+			    head >= 8 + 8 * (uint64_t)ms_get32(hb + MS_RHDR_SIZE, be)) {
 				/* Pages lie in the iovecs in order, several per iovec
 				 * when they are adjacent in memory. */
 				uint32_t count = ms_get32(hb + MS_RHDR_SIZE, be), seg = 0;
@@ -505,6 +505,9 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 					}
 				}
 			}
+			rc = ms_libxc_record(&w->xc, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE, head);
+			if (rc)
+				return rc;
 		}
 	}
 write:
