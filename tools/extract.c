@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "migstream.h"
 
@@ -392,6 +393,13 @@ int cmd_extract(int argc, char **argv)
 	}
 	/* The input is checked (missing, or the same file as OUT) before OUT
 	 * is opened; a regular OUT is only ever a temporary file beside it. */
+	struct stat st;
+	if (stat(paths[1], &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		/* Refused before the open, which would wait for a reader. */
+		fprintf(stderr, "%s extract-memory: %s: the output must be seekable (a FIFO or "
+		        "socket is not)\n", progname, paths[1]);
+		return EXIT_USAGE;
+	}
 	if ((status = output_open(&out, paths[1], paths[0], sync)) != 0)
 		return status;
 	fd = out.fd;
