@@ -101,7 +101,7 @@ int ms_sink_close(struct ms_sink *s);
 
 /* ---------------------------------------------------------------- writer */
 #define MS_WRITER_MAGIC 0x6d735752u   /* "msWR" */
-#define MS_WOPT_MAX 24
+#define MS_WOPT_MAX 25
 
 enum ms_wstate {
 	MS_WS_NEW,        /* options settable */
@@ -131,7 +131,15 @@ struct migstream_writer {
 	uint32_t want_layer;              /* layer the typed call being made belongs to */
 	uint8_t *scratch;                 /* record header + encoded body */
 	size_t scratch_cap;
+	/* MIGSTREAM_OPT_ATOMIC: the stream goes to tmp_path, renamed over
+	 * final_path by a successful close (both NULL otherwise). */
+	char *tmp_path;
+	char *final_path;
+	int replace;                      /* final_path may be replaced */
 };
+
+/* Writer option bounds (keys 13..MS_WOPT_MAX), for migstream_option_bounds. */
+int ms_wopt_bounds(int key, uint64_t *min, uint64_t *max);
 
 /* ---------------------------------------------------------------- reader */
 #define MS_READER_MAGIC 0x6d735244u   /* "msRD" */

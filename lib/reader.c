@@ -48,7 +48,7 @@ static int valid_key(int key)
 int migstream_option_bounds(int key, uint64_t *min, uint64_t *max)
 {
 	if (!valid_key(key))
-		return MIGSTREAM_E_INVAL;
+		return ms_wopt_bounds(key, min, max);   /* a writer option, or E_INVAL */
 	if (min)
 		*min = opt_table[key].min;
 	if (max)

@@ -8,6 +8,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -31,7 +35,19 @@ static const struct {
 	[MIGSTREAM_OPT_FILE_MODE] = { 0666, 0, 07777, 1 },
 	[MIGSTREAM_OPT_TRUNCATE] = { 0, 0, 1, 1 },
 	[MIGSTREAM_OPT_SYNC] = { 0, 0, 1, 1 },
+	[MIGSTREAM_OPT_ATOMIC] = { 0, 0, 1, 1 },
 };
+
+int ms_wopt_bounds(int key, uint64_t *min, uint64_t *max)
+{
+	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used)
+		return MIGSTREAM_E_INVAL;
+	if (min)
+		*min = wopt_table[key].min;
+	if (max)
+		*max = wopt_table[key].max;
+	return 0;
+}
 
 #define WCHECK(w) do { if (!(w) || (w)->magic != MS_WRITER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
 
@@ -110,6 +126,77 @@ int migstream_writer_open_fd(migstream_writer *w, int fd)
 	return 0;
 }
 
+static int open_fail(migstream_writer *w, int e, const char *what, const char *path)
+{
+	ms_ctx_reset_error(&w->ctx);
+	ms_fail(&w->ctx, MIGSTREAM_E_IO, e, 0, "cannot %s %s: %s%s", what, path, strerror(e),
+	        e == EEXIST ? " (set MIGSTREAM_OPT_TRUNCATE to replace it)" : "");
+	return MIGSTREAM_E_IO;
+}
+
+static void atomic_forget(migstream_writer *w)
+{
+	free(w->final_path);      /* from realpath() or strdup() */
+	ms_free(w->tmp_path);
+	w->final_path = NULL;
+	w->tmp_path = NULL;
+}
+
+/* MIGSTREAM_OPT_ATOMIC: a new file beside the target, O_EXCL under a
+ * name nobody else uses; the fd, or -1 with errno set. */
+static int atomic_create(migstream_writer *w, const char *path)
+{
+	struct stat st;
+	int have = stat(path, &st) == 0;
+	char *final = have ? realpath(path, NULL) : strdup(path);
+	if (!final)
+		return -1;
+	const char *slash = strrchr(final, '/');
+	size_t dirlen = slash ? (size_t)(slash - final) + 1 : 0;
+	size_t n = strlen(final) + 32;
+	char *tmp = ms_malloc(n);
+	if (!tmp) {
+		free(final);
+		errno = ENOMEM;
+		return -1;
+	}
+	mode_t mode = have ? (st.st_mode & 07777) : (mode_t)w->opt[MIGSTREAM_OPT_FILE_MODE];
+	unsigned long seed = (unsigned long)getpid() ^ (unsigned long)time(NULL) ^ (unsigned long)(uintptr_t)tmp;
+	int fd = -1;
+	for (int tries = 0; tries < 100 && fd < 0; tries++) {
+		seed = seed * 6364136223846793005u + 1442695040888963407u;
+		snprintf(tmp, n, "%.*s.%s.%06lx.tmp", (int)dirlen, final, final + dirlen,
+		         (seed >> 20) & 0xffffff);
+		do
+			fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		while (fd < 0 && errno == EINTR);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int e = errno;
+		ms_free(tmp);
+		free(final);
+		errno = e;
+		return -1;
+	}
+	if (have) {
+		/* The replacement keeps the permission bits (exactly, without
+		 * the umask) and, where allowed, the owner of the file it
+		 * replaces. */
+		if (fchmod(fd, mode) != 0) {
+			/* Not fatal: the file is still ours. */
+		}
+		if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+		    fchown(fd, st.st_uid, st.st_gid) != 0) {
+			/* Not fatal either (an unprivileged caller cannot). */
+		}
+	}
+	w->tmp_path = tmp;
+	w->final_path = final;
+	return fd;
+}
+
 int migstream_writer_open_path(migstream_writer *w, const char *path)
 {
 	WCHECK(w);
@@ -117,21 +204,77 @@ int migstream_writer_open_path(migstream_writer *w, const char *path)
 		return MIGSTREAM_E_STATE;
 	if (!path)
 		return MIGSTREAM_E_INVAL;
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (w->opt[MIGSTREAM_OPT_TRUNCATE] ? O_TRUNC : O_EXCL);
+	int truncate = (int)w->opt[MIGSTREAM_OPT_TRUNCATE];
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_EXCL);
 	int fd;
+	if (w->opt[MIGSTREAM_OPT_ATOMIC]) {
+		struct stat st;
+		if (stat(path, &st) == 0) {
+			if (!truncate)
+				return open_fail(w, EEXIST, "create", path);
+			if (!S_ISREG(st.st_mode)) {
+				/* A device, FIFO or socket: written in place, never
+				 * truncated nor removed. */
+				do
+					fd = open(path, O_WRONLY | O_CLOEXEC);
+				while (fd < 0 && errno == EINTR);
+				if (fd < 0)
+					return open_fail(w, errno, "open", path);
+				goto opened;
+			}
+		}
+		if ((fd = atomic_create(w, path)) < 0)
+			return open_fail(w, errno, "create a temporary file for", path);
+		w->replace = truncate;
+		w->sink.sync = 1;
+		goto opened;
+	}
 	do
 		fd = open(path, flags, (mode_t)w->opt[MIGSTREAM_OPT_FILE_MODE]);
 	while (fd < 0 && errno == EINTR);
-	if (fd < 0) {
-		int e = errno;
-		ms_ctx_reset_error(&w->ctx);
-		ms_fail(&w->ctx, MIGSTREAM_E_IO, e, 0, "cannot create %s: %s%s", path, strerror(e),
-		        e == EEXIST ? " (set MIGSTREAM_OPT_TRUNCATE to replace it)" : "");
-		return MIGSTREAM_E_IO;
-	}
+	if (fd < 0)
+		return open_fail(w, errno, "create", path);
+opened:;
 	int rc = migstream_writer_open_fd(w, fd);
 	w->sink.own_fd = 1;
+	if (w->tmp_path)
+		w->sink.sync = 1;       /* after wstart(), which sets it from MIGSTREAM_OPT_SYNC */
 	return rc;
+}
+
+/* MIGSTREAM_OPT_ATOMIC, a complete stream closed: the temporary file takes
+ * the target's place; 0 or an errno. */
+static int atomic_commit(migstream_writer *w)
+{
+	int e = 0;
+	if (w->replace) {
+		if (rename(w->tmp_path, w->final_path) != 0)
+			e = errno;
+	} else if (link(w->tmp_path, w->final_path) != 0) {
+		e = errno;            /* EEXIST: someone created it meanwhile */
+	} else {
+		unlink(w->tmp_path);
+	}
+	if (e) {
+		unlink(w->tmp_path);
+		return e;
+	}
+	/* The new directory entry is durable too. */
+	char *slash = strrchr(w->final_path, '/');
+	const char *dir = ".";
+	if (slash) {
+		*slash = '\0';
+		dir = slash == w->final_path ? "/" : w->final_path;
+	}
+	int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+	if (slash)
+		*slash = '/';
+	if (dfd >= 0) {
+		if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS)
+			e = errno;
+		close(dfd);
+	}
+	return e;
 }
 
 int migstream_writer_open_memory(migstream_writer *w)
@@ -190,6 +333,23 @@ int migstream_writer_close(migstream_writer *w)
 	ms_ctx_reset_error(&w->ctx);
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxc stream";
+	/* A COLO back channel has no END: it is complete between cycles. */
+	if (prior == MS_WS_RECORDS && w->lx.phase == MS_LX_BACK && w->lx.bc_pos == 0)
+		prior = MS_WS_ENDED;
+	if (w->tmp_path && prior != MS_WS_FAILED && !e && prior == MS_WS_ENDED) {
+		int ce = atomic_commit(w);
+		atomic_forget(w);
+		if (ce) {
+			ms_fail(&w->ctx, MIGSTREAM_E_IO, ce, w->sink.pos,
+			        "the complete stream could not be put in place: %s", strerror(ce));
+			return MIGSTREAM_E_IO;
+		}
+	} else if (w->tmp_path) {
+		/* Incomplete: only the temporary file goes; the path keeps
+		 * whatever it had. */
+		unlink(w->tmp_path);
+		atomic_forget(w);
+	}
 	if (prior == MS_WS_FAILED) {
 		ms_fail(&w->ctx, w->fail_code, 0, w->sink.pos, "the sink failed earlier; the stream is incomplete");
 		return w->fail_code;
@@ -198,9 +358,6 @@ int migstream_writer_close(migstream_writer *w)
 		ms_fail(&w->ctx, MIGSTREAM_E_IO, -e, w->sink.pos, "closing the sink failed: %s", strerror(-e));
 		return MIGSTREAM_E_IO;
 	}
-	/* A COLO back channel has no END: it is complete between cycles. */
-	if (prior == MS_WS_RECORDS && w->lx.phase == MS_LX_BACK && w->lx.bc_pos == 0)
-		prior = MS_WS_ENDED;
 	if (prior != MS_WS_ENDED) {
 		ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
 		        "closed without END: the %llu octets written read back as a truncated stream",
@@ -216,6 +373,9 @@ void migstream_writer_free(migstream_writer *w)
 		return;
 	if (w->state != MS_WS_NEW && w->state != MS_WS_CLOSED)
 		ms_sink_close(&w->sink);
+	if (w->tmp_path)
+		unlink(w->tmp_path);  /* never closed: the stream is not complete */
+	atomic_forget(w);
 	ms_free(w->sink.mem);
 	ms_free(w->scratch);
 	ms_libxc_free(&w->xc);

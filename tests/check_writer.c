@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1146,6 +1148,197 @@ START_TEST(test_writer_open_path)
 }
 END_TEST
 
+/* MIGSTREAM_OPT_ATOMIC: a directory of its own, so that a temporary file
+ * left behind shows. */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static const char old_content[] = "a save image the user wants to keep\n";
+
+static void put_old(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, old_content, sizeof old_content), (ssize_t)sizeof old_content);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void assert_old(const char *path, const char *what)
+{
+	char buf[256];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	ck_assert_msg(fd >= 0, "%s: the old file is gone", what);
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	ck_assert_msg(n == (ssize_t)sizeof old_content && memcmp(buf, old_content, sizeof old_content) == 0,
+	              "%s: the old file was changed", what);
+}
+
+static migstream_writer *atomic_writer(const char *path, int truncate, int expect)
+{
+	migstream_writer *w = migstream_writer_new();
+
+	ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_ATOMIC, 1), 0);
+	ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, (uint64_t)truncate), 0);
+	ck_assert_int_eq(migstream_writer_open_path(w, path), expect);
+	return w;
+}
+
+START_TEST(test_writer_atomic)
+{
+	char dir[4096], path[4200], link[4200];
+	migstream_writer *w;
+	migstream_diag d;
+	struct stat st;
+	uint64_t lo = 9, hi = 9;
+
+	ck_assert_int_eq(migstream_option_bounds(MIGSTREAM_OPT_ATOMIC, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 0);
+	ck_assert_uint_eq(hi, 1);
+
+	tmp_path(dir, sizeof dir, "atomic");
+	ck_assert_ptr_nonnull(mkdtemp(strcat(dir, "-XXXXXX")));
+	snprintf(path, sizeof path, "%s/guest.save", dir);
+	put_old(path, 0640);
+
+	/* A complete stream replaces the file, which keeps its mode; the old
+	 * content stays until close. */
+	w = atomic_writer(path, 1, 0);
+	write_v1_to(w);
+	assert_old(path, "before close");
+	ck_assert_int_eq(dir_entries(dir), 2);          /* the file and the temporary */
+	ck_assert_int_eq(migstream_writer_close(w), 0);
+	migstream_writer_free(w);
+	ck_assert_int_eq(dir_entries(dir), 1);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq((uint64_t)st.st_size, V1_SIZE);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+
+	/* free() before END: the old file stays, no temporary file. */
+	put_old(path, 0640);
+	w = atomic_writer(path, 1, 0);
+	pre_hvm3_sde(w);
+	migstream_writer_free(w);
+	assert_old(path, "free before END");
+	ck_assert_int_eq(dir_entries(dir), 1);
+
+	/* close() before END: E_STATE, the same. */
+	w = atomic_writer(path, 1, 0);
+	pre_hvm3_sde(w);
+	ck_assert_int_eq(migstream_writer_close(w), MIGSTREAM_E_STATE);
+	migstream_writer_free(w);
+	assert_old(path, "close before END");
+	ck_assert_int_eq(dir_entries(dir), 1);
+
+	/* A refused record, then free. */
+	w = atomic_writer(path, 1, 0);
+	pre_hvm3_sde(w);
+	ck_assert_int_lt(migstream_writer_put_toolstack(w, "x", 1), 0);
+	migstream_writer_free(w);
+	assert_old(path, "refused record");
+	ck_assert_int_eq(dir_entries(dir), 1);
+
+	/* An I/O failure mid-way (the file size limit: EFBIG): close reports
+	 * it, nothing is left but the old file. */
+	{
+		struct rlimit rl, old_rl;
+		static uint8_t pages[2][MIGSTREAM_PAGE_SIZE];
+		const void *pp[2] = { pages[0], pages[1] };
+		uint64_t pfns[2] = { 1, 2 };
+		uint32_t types[2] = { 0, 0 };
+		int rc;
+
+		w = atomic_writer(path, 1, 0);
+		pre_hvm3_sde(w);
+		ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old_rl), 0);
+		rl = old_rl;
+		rl.rlim_cur = 4096;
+		signal(SIGXFSZ, SIG_IGN);
+		ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+		rc = migstream_writer_put_page_data(w, 2, pfns, types, pp);
+		setrlimit(RLIMIT_FSIZE, &old_rl);
+		ck_assert_int_eq(rc, MIGSTREAM_E_IO);
+		ck_assert_int_eq(migstream_writer_close(w), MIGSTREAM_E_IO);
+		memset(&d, 0, sizeof d);
+		migstream_writer_free(w);
+		assert_old(path, "I/O failure");
+		ck_assert_int_eq(dir_entries(dir), 1);
+	}
+
+	/* Without TRUNCATE an existing file is refused, as without ATOMIC. */
+	w = atomic_writer(path, 0, MIGSTREAM_E_IO);
+	ck_assert_int_eq(migstream_writer_error(w, &d, sizeof d), 0);
+	ck_assert_int_eq(d.sys_errno, EEXIST);
+	migstream_writer_free(w);
+	assert_old(path, "no TRUNCATE");
+	ck_assert_int_eq(dir_entries(dir), 1);
+
+	/* Through a symlink: the file it names is replaced, the link stays. */
+	snprintf(link, sizeof link, "%s/link", dir);
+	ck_assert_int_eq(symlink("guest.save", link), 0);
+	w = atomic_writer(link, 1, 0);
+	write_v1_to(w);
+	ck_assert_int_eq(migstream_writer_close(w), 0);
+	migstream_writer_free(w);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq((uint64_t)st.st_size, V1_SIZE);
+	ck_assert_int_eq(dir_entries(dir), 2);
+	unlink(link);
+
+	/* A new file: created by close, with MIGSTREAM_OPT_FILE_MODE. */
+	unlink(path);
+	{
+		mode_t old = umask(022);
+		w = migstream_writer_new();
+		ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_FILE_MODE, 0604), 0);
+		ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_ATOMIC, 1), 0);
+		ck_assert_int_eq(migstream_writer_open_path(w, path), 0);
+		ck_assert_int_eq(stat(path, &st), -1);   /* not there before close */
+		write_v1_to(w);
+		ck_assert_int_eq(migstream_writer_close(w), 0);
+		migstream_writer_free(w);
+		umask(old);
+	}
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0604);
+	ck_assert_int_eq(dir_entries(dir), 1);
+	unlink(path);
+
+	/* Not a regular file: written in place, never removed. */
+	if (stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode)) {
+		w = atomic_writer("/dev/null", 1, 0);
+		pre_hvm3_sde(w);
+		migstream_writer_free(w);
+		ck_assert_int_eq(stat("/dev/null", &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+		w = atomic_writer("/dev/null", 1, 0);
+		write_v1_to(w);
+		ck_assert_int_eq(migstream_writer_close(w), 0);
+		migstream_writer_free(w);
+		ck_assert_int_eq(stat("/dev/null", &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ I/O faults */
 
 /* The PV all-records stream as the reference octets. */
@@ -1584,6 +1777,7 @@ static Suite *writer_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_writer_close_without_end);
 	tcase_add_test(tc, test_writer_open_path);
+	tcase_add_test(tc, test_writer_atomic);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("io");

@@ -178,8 +178,11 @@ for f in $corpus; do
 	"$M" copy "$f" - < /dev/null > "$tmp/c" 2> /dev/null && cmp -s "$f" "$tmp/c" ||
 		fail "copy to standard output"
 done
+cp "$tmp/c" "$tmp/c.before"
 expect 1 "$M" copy "$tmp/trunc" "$tmp/c"
-[ -e "$tmp/c" ] && fail "copy left a partial output"
+cmp -s "$tmp/c" "$tmp/c.before" || fail "a failed copy changed the existing output"
+expect 1 "$M" copy "$tmp/trunc" "$tmp/c.new"
+[ -e "$tmp/c.new" ] && fail "copy left a partial output"
 
 # ------------------------------------------------------------ extract-memory
 # hvm3.libxc: pfns 0-5 (0x1N with byte 0 = N), then 2 and 3 again (0x60,

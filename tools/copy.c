@@ -39,8 +39,11 @@ static void copy_usage(FILE *f)
 	        "\n"
 	        "Read IN, verify it, and write it to OUT (\"-\": standard input/output).\n"
 	        "The copy is octet for octet identical unless an option changes something.\n"
-	        "An existing OUT is replaced.\n"
-	        "Exit status: 0 copied, 1 invalid input or a write failure, 2 usage.\n"
+	        "A regular-file OUT is written to a temporary file beside it and replaces\n"
+	        "OUT only when the copy succeeds; on failure OUT is left as it was.  A\n"
+	        "device, FIFO or socket is written in place.  OUT may not be IN.\n"
+	        "Exit status: 0 copied, 1 invalid input or a read/write failure,\n"
+	        "2 usage or cannot start (IN missing, OUT not creatable, OUT is IN).\n"
 	        "\n"
 	        "  --big-endian           write every layer big-endian\n"
 	        "  --little-endian        write every layer little-endian\n"
@@ -50,6 +53,7 @@ static void copy_usage(FILE *f)
 	        "                         no empty data records\n"
 	        "  --channel              IN is a migration channel: stop after the final END\n"
 	        "  --drop-optional        leave out optional (bit 31) records\n"
+	        "  --no-sync              do not fsync OUT and its directory before renaming\n"
 	        "  --strict, --restore    reader mode (default --restore)\n"
 	        "  -f, --format auto|libxc|libxl|xl   stream format (default auto)\n"
 	        "  --plain, --remus, --colo, --back-channel   declare the stream kind\n"
@@ -383,9 +387,10 @@ int cmd_copy(int argc, char **argv)
 	struct diag_printer dp;
 	struct input in;
 	struct progress pr;
+	struct output out;
 	const migstream_record *rec;
 	const char *paths[2] = { NULL, NULL };
-	int np = 0, rc, wrc = 0, need_xc_headers = 0, status, created = 0;
+	int np = 0, rc, wrc = 0, need_xc_headers = 0, status, sync = 1;
 	uint32_t fmt = 0;
 	uint64_t records = 0;
 
@@ -424,6 +429,8 @@ int cmd_copy(int argc, char **argv)
 			c.canonical = 1;
 		} else if (strcmp(a, "--drop-optional") == 0) {
 			c.drop_optional = 1;
+		} else if (strcmp(a, "--no-sync") == 0) {
+			sync = 0;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "%s copy: unknown option '%s'\n", progname, a);
 			copy_usage(stderr);
@@ -449,13 +456,18 @@ int cmd_copy(int argc, char **argv)
 			c.batch = 1024;
 	}
 	dp.out = stderr;
-	if (input_open(&in, paths[0]) != 0)
+	/* OUT is checked against IN and opened before anything is read: a
+	 * regular file only as a temporary file beside it. */
+	if ((status = output_open(&out, paths[1], paths[0], sync)) != 0)
+		return status;
+	if (input_open(&in, paths[0]) != 0) {
+		output_abort(&out);
 		return EXIT_USAGE;
+	}
 	c.r = migstream_reader_new();
 	c.w = migstream_writer_new();
 	if (!c.r || !c.w || read_opts_apply(&o, c.r) != 0 ||
-	    migstream_writer_set_option(c.w, MIGSTREAM_OPT_STREAM_KIND, (uint64_t)o.kind) != 0 ||
-	    migstream_writer_set_option(c.w, MIGSTREAM_OPT_TRUNCATE, 1) != 0) {
+	    migstream_writer_set_option(c.w, MIGSTREAM_OPT_STREAM_KIND, (uint64_t)o.kind) != 0) {
 		fprintf(stderr, "%s: cannot set up the reader and writer\n", progname);
 		status = EXIT_USAGE;
 		goto out;
@@ -467,12 +479,7 @@ int cmd_copy(int argc, char **argv)
 	if (rc == 0)
 		rc = migstream_reader_read_headers(c.r);
 	if (rc == 0) {
-		if (strcmp(paths[1], "-") == 0) {
-			wrc = migstream_writer_open_fd(c.w, 1);
-		} else {
-			wrc = migstream_writer_open_path(c.w, paths[1]);
-			created = wrc == 0;
-		}
+		wrc = migstream_writer_open_fd(c.w, out.fd);
 		if (wrc == 0)
 			wrc = put_outer_headers(&c);
 		if (wrc == 0 && migstream_reader_format(c.r, &fmt) == 0 &&
@@ -538,8 +545,16 @@ int cmd_copy(int argc, char **argv)
 	}
 	progress_done(&pr, migstream_reader_offset(c.r), records);
 	if (wrc != 0) {
-		fprintf(stderr, "%s copy: writing %s: %s\n", progname, paths[1],
-		        migstream_writer_errmsg(c.w));
+		/* Every message names its cause: a failed accessor leaves it
+		 * with the reader, not the writer. */
+		const char *why = migstream_writer_errmsg(c.w);
+		if (why && *why)
+			fprintf(stderr, "%s copy: writing %s: %s\n", progname, paths[1], why);
+		else if (*(why = migstream_reader_errmsg(c.r)))
+			fprintf(stderr, "%s copy: reading %s: %s\n", progname, in.name, why);
+		else
+			fprintf(stderr, "%s copy: writing %s: %s\n", progname, paths[1],
+			        migstream_error_name(wrc));
 		status = wrc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
 		migstream_writer_close(c.w);
 	} else {
@@ -551,9 +566,13 @@ int cmd_copy(int argc, char **argv)
 			status = EXIT_INVALID;
 		}
 	}
-	if (status != EXIT_VALID && created)
-		unlink(paths[1]);   /* no half-written copies */
 out:
+	/* Only a complete, valid copy replaces OUT; otherwise only the
+	 * temporary file goes and OUT is left exactly as it was. */
+	if (status == EXIT_VALID)
+		status = output_commit(&out);
+	else
+		output_abort(&out);
 	migstream_writer_free(c.w);
 	migstream_reader_free(c.r);
 	input_close(&in);

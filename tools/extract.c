@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "migstream.h"
 
@@ -23,15 +24,19 @@ static void extract_usage(FILE *f)
 	fprintf(f,
 	        "usage: migstream extract-memory [--format raw|elf] [OPTIONS] FILE|- OUT\n"
 	        "\n"
-	        "Write the guest memory the stream carries to OUT (replaced if it exists):\n"
+	        "Write the guest memory the stream carries to OUT:\n"
 	        "  raw  a sparse file, page pfn at offset pfn * 4096 (default)\n"
 	        "  elf  an ELF64 core file, one PT_LOAD per run of contiguous pfns\n"
 	        "       (p_paddr = pfn * 4096)\n"
 	        "Later copies of a page replace earlier ones; pages never sent are holes\n"
-	        "(raw) or absent (elf).  Exit status: 0 valid stream, 1 invalid stream\n"
-	        "(what could be read is still written) or write failure, 2 usage.\n"
+	        "(raw) or absent (elf).  A regular-file OUT is written to a temporary file\n"
+	        "beside it and replaces OUT only on success (exit 0); otherwise OUT is left\n"
+	        "as it was.  A device is written in place.  OUT may not be the input.\n"
+	        "Exit status: 0 valid stream, written; 1 invalid stream or a read/write\n"
+	        "failure; 2 usage or cannot start (input missing, OUT not creatable).\n"
 	        "\n"
 	        "  --format raw|elf       output format\n"
+	        "  --no-sync              do not fsync OUT and its directory before renaming\n"
 	        "  --strict, --restore, --lax   reader mode (default --lax)\n"
 	        "  -f auto|libxc|libxl|xl stream format (default auto)\n"
 	        "  --plain, --remus, --colo    declare the stream kind\n"
@@ -213,7 +218,7 @@ static void le64(unsigned char *p, uint64_t v)
 
 /* ELF64 little-endian core header and program headers.  More than 65534
  * segments use the PN_XNUM escape (the count goes in section header 0). */
-static int write_elf_headers(int fd, struct runs *rs, uint64_t *data_start)
+static int write_elf_headers(int fd, struct runs *rs, uint64_t *data_start, int regular)
 {
 	size_t n = rs->n;
 	int xnum = n >= 0xffff;
@@ -270,7 +275,7 @@ static int write_elf_headers(int fd, struct runs *rs, uint64_t *data_start)
 	}
 	/* The file's size covers every segment even if the last pages are
 	 * zero-filled holes. */
-	if (ftruncate(fd, (off_t)end) != 0)
+	if (regular && ftruncate(fd, (off_t)end) != 0)
 		return -1;
 	return 0;
 }
@@ -294,9 +299,14 @@ static char *spool(const char *path)
 	if (!name)
 		return NULL;
 	sprintf(name, "%s/migstream.XXXXXX", dir);
-	out = mkstemp(name);
+	/* Registered: removed on SIGINT, SIGTERM and SIGHUP too. */
+	out = tmpfile_create(name, 0600);
 	if (out < 0) {
+		int e = errno;
+		if (in != 0)
+			close(in);
 		free(name);
+		errno = e;
 		return NULL;
 	}
 	for (;;) {
@@ -321,8 +331,10 @@ static char *spool(const char *path)
 	if (in != 0)
 		close(in);
 	if (n < 0) {
-		unlink(name);
+		int e = errno;
+		tmpfile_release(name, 1);
 		free(name);
+		errno = e;
 		return NULL;
 	}
 	return name;
@@ -332,9 +344,10 @@ int cmd_extract(int argc, char **argv)
 {
 	struct read_opts o;
 	const char *paths[2] = { NULL, NULL };
-	int np = 0, elf = 0, status = EXIT_VALID, fd;
+	int np = 0, elf = 0, status = EXIT_VALID, fd, sync = 1;
 	char *tmp = NULL;
 	struct pass ps;
+	struct output out;
 
 	read_opts_init(&o, MIGSTREAM_MODE_LAX);
 	for (int i = 1; i < argc; i++) {
@@ -349,6 +362,10 @@ int cmd_extract(int argc, char **argv)
 				fprintf(stderr, "%s extract-memory: --format raw or elf\n", progname);
 				return EXIT_USAGE;
 			}
+			continue;
+		}
+		if (strcmp(a, "--no-sync") == 0) {
+			sync = 0;
 			continue;
 		}
 		int k = read_opts_parse(&o, argc, argv, &i);
@@ -374,9 +391,22 @@ int cmd_extract(int argc, char **argv)
 		extract_usage(stderr);
 		return EXIT_USAGE;
 	}
-	fd = open(paths[1], O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	if (fd < 0) {
-		fprintf(stderr, "%s: %s: %s\n", progname, paths[1], strerror(errno));
+	/* The input is checked (missing, or the same file as OUT) before OUT
+	 * is opened; a regular OUT is only ever a temporary file beside it. */
+	struct stat st;
+	if (stat(paths[1], &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		/* Refused before the open, which would wait for a reader. */
+		fprintf(stderr, "%s extract-memory: %s: the output must be seekable (a FIFO or "
+		        "socket is not)\n", progname, paths[1]);
+		return EXIT_USAGE;
+	}
+	if ((status = output_open(&out, paths[1], paths[0], sync)) != 0)
+		return status;
+	fd = out.fd;
+	if (!out.regular && lseek(fd, 0, SEEK_CUR) < 0) {
+		fprintf(stderr, "%s extract-memory: %s: the output must be seekable (%s)\n",
+		        progname, paths[1], strerror(errno));
+		output_abort(&out);
 		return EXIT_USAGE;
 	}
 	memset(&ps, 0, sizeof ps);
@@ -399,27 +429,32 @@ int cmd_extract(int argc, char **argv)
 			regular = probe.regular;
 			input_close(&probe);
 		} else {
-			close(fd);
+			output_abort(&out);
 			return EXIT_USAGE;
 		}
 		if (!regular) {
 			tmp = spool(paths[0]);
 			if (!tmp) {
-				fprintf(stderr, "%s: cannot copy the input to a temporary file\n",
-				        progname);
-				close(fd);
-				return EXIT_USAGE;
+				fprintf(stderr, "%s: cannot copy the input to a temporary file: %s\n",
+				        progname, strerror(errno));
+				output_abort(&out);
+				return EXIT_INVALID;
 			}
 			ps.path = tmp;
 		}
 		pfnset_init(&set);
 		ps.set = &set;
 		ps.quiet = 1;   /* findings are reported by the second pass */
-		if (run_pass(&ps, &status) != 0 || pfnset_runs(&set, add_run, &rs) != 0 ||
-		    write_elf_headers(fd, &rs, &data_start) != 0) {
-			fprintf(stderr, "%s: %s: cannot write the ELF headers\n", progname, paths[1]);
+		if (run_pass(&ps, &status) != 0 || pfnset_runs(&set, add_run, &rs) != 0) {
+			fprintf(stderr, "%s: %s: out of memory collecting the pfns\n", progname, paths[1]);
 			status = EXIT_USAGE;
+		} else if (write_elf_headers(fd, &rs, &data_start, out.regular) != 0) {
+			fprintf(stderr, "%s: %s: cannot write the ELF headers: %s\n", progname,
+			        paths[1], strerror(errno));
+			status = EXIT_INVALID;
 		} else {
+			/* Also for an invalid stream: this pass reports the
+			 * findings (the output is then discarded). */
 			ps.set = NULL;
 			ps.quiet = 0;
 			ps.runs = &rs;
@@ -429,12 +464,13 @@ int cmd_extract(int argc, char **argv)
 		pfnset_free(&set);
 		free(rs.v);
 	}
-	if (close(fd) != 0 && status == EXIT_VALID) {
-		fprintf(stderr, "%s: %s: %s\n", progname, paths[1], strerror(errno));
-		status = EXIT_INVALID;
-	}
+	/* Only a valid stream, completely written, replaces OUT. */
+	if (status == EXIT_VALID)
+		status = output_commit(&out);
+	else
+		output_abort(&out);
 	if (tmp) {
-		unlink(tmp);
+		tmpfile_release(tmp, 1);
 		free(tmp);
 	}
 	return status;

@@ -371,8 +371,11 @@ int report_end(struct diag_printer *dp, migstream_reader *r, int rc, const char 
 			fprintf(dp->out, "error: %s: %s\n", name, migstream_reader_errmsg(r));
 		}
 	}
+	/* The exit status table (migstream.1): a failure while reading the
+	 * data (I/O error, a source that would block) is 1 like an invalid
+	 * stream; 2 is kept for what stops the command from doing its work
+	 * at all (usage, out of memory, misuse). */
 	switch (rc) {
-	case MIGSTREAM_E_IO:
 	case MIGSTREAM_E_NOMEM:
 	case MIGSTREAM_E_INVAL:
 	case MIGSTREAM_E_STATE:

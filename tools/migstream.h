@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <migstream.h>
 
@@ -157,6 +158,36 @@ int pfnset_runs(const struct pfnset *s, int (*fn)(void *, uint64_t, uint64_t), v
 void pfnset_free(struct pfnset *s);
 
 uint64_t fnv1a64(const void *p, size_t n);
+
+/* ----------------------------------------------------------------- outputs */
+
+/* The one way a command writes a path (tools/output.c).  A regular file,
+ * existing or not, is written to a new temporary file beside it, renamed
+ * over it by output_commit(); output_abort() removes only that temporary
+ * file.  Anything else (a device, FIFO, socket, "-" for standard output)
+ * is written in place: never created, truncated nor removed. */
+struct output {
+	const char *path;     /* as given, for messages */
+	int fd;
+	int regular;          /* written through tmp, renamed over final */
+	int stdout_;
+	int sync;             /* fsync the file and its directory (not --no-sync) */
+	char *tmp, *final;
+};
+
+/* Check IN (missing, or the same file as OUT: refused) and open OUT;
+ * 0, or EXIT_USAGE with the message printed. */
+int output_open(struct output *o, const char *path, const char *in_path, int sync);
+/* The command succeeded: put the output in place; 0 or EXIT_INVALID
+ * (message printed, the old file left as it was). */
+int output_commit(struct output *o);
+void output_abort(struct output *o);
+
+/* A new file from template (last six characters replaced), O_EXCL,
+ * registered for removal on SIGINT, SIGTERM and SIGHUP; fd or -1/errno. */
+int tmpfile_create(char *name, mode_t mode);
+/* Forget name, removing it first if unlink_it. */
+void tmpfile_release(const char *name, int unlink_it);
 
 /* ------------------------------------------------------------ subcommands */
 

@@ -111,7 +111,7 @@ MIGSTREAM_API int migstream_reader_set_option(migstream_reader *r, int key, uint
 MIGSTREAM_API int migstream_reader_get_option(const migstream_reader *r, int key,
                                               uint64_t *value);
 
-/** Bounds of an option's value. */
+/** Bounds of an option's value: reader keys and (since 1.1) writer keys. */
 MIGSTREAM_API int migstream_option_bounds(int key, uint64_t *min, uint64_t *max);
 
 /** Diagnostic callback (fn NULL: none).  Can be set at any time. */

@@ -60,6 +60,19 @@ typedef struct migstream_writer migstream_writer;
 #define MIGSTREAM_OPT_FILE_MODE   22  /* open_path: permission bits; default 0666 (umask applies) */
 #define MIGSTREAM_OPT_TRUNCATE    23  /* open_path: 0 refuse an existing file (default), 1 truncate it */
 #define MIGSTREAM_OPT_SYNC        24  /* 0/1: fsync an fd sink before close reports success */
+/* Since: 1.1.  0/1, default 0: migstream_writer_open_path() writes to a new
+ * temporary file beside path (same directory, created with O_EXCL, mode
+ * MIGSTREAM_OPT_FILE_MODE, or the permission bits of the file it replaces);
+ * migstream_writer_close() of a complete stream (END written, every octet
+ * accepted) fsyncs it, renames it over path (through a symlink: over the
+ * file the link names) and fsyncs the directory.  Any other outcome (a
+ * close before END, a failed write, migstream_writer_free() without close)
+ * removes the temporary file and leaves whatever was at path untouched.
+ * With MIGSTREAM_OPT_TRUNCATE 0 an existing path is still refused, at open
+ * and at close.  A path naming something other than a regular file (a
+ * device, a FIFO, a socket) is written directly: opened without O_CREAT or
+ * O_TRUNC, and never removed. */
+#define MIGSTREAM_OPT_ATOMIC      25
 
 /* Caller callbacks for migstream_writer_open_io(). */
 typedef struct migstream_write_io {
@@ -82,7 +95,9 @@ MIGSTREAM_API int migstream_writer_set_diag_handler(migstream_writer *w, migstre
 /** Write to fd (files, pipes, sockets); left open unless MIGSTREAM_OPT_CLOSE_FD. */
 MIGSTREAM_API int migstream_writer_open_fd(migstream_writer *w, int fd);
 /** Create path (MIGSTREAM_OPT_FILE_MODE); an existing file is refused
- *  (MIGSTREAM_E_IO, EEXIST) unless MIGSTREAM_OPT_TRUNCATE. */
+ *  (MIGSTREAM_E_IO, EEXIST) unless MIGSTREAM_OPT_TRUNCATE.  With
+ *  MIGSTREAM_OPT_ATOMIC the stream goes to a temporary file until a
+ *  successful close (see there). */
 MIGSTREAM_API int migstream_writer_open_path(migstream_writer *w, const char *path);
 /** Write into a growable buffer owned by the writer (see _get_memory). */
 MIGSTREAM_API int migstream_writer_open_memory(migstream_writer *w);
@@ -98,7 +113,8 @@ MIGSTREAM_API int migstream_writer_get_memory(migstream_writer *w, const void **
 MIGSTREAM_API uint64_t migstream_writer_offset(const migstream_writer *w);
 
 /** Flush, release the sink.  0 only if the stream is complete (END written)
- *  and every octet reached the sink. */
+ *  and every octet reached the sink.  MIGSTREAM_OPT_ATOMIC: only then is the
+ *  temporary file renamed into place; otherwise it is removed. */
 MIGSTREAM_API int migstream_writer_close(migstream_writer *w);
 MIGSTREAM_API void migstream_writer_free(migstream_writer *w);
 
