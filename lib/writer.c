@@ -260,7 +260,14 @@ static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
 	uint64_t written;
 	int e = 0;
 	int rc = ms_sink_writev(&w->sink, iov, cnt, &written, &e);
-	if (rc) {
+	if (rc && w->sink.bad_ret) {
+		ms_fail(&w->ctx, rc, e, w->sink.pos,
+		        "write failed after %llu octets of this record: the writev callback returned %lld, "
+		        "neither 1..(octets asked) nor -errno (-1..-%d)", (unsigned long long)written,
+		        (long long)w->sink.bad_ret, MS_ERRNO_MAX);
+		w->state = MS_WS_FAILED;
+		w->fail_code = rc;
+	} else if (rc) {
 		ms_fail(&w->ctx, rc, e, w->sink.pos, "write failed after %llu octets of this record: %s",
 		        (unsigned long long)written, rc == MIGSTREAM_E_NOMEM ? "out of memory" : strerror(e));
 		w->state = MS_WS_FAILED;

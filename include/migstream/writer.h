@@ -61,7 +61,13 @@ typedef struct migstream_writer migstream_writer;
 #define MIGSTREAM_OPT_TRUNCATE    23  /* open_path: 0 refuse an existing file (default), 1 truncate it */
 #define MIGSTREAM_OPT_SYNC        24  /* 0/1: fsync an fd sink before close reports success */
 
-/* Caller callbacks for migstream_writer_open_io(). */
+/* Caller callbacks for migstream_writer_open_io().  As for the reader's
+ * (reader.h): writev returns 1..(octets in iov) or -errno (errno 1..4095),
+ * close 0 or -errno; -EINTR is retried, -EAGAIN fails the writer with
+ * MIGSTREAM_E_AGAIN (MIGSTREAM_OPT_WAIT polls fds only), any other -errno
+ * with MIGSTREAM_E_IO and that errno.  0 and any value outside the
+ * contract fail it with MIGSTREAM_E_IO (EINVAL; the message quotes the
+ * value). */
 typedef struct migstream_write_io {
 	/* Write from iov: octets written (at least 1 unless iov is empty), or
 	 * -errno.  Short writes are fine: the writer calls again. */
