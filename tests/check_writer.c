@@ -518,7 +518,7 @@ END_TEST
 static const char *writer_rule(migstream_writer *w)
 {
 	static migstream_diag d;
-	migstream_writer_error(w, &d, sizeof d);
+	ck_assert_int_eq(migstream_writer_error(w, &d, sizeof d), 0);
 	return d.rule ? d.rule : "";
 }
 
