@@ -64,6 +64,32 @@ static int64_t splice_skip(struct ms_source *s, uint64_t n, int *err_no)
 }
 #endif
 
+/*
+ * What a read or skip callback returned (reader.h states the contract):
+ * 0..max octets, or -errno with errno in 1..MS_ERRNO_MAX.  Returns 0 for
+ * a count, 1 for -EINTR (call again), or the failure: E_AGAIN for
+ * -EAGAIN, E_IO with the errno otherwise.  Any other value (INT64_MIN,
+ * -5000, more than asked) is the callback's bug: E_IO with EINVAL, and
+ * the value kept for the error message, never negated or truncated.
+ */
+static int cb_result(struct ms_source *s, const char *cb, int64_t n, uint64_t max, int *err_no)
+{
+	if (n >= 0 && (uint64_t)n <= max)
+		return 0;
+	if (n < 0 && n >= -MS_ERRNO_MAX) {
+		int e = (int)-n;
+		if (e == EINTR)
+			return 1;
+		*err_no = e;
+		return e == EAGAIN || e == EWOULDBLOCK ? MIGSTREAM_E_AGAIN : MIGSTREAM_E_IO;
+	}
+	s->bad_cb = cb;
+	s->bad_ret = n;
+	s->bad_max = max;
+	*err_no = EINVAL;
+	return MIGSTREAM_E_IO;
+}
+
 static size_t buffered(const struct ms_source *s)
 {
 	return s->tail - s->head;
@@ -91,14 +117,11 @@ static int raw_read(struct ms_source *s, void *dst, size_t len, size_t *got, int
 			return 0;
 		} else {
 			int64_t n = s->io.read(s->io_ctx, dst, len);
-			if (n < 0) {
-				*err_no = (int)-n;
-				return n == -EAGAIN ? MIGSTREAM_E_AGAIN : MIGSTREAM_E_IO;
-			}
-			if ((uint64_t)n > len) {
-				*err_no = EINVAL;
-				return MIGSTREAM_E_IO;
-			}
+			int rc = cb_result(s, "read", n, len, err_no);
+			if (rc == 1)
+				continue;
+			if (rc)
+				return rc;
 			if (n == 0)
 				s->eof = 1;
 			*got = (size_t)n;
@@ -217,15 +240,12 @@ int ms_src_skip(struct ms_source *s, uint64_t n, uint64_t *done, int *err_no)
 	if (s->kind == MS_SRC_IO && s->io.skip && !s->eof) {
 		while (n) {
 			int64_t k = s->io.skip(s->io_ctx, n);
-			if (k < 0) {
-				*err_no = (int)-k;
-				return MIGSTREAM_E_IO;
-			}
-			if (k == 0 || (uint64_t)k > n) {
-				if ((uint64_t)k > n) {
-					*err_no = EINVAL;
-					return MIGSTREAM_E_IO;
-				}
+			int rc = cb_result(s, "skip", k, n, err_no);
+			if (rc == 1)
+				continue;
+			if (rc)
+				return rc;
+			if (k == 0) {
 				s->eof = 1;
 				return 0;
 			}
@@ -354,6 +374,8 @@ int ms_src_close(struct ms_source *s)
 		s->fd = -1;
 	} else if (s->kind == MS_SRC_IO && s->io.close) {
 		rc = s->io.close(s->io_ctx);
+		if (rc > 0 || rc < -MS_ERRNO_MAX)
+			rc = -EINVAL;             /* not 0 or -errno */
 	}
 	if (s->null_fd >= 0) {
 		close(s->null_fd);

@@ -59,7 +59,16 @@ struct ms_source {
 	int ra_small;                     /* read ahead little: the caller takes bulk data itself */
 	int is_pipe;                      /* fd is a pipe: skip with splice() to /dev/null */
 	int null_fd;                      /* /dev/null for splice, -1 until needed */
+	/* A callback broke its contract: which one, what it returned, the most
+	 * it could have returned (for the error message). */
+	const char *bad_cb;
+	int64_t bad_ret;
+	uint64_t bad_max;
 };
+
+/* Largest errno a callback may return negated (Linux uses the same bound
+ * for its system calls' -errno returns). */
+#define MS_ERRNO_MAX 4095
 
 void ms_src_init(struct ms_source *s);
 /* Make `need` octets contiguous at the current position.  p and avail give
@@ -90,6 +99,7 @@ struct ms_sink {
 	size_t mem_len, mem_cap;
 	uint64_t pos;                     /* octets accepted by the sink */
 	int closed;
+	int64_t bad_ret;                  /* a writev callback's value outside its contract */
 };
 
 void ms_sink_init(struct ms_sink *s);

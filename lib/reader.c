@@ -244,6 +244,11 @@ static int io_fail(migstream_reader *r, int code, int err_no)
 	else if (code == MIGSTREAM_E_AGAIN)
 		ms_fail(&r->ctx, MIGSTREAM_E_IO, err_no, r->src.pos,
 		        "the source would block (EAGAIN); the reader needs a blocking source");
+	else if (r->src.bad_cb)
+		ms_fail(&r->ctx, code, err_no, r->src.pos,
+		        "the %s callback returned %lld, neither 0..%llu octets nor -errno (-1..-%d)",
+		        r->src.bad_cb, (long long)r->src.bad_ret, (unsigned long long)r->src.bad_max,
+		        MS_ERRNO_MAX);
 	else
 		ms_fail(&r->ctx, code, err_no, r->src.pos, "read error: %s", strerror(err_no));
 	return die(r, code == MIGSTREAM_E_AGAIN ? MIGSTREAM_E_IO : code);

@@ -167,3 +167,21 @@ void ms_note(struct ms_ctx *c, uint32_t severity, uint64_t offset, const char *f
 	deliver(c, "", severity, 0, 0, offset, fmt, ap);
 	va_end(ap);
 }
+
+int ms_usage(struct ms_ctx *c, int code, const char *fn, const char *fmt, ...)
+{
+	char detail[MS_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	ms_ctx_reset_error(c);
+	c->err_code = code;
+	c->err.code = code;
+	c->err.severity = MIGSTREAM_SEV_ERROR;
+	c->err.offset = 0;
+	snprintf(c->err_text, sizeof c->err_text, "%s: %s", fn, detail);
+	memcpy(c->err_msg, c->err_text, sizeof c->err_text);
+	return code;
+}

@@ -83,6 +83,11 @@ int ms_report_sev(struct ms_ctx *c, enum ms_rule_id rule, int sev, int code,
 int ms_fail(struct ms_ctx *c, int code, int sys_errno, uint64_t offset,
             const char *fmt, ...) MS_PRINTF(5, 6);
 
+/* A misuse of the API (bad argument, call in the wrong state): recorded as
+ * the error, "fn: detail", but neither delivered to the diagnostic
+ * callback nor counted: it says nothing about the stream. */
+int ms_usage(struct ms_ctx *c, int code, const char *fn, const char *fmt, ...) MS_PRINTF(4, 5);
+
 /* A finding that is no rule of the spec (limits of this library). */
 void ms_note(struct ms_ctx *c, uint32_t severity, uint64_t offset, const char *fmt, ...)
 	MS_PRINTF(4, 5);

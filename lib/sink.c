@@ -46,7 +46,18 @@ static int64_t write_once(struct ms_sink *s, const struct iovec *iov, int cnt, i
 			return (errno == EAGAIN || errno == EWOULDBLOCK) ? MIGSTREAM_E_AGAIN : MIGSTREAM_E_IO;
 		}
 		if (s->kind == MS_SINK_IO) {
-			int64_t n = s->io.writev(s->io_ctx, iov, cnt > IOV_MAX ? IOV_MAX : cnt);
+			int c = cnt > IOV_MAX ? IOV_MAX : cnt;
+			uint64_t asked = 0;
+			for (int i = 0; i < c; i++)
+				asked += iov[i].iov_len;
+			int64_t n = s->io.writev(s->io_ctx, iov, c);
+			/* More than asked, or a negative value that is no -errno:
+			 * the callback's bug, never negated or counted. */
+			if ((n > 0 && (uint64_t)n > asked) || n < -MS_ERRNO_MAX) {
+				s->bad_ret = n;
+				*e = EINVAL;
+				return MIGSTREAM_E_IO;
+			}
 			if (n > 0)
 				return n;
 			if (n == 0) {
@@ -146,6 +157,8 @@ int ms_sink_close(struct ms_sink *s)
 		s->fd = -1;
 	} else if (s->kind == MS_SINK_IO && s->io.close) {
 		rc = s->io.close(s->io_ctx);
+		if (rc > 0 || rc < -MS_ERRNO_MAX)
+			rc = -EINVAL;             /* not 0 or -errno */
 	}
 	return rc;
 }

@@ -51,6 +51,10 @@ int ms_wopt_bounds(int key, uint64_t *min, uint64_t *max)
 
 #define WCHECK(w) do { if (!(w) || (w)->magic != MS_WRITER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
 
+/* A misuse of the API: recorded as the error ("function: detail"), so
+ * errmsg() says what was wrong, but not a finding about the stream. */
+#define USAGE(w, code, ...) ms_usage(&(w)->ctx, (code), __func__, __VA_ARGS__)
+
 migstream_writer *migstream_writer_new(void)
 {
 	migstream_writer *w = ms_malloc(sizeof *w);
@@ -73,10 +77,13 @@ int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value)
 {
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
-		return MIGSTREAM_E_STATE;
-	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used || value < wopt_table[key].min ||
-	    value > wopt_table[key].max)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_STATE, "options are frozen once the writer is opened");
+	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used)
+		return USAGE(w, MIGSTREAM_E_INVAL, "unknown writer option %d", key);
+	if (value < wopt_table[key].min || value > wopt_table[key].max)
+		return USAGE(w, MIGSTREAM_E_INVAL, "option %d: value %llu outside %llu..%llu", key,
+		             (unsigned long long)value, (unsigned long long)wopt_table[key].min,
+		             (unsigned long long)wopt_table[key].max);
 	w->opt[key] = value;
 	return 0;
 }
@@ -116,9 +123,9 @@ int migstream_writer_open_fd(migstream_writer *w, int fd)
 {
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
 	if (fd < 0)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "fd %d is negative", fd);
 	w->sink.kind = MS_SINK_FD;
 	w->sink.fd = fd;
 	w->sink.own_fd = (int)w->opt[MIGSTREAM_OPT_CLOSE_FD];
@@ -201,9 +208,9 @@ int migstream_writer_open_path(migstream_writer *w, const char *path)
 {
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
 	if (!path)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "path is NULL");
 	int truncate = (int)w->opt[MIGSTREAM_OPT_TRUNCATE];
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_EXCL);
 	int fd;
@@ -281,7 +288,7 @@ int migstream_writer_open_memory(migstream_writer *w)
 {
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
 	w->sink.kind = MS_SINK_MEM;
 	wstart(w);
 	return 0;
@@ -292,9 +299,10 @@ int migstream_writer_open_io(migstream_writer *w, const migstream_write_io *io, 
 {
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
 	if (!io || io_size < sizeof(io->writev) || !io->writev)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "io is NULL, io_size %zu too small or no writev callback",
+		             io_size);
 	memset(&w->sink.io, 0, sizeof w->sink.io);
 	memcpy(&w->sink.io, io, io_size < sizeof w->sink.io ? io_size : sizeof w->sink.io);
 	w->sink.kind = MS_SINK_IO;
@@ -307,9 +315,9 @@ int migstream_writer_get_memory(migstream_writer *w, const void **data, size_t *
 {
 	WCHECK(w);
 	if (!data || !len)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "data or len is NULL");
 	if (w->sink.kind != MS_SINK_MEM)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the writer was not opened with migstream_writer_open_memory()");
 	*data = w->sink.mem ? w->sink.mem : (const uint8_t *)"";
 	*len = w->sink.mem_len;
 	return 0;
@@ -326,7 +334,7 @@ int migstream_writer_close(migstream_writer *w)
 {
 	WCHECK(w);
 	if (w->state == MS_WS_NEW || w->state == MS_WS_CLOSED)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the writer is %s", w->state == MS_WS_NEW ? "not open" : "already closed");
 	int prior = w->state;
 	int e = ms_sink_close(&w->sink);
 	w->state = MS_WS_CLOSED;
@@ -393,6 +401,8 @@ const char *migstream_writer_errmsg(const migstream_writer *w)
 int migstream_writer_error(const migstream_writer *w, migstream_diag *out, size_t size)
 {
 	WCHECK(w);
+	/* The handle is const: the last error stays what it was, and is the
+	 * one thing this call may not overwrite. */
 	if (!out)
 		return MIGSTREAM_E_INVAL;
 	migstream_diag d = w->ctx.err;
@@ -410,7 +420,14 @@ static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
 	uint64_t written;
 	int e = 0;
 	int rc = ms_sink_writev(&w->sink, iov, cnt, &written, &e);
-	if (rc) {
+	if (rc && w->sink.bad_ret) {
+		ms_fail(&w->ctx, rc, e, w->sink.pos,
+		        "write failed after %llu octets of this record: the writev callback returned %lld, "
+		        "neither 1..(octets asked) nor -errno (-1..-%d)", (unsigned long long)written,
+		        (long long)w->sink.bad_ret, MS_ERRNO_MAX);
+		w->state = MS_WS_FAILED;
+		w->fail_code = rc;
+	} else if (rc) {
 		ms_fail(&w->ctx, rc, e, w->sink.pos, "write failed after %llu octets of this record: %s",
 		        (unsigned long long)written, rc == MIGSTREAM_E_NOMEM ? "out of memory" : strerror(e));
 		w->state = MS_WS_FAILED;
@@ -420,13 +437,14 @@ static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
 }
 
 /* Common entry checks; resets the error. */
-static int enter(migstream_writer *w)
+static int enter(migstream_writer *w, const char *fn)
 {
 	WCHECK(w);
 	switch (w->state) {
 	case MS_WS_NEW:
+		return ms_usage(&w->ctx, MIGSTREAM_E_STATE, fn, "the writer is not open");
 	case MS_WS_CLOSED:
-		return MIGSTREAM_E_STATE;
+		return ms_usage(&w->ctx, MIGSTREAM_E_STATE, fn, "the writer is closed");
 	case MS_WS_FAILED:
 		return w->fail_code;
 	default:
@@ -476,14 +494,15 @@ static int nomem(migstream_writer *w)
 
 int migstream_writer_put_image_header(migstream_writer *w, const migstream_image_header *ih, size_t size)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (!ih)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "ih is NULL");
 	if (w->state != MS_WS_OPEN &&
 	    !(w->state == MS_WS_RECORDS && w->flow.need_libxc_headers && w->flow.layer == MIGSTREAM_LAYER_LIBXC))
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE,
+		             "an image header goes first, or after the xl/libxl headers and LIBXC_CONTEXT");
 	migstream_image_header h;
 	memset(&h, 0, sizeof h);
 	memcpy(&h, ih, size < sizeof h ? size : sizeof h);
@@ -519,13 +538,13 @@ int migstream_writer_put_image_header(migstream_writer *w, const migstream_image
 
 int migstream_writer_put_domain_header(migstream_writer *w, const migstream_domain_header *dh, size_t size)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (!dh)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "dh is NULL");
 	if (w->state != MS_WS_IMAGE)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the domain header goes right after the image header");
 	migstream_domain_header h;
 	memset(&h, 0, sizeof h);
 	memcpy(&h, dh, size < sizeof h ? size : sizeof h);
@@ -567,24 +586,18 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 static const uint8_t zeros[8];
 
 /*
- * Validate and write one record.  hb is the scratch buffer holding the
- * 8-octet record header slot followed by `head` octets of body; `extra`
- * (n iovecs, `extra_len` octets) follows them on the wire (page contents).
- * For validation the body must be contiguous, except PAGE_DATA whose pages
- * are checked one by one.
+ * The checks put() makes before it looks at a body: state, layer and the
+ * body length `len` against the record cap.  The typed calls run them
+ * before they read the caller's arrays or allocate, so a count too large
+ * for any record is refused (E_TOO_LONG) without touching memory the count
+ * claims.  want is the layer of the typed call (0: the layer that has the
+ * stream).  Sets the error location as put() does.
  */
-static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
-               const struct iovec *extra, int n, uint64_t extra_len)
+static int put_check(migstream_writer *w, uint32_t want, uint32_t type, uint64_t len)
 {
-	uint64_t len = head + extra_len;
 	uint32_t layer = w->flow.layer;
-	uint32_t want = w->want_layer;
-
 	int is_xc = layer == MIGSTREAM_LAYER_LIBXC;
-	int be = is_xc ? w->be : w->lx.be;
-	int rc;
 
-	w->want_layer = 0;
 	w->ctx.layer = layer;
 	w->ctx.rec_type = type;
 	w->ctx.rec_offset = w->sink.pos;
@@ -617,13 +630,37 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 	}
 	if (len > w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] || len > UINT32_MAX) {
 		if (w->raw && len <= UINT32_MAX)
-			goto write;
+			return 0;
 		return ms_report(&w->ctx, is_xc ? R_REC_2 : R_LIBXL_9, w->sink.pos,
 		                 "body_length %llu exceeds the %s of %llu", (unsigned long long)len,
 		                 w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] < MIGSTREAM_MAX_RECORD_LEN ? "configured cap"
 		                                                                               : "128 MiB limit",
 		                 (unsigned long long)w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
 	}
+	return 0;
+}
+
+/*
+ * Validate and write one record.  hb is the scratch buffer holding the
+ * 8-octet record header slot followed by `head` octets of body; `extra`
+ * (n iovecs, `extra_len` octets) follows them on the wire (page contents).
+ * For validation the body must be contiguous, except PAGE_DATA whose pages
+ * are checked one by one.
+ */
+static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
+               const struct iovec *extra, int n, uint64_t extra_len)
+{
+	uint64_t len = head + extra_len;
+	uint32_t layer = w->flow.layer;
+	uint32_t want = w->want_layer;
+
+	int is_xc = layer == MIGSTREAM_LAYER_LIBXC;
+	int be = is_xc ? w->be : w->lx.be;
+	int rc;
+
+	w->want_layer = 0;
+	if ((rc = put_check(w, want, type, len)))
+		return rc;
 	if (!w->raw) {
 		if (w->state == MS_WS_ENDED) {
 			w->ctx.rec_index = MIGSTREAM_NO_RECORD;
@@ -670,7 +707,6 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 				return rc;
 		}
 	}
-write:
 	put32(hb, type, be);
 	put32(hb + 4, (uint32_t)len, be);
 	/* Header+head, the extra iovecs, padding: in one sink call. */
@@ -712,15 +748,16 @@ write:
 }
 
 /* A record whose whole body is `len` octets at body. */
-static int put_flat(migstream_writer *w, uint32_t layer, uint32_t type, const void *body, size_t len)
+static int put_flat(migstream_writer *w, const char *fn, uint32_t layer, uint32_t type,
+                    const void *body, size_t len)
 {
-	int rc = enter(w);
+	int rc = enter(w, fn);
 	if (rc)
 		return rc;
 	if (!body && len)
-		return MIGSTREAM_E_INVAL;
-	if (len > UINT32_MAX)
-		return MIGSTREAM_E_INVAL;
+		return ms_usage(&w->ctx, MIGSTREAM_E_INVAL, fn, "body is NULL with length %zu", len);
+	if ((rc = put_check(w, layer, type, len)))
+		return rc;
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
@@ -732,25 +769,31 @@ static int put_flat(migstream_writer *w, uint32_t layer, uint32_t type, const vo
 
 int migstream_writer_put_record(migstream_writer *w, uint32_t type, const void *body, uint32_t len)
 {
-	return put_flat(w, 0, type, body, len);
+	return put_flat(w, __func__, 0, type, body, len);
 }
 
 int migstream_writer_put_record_iov(migstream_writer *w, uint32_t type, const struct iovec *iov,
                                     int iovcnt)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (iovcnt < 0 || (!iov && iovcnt))
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "iovcnt %d with iov %s", iovcnt, iov ? "set" : "NULL");
+	/* Sum without overflow: stop counting once past any record length. */
 	uint64_t len = 0;
 	for (int i = 0; i < iovcnt; i++) {
 		if (!iov[i].iov_base && iov[i].iov_len)
-			return MIGSTREAM_E_INVAL;
+			return USAGE(w, MIGSTREAM_E_INVAL, "iov[%d] has no base but length %zu", i,
+			             (size_t)iov[i].iov_len);
+		if (iov[i].iov_len > (uint64_t)UINT32_MAX + 1 - len) {
+			len = (uint64_t)UINT32_MAX + 1;
+			break;
+		}
 		len += iov[i].iov_len;
 	}
-	if (len > UINT32_MAX)
-		return MIGSTREAM_E_INVAL;
+	if ((rc = put_check(w, 0, type, len)))
+		return rc;
 	/* Bodies are validated as a whole: gather them. */
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + (size_t)len);
 	if (!hb)
@@ -766,13 +809,13 @@ int migstream_writer_put_record_iov(migstream_writer *w, uint32_t type, const st
 
 int migstream_writer_put_raw(migstream_writer *w, const void *data, size_t len)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (!w->raw)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "raw octets need MIGSTREAM_OPT_RAW");
 	if (!data && len)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "data is NULL with length %zu", len);
 	struct iovec iov = { (void *)data, len };
 	return emit(w, &iov, 1);
 }
@@ -780,11 +823,16 @@ int migstream_writer_put_raw(migstream_writer *w, const void *data, size_t len)
 int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const uint64_t *pfns,
                                    const uint32_t *types, const void *const *pages)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (count && (!pfns || !types))
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "count %u with pfns or types NULL", count);
+	/* The pfn array alone must fit a record before pfns[] and types[] are
+	 * read for count entries. */
+	size_t head = 8 + 8 * (size_t)count;
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_PAGE_DATA, head)))
+		return rc;
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		if (types[i] > 0xF || (!w->raw && (pfns[i] >> MS_PFN_TYPE_SHIFT)))
@@ -793,12 +841,14 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 			               (unsigned long long)pfns[i], types[i]);
 		n += ms_type_has_data(types[i]) != 0;
 	}
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_PAGE_DATA,
+	                    head + (uint64_t)n * MIGSTREAM_PAGE_SIZE)))
+		return rc;
 	if (n && !pages)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "%u data pages but pages is NULL", n);
 	for (uint32_t k = 0; k < n; k++)
 		if (!pages[k])
-			return MIGSTREAM_E_INVAL;
-	size_t head = 8 + 8 * (size_t)count;
+			return USAGE(w, MIGSTREAM_E_INVAL, "pages[%u] is NULL", k);
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + head);
 	if (!hb)
 		return nomem(w);
@@ -834,25 +884,31 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 
 int migstream_writer_put_x86_pv_info(migstream_writer *w, const migstream_x86_pv_info *info, size_t size)
 {
-	if (!info)
-		return MIGSTREAM_E_INVAL;
+	if (!info) {
+		int rc;
+		if ((rc = enter(w, __func__)))
+			return rc;
+		return USAGE(w, MIGSTREAM_E_INVAL, "info is NULL");
+	}
 	migstream_x86_pv_info v;
 	memset(&v, 0, sizeof v);
 	memcpy(&v, info, size < sizeof v ? size : sizeof v);
 	uint8_t b[8] = { v.guest_width, v.pt_levels };
 	memcpy(b + 2, v.reserved, 6);
-	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_X86_PV_INFO, b, sizeof b);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_X86_PV_INFO, b, sizeof b);
 }
 
 int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn, uint32_t end_pfn,
                                     const uint64_t *frames, uint32_t k)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (k && !frames)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "k %u with frames NULL", k);
 	size_t len = 8 + 8 * (size_t)k;
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_X86_PV_P2M_FRAMES, len)))
+		return rc;
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
@@ -867,14 +923,17 @@ int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn, uin
 int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_id, const void *ctx,
                               size_t ctx_len)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (type != MIGSTREAM_REC_X86_PV_VCPU_BASIC && type != MIGSTREAM_REC_X86_PV_VCPU_EXTENDED &&
 	    type != MIGSTREAM_REC_X86_PV_VCPU_XSAVE && type != MIGSTREAM_REC_X86_PV_VCPU_MSRS)
-		return MIGSTREAM_E_INVAL;
-	if ((!ctx && ctx_len) || ctx_len > UINT32_MAX - 8)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "type 0x%x is no X86_PV_VCPU_* record", type);
+	if (!ctx && ctx_len)
+		return USAGE(w, MIGSTREAM_E_INVAL, "ctx is NULL with length %zu", ctx_len);
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, type,
+	                    ctx_len > UINT32_MAX ? (uint64_t)UINT32_MAX + 1 : 8 + (uint64_t)ctx_len)))
+		return rc;
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + ctx_len);
 	if (!hb)
 		return nomem(w);
@@ -888,16 +947,16 @@ int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_
 
 int migstream_writer_put_shared_info(migstream_writer *w, const void *page, size_t len)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_SHARED_INFO, page, len);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_SHARED_INFO, page, len);
 }
 
 int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info *tsc, size_t size)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (!tsc)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "tsc is NULL");
 	migstream_tsc_info v;
 	memset(&v, 0, sizeof v);
 	memcpy(&v, tsc, size < sizeof v ? size : sizeof v);
@@ -915,18 +974,20 @@ int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info 
 
 int migstream_writer_put_hvm_context(migstream_writer *w, const void *blob, size_t len)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_HVM_CONTEXT, blob, len);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_HVM_CONTEXT, blob, len);
 }
 
 int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count, const uint64_t *index,
                                     const uint64_t *value)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (count && (!index || !value))
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "count %u with index or value NULL", count);
 	size_t len = 8 + 16 * (size_t)count;
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_HVM_PARAMS, len)))
+		return rc;
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
@@ -942,37 +1003,39 @@ int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count, const u
 
 int migstream_writer_put_toolstack(migstream_writer *w, const void *blob, size_t len)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_TOOLSTACK, blob, len);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_TOOLSTACK, blob, len);
 }
 
 int migstream_writer_put_verify(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_VERIFY, NULL, 0);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_VERIFY, NULL, 0);
 }
 
 int migstream_writer_put_checkpoint(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 }
 
 int migstream_writer_put_static_data_end(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_STATIC_DATA_END, NULL, 0);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_STATIC_DATA_END, NULL, 0);
 }
 
 int migstream_writer_put_end(migstream_writer *w)
 {
-	return put_flat(w, 0, MIGSTREAM_REC_END, NULL, 0);
+	return put_flat(w, __func__, 0, MIGSTREAM_REC_END, NULL, 0);
 }
 
 int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfns, uint32_t n)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (n && !pfns)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "n %u with pfns NULL", n);
 	size_t len = 8 * (size_t)n;
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, len)))
+		return rc;
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
@@ -985,12 +1048,17 @@ int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfn
 int migstream_writer_put_cpuid_policy(migstream_writer *w, const migstream_cpuid_leaf *leaves,
                                       uint32_t n, size_t entry_size)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if ((n && !leaves) || entry_size == 0)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "n %u with leaves %s, entry_size %zu", n,
+		             leaves ? "set" : "NULL", entry_size);
 	size_t len = 24 * (size_t)n;
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_X86_CPUID_POLICY, len)))
+		return rc;
+	if (n && entry_size > SIZE_MAX / n)
+		return USAGE(w, MIGSTREAM_E_INVAL, "n %u entries of %zu octets overflow", n, entry_size);
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
@@ -1013,12 +1081,17 @@ int migstream_writer_put_cpuid_policy(migstream_writer *w, const migstream_cpuid
 int migstream_writer_put_msr_policy(migstream_writer *w, const migstream_msr_entry *entries,
                                     uint32_t n, size_t entry_size)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if ((n && !entries) || entry_size == 0)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "n %u with entries %s, entry_size %zu", n,
+		             entries ? "set" : "NULL", entry_size);
 	size_t len = 16 * (size_t)n;
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXC, MIGSTREAM_REC_X86_MSR_POLICY, len)))
+		return rc;
+	if (n && entry_size > SIZE_MAX / n)
+		return USAGE(w, MIGSTREAM_E_INVAL, "n %u entries of %zu octets overflow", n, entry_size);
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
@@ -1042,13 +1115,14 @@ static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
 int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_header *xh, size_t size,
                                    const void *optional_data, size_t optional_len)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (!xh || (!optional_data && optional_len) || optional_len > UINT32_MAX)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "xh %s, optional data %s with length %zu (at most 4 GiB - 1)",
+		             xh ? "set" : "NULL", optional_data ? "set" : "NULL", optional_len);
 	if (w->state != MS_WS_OPEN)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the xl header goes first");
 	migstream_xl_header h;
 	memset(&h, 0, sizeof h);
 	memcpy(&h, xh, size < sizeof h ? size : sizeof h);
@@ -1109,13 +1183,13 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 
 int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl_header *lh, size_t size)
 {
-	int rc = enter(w);
+	int rc = enter(w, __func__);
 	if (rc)
 		return rc;
 	if (!lh)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(w, MIGSTREAM_E_INVAL, "lh is NULL");
 	if (w->state != MS_WS_OPEN && w->state != MS_WS_XL)
-		return MIGSTREAM_E_STATE;
+		return USAGE(w, MIGSTREAM_E_STATE, "the libxl header goes first or after the xl header");
 	migstream_libxl_header h;
 	memset(&h, 0, sizeof h);
 	memcpy(&h, lh, size < sizeof h ? size : sizeof h);
@@ -1150,17 +1224,20 @@ int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl
 
 int migstream_writer_put_libxc_context(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT, NULL, 0);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT, NULL, 0);
 }
 
-static int put_emulator(migstream_writer *w, uint32_t type, uint32_t id, uint32_t index, const void *data,
-                        size_t len)
+static int put_emulator(migstream_writer *w, const char *fn, uint32_t type, uint32_t id, uint32_t index,
+                        const void *data, size_t len)
 {
-	int rc = enter(w);
+	int rc = enter(w, fn);
 	if (rc)
 		return rc;
-	if ((!data && len) || len > UINT32_MAX - 8)
-		return MIGSTREAM_E_INVAL;
+	if (!data && len)
+		return ms_usage(&w->ctx, MIGSTREAM_E_INVAL, fn, "data is NULL with length %zu", len);
+	if ((rc = put_check(w, MIGSTREAM_LAYER_LIBXL, type,
+	                    len > UINT32_MAX ? (uint64_t)UINT32_MAX + 1 : 8 + (uint64_t)len)))
+		return rc;
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + len);
 	if (!hb)
 		return nomem(w);
@@ -1175,23 +1252,23 @@ static int put_emulator(migstream_writer *w, uint32_t type, uint32_t id, uint32_
 int migstream_writer_put_emulator_xenstore_data(migstream_writer *w, uint32_t emulator_id, uint32_t index,
                                                 const void *data, size_t len)
 {
-	return put_emulator(w, MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA, emulator_id, index, data, len);
+	return put_emulator(w, __func__, MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA, emulator_id, index, data, len);
 }
 
 int migstream_writer_put_emulator_context(migstream_writer *w, uint32_t emulator_id, uint32_t index,
                                           const void *blob, size_t len)
 {
-	return put_emulator(w, MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT, emulator_id, index, blob, len);
+	return put_emulator(w, __func__, MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT, emulator_id, index, blob, len);
 }
 
 int migstream_writer_put_checkpoint_end(migstream_writer *w)
 {
-	return put_flat(w, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_END, NULL, 0);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_END, NULL, 0);
 }
 
 int migstream_writer_put_checkpoint_state(migstream_writer *w, uint32_t control_id)
 {
 	uint8_t b[4];
 	put32(b, control_id, w && w->magic == MS_WRITER_MAGIC ? w->lx.be : 0);
-	return put_flat(w, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE, b, sizeof b);
+	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE, b, sizeof b);
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "streams.h"
 #include "testutil.h"
@@ -424,6 +425,133 @@ START_TEST(test_alloc_xenstore_accessor)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ writer bounds */
+
+/* A writer at the first libxc record of a PV image (PV: every libxc typed
+ * call's record type is allowed by the layer), with cap as record cap. */
+static migstream_writer *records_writer(uint64_t cap)
+{
+	migstream_writer *w = migstream_writer_new();
+	migstream_image_header ih;
+	migstream_domain_header dh;
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_MAX_RECORD_LEN, cap), 0);
+	ck_assert_int_eq(migstream_writer_open_memory(w), 0);
+	memset(&ih, 0, sizeof ih);
+	ih.version = 3;
+	memset(&dh, 0, sizeof dh);
+	dh.type = MIGSTREAM_DOMAIN_X86_PV;
+	dh.page_shift = 12;
+	dh.xen_major = 4;
+	dh.xen_minor = 17;
+	ck_assert_int_eq(migstream_writer_put_image_header(w, &ih, sizeof ih), 0);
+	ck_assert_int_eq(migstream_writer_put_domain_header(w, &dh, sizeof dh), 0);
+	return w;
+}
+
+/* Counts and lengths far beyond what the caller's (small) arrays hold:
+ * each typed call must refuse with E_TOO_LONG (REC-2) before it reads
+ * the arrays (the ASan build proves no read past them) or allocates
+ * (the largest allocation stays small), write nothing, and leave the
+ * writer usable.  _i picks the cap: the 128 MiB default or 4 KiB. */
+START_TEST(test_alloc_writer_huge_counts)
+{
+	uint64_t cap = _i ? LOW_CAP : MIGSTREAM_MAX_RECORD_LEN;
+	/* Counts whose record is just above the cap, and far above it. */
+	uint32_t big[2] = { (uint32_t)(cap / 8) + 1, UINT32_MAX };
+	size_t huge_len[2] = { (size_t)cap + 1, (size_t)UINT32_MAX + 1 };
+	static unsigned char blob[64];
+	uint64_t pfns[2] = { 1, 2 }, vals[2] = { 3, 4 };
+	uint32_t types[2] = { 0, 0 };
+	const void *pages[1] = { blob };
+	migstream_cpuid_leaf leaves[1];
+	migstream_msr_entry msrs[1];
+	migstream_x86_pv_info info = { .guest_width = 8, .pt_levels = 4 };
+	struct iovec iov[2] = { { blob, sizeof blob }, { blob, 0 } };
+
+	memset(leaves, 0, sizeof leaves);
+	memset(msrs, 0, sizeof msrs);
+	for (int b = 0; b < 2; b++) {
+		for (int call = 0; call < 13; call++) {
+			migstream_writer *w = records_writer(cap);
+			uint64_t off = migstream_writer_offset(w);
+			uint32_t n = big[b];
+			size_t len = huge_len[b];
+			int rc = 0;
+
+			if (sizeof(size_t) < 8 && b)
+				len = SIZE_MAX;
+			iov[1].iov_len = len;
+			migstream__test_alloc_fail_at(0);
+			switch (call) {
+			case 0: rc = migstream_writer_put_page_data(w, n, pfns, types, pages); break;
+			case 1: rc = migstream_writer_put_hvm_params(w, n, pfns, vals); break;
+			case 2: rc = migstream_writer_put_dirty_pfn_list(w, pfns, n); break;
+			case 3: rc = migstream_writer_put_cpuid_policy(w, leaves, n, sizeof *leaves); break;
+			case 4: rc = migstream_writer_put_msr_policy(w, msrs, n, sizeof *msrs); break;
+			case 5: rc = migstream_writer_put_p2m_frames(w, 0, 1, pfns, n); break;
+			case 6: rc = migstream_writer_put_vcpu(w, MIGSTREAM_REC_X86_PV_VCPU_BASIC, 0, blob, len); break;
+			case 7: rc = migstream_writer_put_shared_info(w, blob, len); break;
+			case 8: rc = migstream_writer_put_hvm_context(w, blob, len); break;
+			case 9: rc = migstream_writer_put_toolstack(w, blob, len); break;
+			case 10: rc = migstream_writer_put_record(w, MIGSTREAM_REC_X86_PV_VCPU_XSAVE, blob,
+			                                           len > UINT32_MAX ? UINT32_MAX : (uint32_t)len); break;
+			case 11: rc = migstream_writer_put_record_iov(w, MIGSTREAM_REC_X86_PV_VCPU_XSAVE, iov, 2); break;
+			case 12: {
+				/* Many iovecs whose lengths sum past 2^64. */
+				struct iovec many[4];
+				for (int i = 0; i < 4; i++) {
+					many[i].iov_base = blob;
+					many[i].iov_len = SIZE_MAX / 2;
+				}
+				rc = migstream_writer_put_record_iov(w, MIGSTREAM_REC_X86_PV_VCPU_XSAVE, many, 4);
+				break;
+			}
+			}
+			ck_assert_msg(rc == MIGSTREAM_E_TOO_LONG, "call %d, count %u: %s (%s)", call, n,
+			              migstream_error_name(rc), migstream_writer_errmsg(w));
+			ck_assert_msg(migstream__test_alloc_max() <= 4096, "call %d: allocated %zu octets", call,
+			              migstream__test_alloc_max());
+			ck_assert_ptr_nonnull(strstr(migstream_writer_errmsg(w), "REC-2"));
+			ck_assert_uint_eq(migstream_writer_offset(w), off);
+			/* Not sticky: a valid record still goes out. */
+			ck_assert_int_eq(migstream_writer_put_x86_pv_info(w, &info, sizeof info), 0);
+			migstream_writer_free(w);
+		}
+	}
+}
+END_TEST
+
+/* The libxl layer's typed calls: LIBXL-9 before reading or allocating. */
+START_TEST(test_alloc_writer_huge_libxl)
+{
+	static unsigned char blob[64];
+	migstream_libxl_header lh;
+
+	for (int call = 0; call < 2; call++) {
+		migstream_writer *w = migstream_writer_new();
+		int rc;
+
+		ck_assert_int_eq(migstream_writer_open_memory(w), 0);
+		memset(&lh, 0, sizeof lh);
+		lh.version = 2;
+		ck_assert_int_eq(migstream_writer_put_libxl_header(w, &lh, sizeof lh), 0);
+		migstream__test_alloc_fail_at(0);
+		if (call == 0)
+			rc = migstream_writer_put_emulator_context(w, 0, 0, blob, (size_t)256 << 20);
+		else
+			rc = migstream_writer_put_emulator_xenstore_data(w, 0, 0, blob, SIZE_MAX);
+		ck_assert_msg(rc == MIGSTREAM_E_TOO_LONG, "%s (%s)", migstream_error_name(rc),
+		              migstream_writer_errmsg(w));
+		ck_assert_uint_le(migstream__test_alloc_max(), 4096);
+		ck_assert_ptr_nonnull(strstr(migstream_writer_errmsg(w), "LIBXL-9"));
+		migstream_writer_free(w);
+	}
+}
+END_TEST
+
 static Suite *alloc_suite(void)
 {
 	Suite *s = suite_create("alloc");
@@ -440,6 +568,8 @@ static Suite *alloc_suite(void)
 	tcase_add_loop_test(tc, test_alloc_hostile_low_cap, 0, T_SRC_COUNT);
 	tcase_add_loop_test(tc, test_alloc_hostile_lax, 0, T_SRC_COUNT);
 	tcase_add_test(tc, test_alloc_xenstore_accessor);
+	tcase_add_loop_test(tc, test_alloc_writer_huge_counts, 0, 2);
+	tcase_add_test(tc, test_alloc_writer_huge_libxl);
 	suite_add_tcase(s, tc);
 	return s;
 }

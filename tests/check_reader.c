@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -539,6 +540,82 @@ START_TEST(test_reader_io_error_reported)
 }
 END_TEST
 
+
+/* The read and skip callbacks' contract (reader.h): 0..len octets or
+ * -errno (1..4095); -EINTR is retried, -EAGAIN is E_IO (the reader needs
+ * a blocking source); any other value is E_IO with EINVAL and a message
+ * quoting it, never negated (INT64_MIN negated is undefined behaviour). */
+struct odd_src { const uint8_t *data; size_t len, pos; int calls; int64_t odd; int skip_odd; };
+static int64_t odd_read(void *ctx, void *buf, size_t len)
+{
+	struct odd_src *o = ctx;
+	/* The odd value once the stream's first 100 octets are delivered
+	 * (-EINTR only once), so the headers are read first. */
+	if (!o->skip_odd && o->pos >= 100 && o->calls++ == 0)
+		return o->odd;
+	if (o->odd == -EINTR && o->pos >= 100 && o->calls++ < 3)
+		return -EINTR;
+	size_t n = o->len - o->pos < len ? o->len - o->pos : len;
+	if (n > 16)
+		n = 16;                   /* short reads: many calls */
+	memcpy(buf, o->data + o->pos, n);
+	o->pos += n;
+	return (int64_t)n;
+}
+static int64_t odd_skip(void *ctx, uint64_t len)
+{
+	struct odd_src *o = ctx;
+	(void)len;
+	return o->odd;
+}
+
+START_TEST(test_reader_io_callback_contract)
+{
+	static const int64_t odd[] = { INT64_MIN, -1, -EINTR, -EAGAIN, -4096, -5000, (int64_t)1 << 40,
+	                               INT64_MAX, -ENOSPC };
+	tbuf b;
+	build_hvm(&b, 0);
+	for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
+		for (int via_skip = 0; via_skip < 2; via_skip++) {
+			if (via_skip && odd[k] == -EINTR)
+				continue;         /* retried for as long as it is returned */
+			struct odd_src o = { b.data, b.len, 0, 0, odd[k], via_skip };
+			migstream_read_io io = { odd_read, via_skip ? odd_skip : NULL, NULL };
+			migstream_reader *r = migstream_reader_new();
+			const migstream_record *rec;
+			migstream_diag d;
+			int rc;
+
+			ck_assert_int_eq(migstream_reader_open_io(r, &io, sizeof io, &o), 0);
+			while ((rc = migstream_reader_next(r, &rec)) == 0)
+				;
+			migstream_reader_error(r, &d, sizeof d);
+			if (odd[k] == -EINTR && !via_skip) {
+				ck_assert_msg(rc == MIGSTREAM_EOF, "-EINTR: %s", migstream_reader_errmsg(r));
+			} else {
+				ck_assert_msg(rc == MIGSTREAM_E_IO, "value %lld (skip %d): %s", (long long)odd[k],
+				              via_skip, migstream_error_name(rc));
+				ck_assert(migstream_error_is_fatal(rc));
+				ck_assert_str_ne(migstream_reader_errmsg(r), "");
+				if (odd[k] >= -4095 && odd[k] < 0) {
+					ck_assert_int_eq(d.sys_errno, (int)-odd[k]);
+				} else {
+					char want[64];
+					ck_assert_int_eq(d.sys_errno, EINVAL);
+					snprintf(want, sizeof want, "returned %lld", (long long)odd[k]);
+					ck_assert_msg(strstr(migstream_reader_errmsg(r), want), "%s",
+					              migstream_reader_errmsg(r));
+					ck_assert_ptr_nonnull(strstr(migstream_reader_errmsg(r),
+					                             via_skip ? "skip callback" : "read callback"));
+				}
+			}
+			migstream_reader_free(r);
+		}
+	}
+	tb_free(&b);
+}
+END_TEST
+
 START_TEST(test_reader_open_path)
 {
 	migstream_reader *r = migstream_reader_new();
@@ -845,6 +922,7 @@ static Suite *reader_suite(void)
 	tcase_add_test(io, test_reader_channel_leaves_trailing);
 	tcase_add_test(io, test_reader_fd_eintr);
 	tcase_add_test(io, test_reader_io_error_reported);
+	tcase_add_test(io, test_reader_io_callback_contract);
 	tcase_add_test(io, test_reader_open_path);
 	suite_add_tcase(s, io);
 	return s;

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -519,7 +520,7 @@ END_TEST
 static const char *writer_rule(migstream_writer *w)
 {
 	static migstream_diag d;
-	migstream_writer_error(w, &d, sizeof d);
+	ck_assert_int_eq(migstream_writer_error(w, &d, sizeof d), 0);
 	return d.rule ? d.rule : "";
 }
 
@@ -1592,6 +1593,75 @@ START_TEST(test_writer_io_one_octet_per_call)
 }
 END_TEST
 
+
+/* The writev callback's contract (writer.h): 1..(octets asked) or -errno
+ * (1..4095); -EINTR is retried.  INT64_MIN (undefined behaviour if
+ * negated), -5000, 0 and more than asked fail the writer with E_IO and a
+ * message quoting the value; the sink's offset never counts octets that
+ * were not asked for. */
+static int64_t odd_value;
+static int odd_calls;
+static int64_t odd_writev(void *ctx, const struct iovec *iov, int iovcnt)
+{
+	size_t want = 0;
+	(void)ctx;
+	for (int i = 0; i < iovcnt; i++)
+		want += iov[i].iov_len;
+	if (odd_calls++ == 1 || (odd_value == -EINTR && odd_calls < 5))
+		return odd_value;
+	return (int64_t)want;
+}
+static int odd_close(void *ctx)
+{
+	(void)ctx;
+	return INT_MIN;
+}
+
+START_TEST(test_writer_io_callback_contract)
+{
+	static const int64_t odd[] = { INT64_MIN, -5000, -4096, ((int64_t)1 << 40), INT64_MAX, 0, -EINTR,
+	                               -ENOSPC };
+	static const migstream_write_io io = { odd_writev, odd_close };
+	migstream_diag d;
+
+	for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
+		migstream_writer *w = migstream_writer_new();
+		int rc = 0, call;
+
+		odd_value = odd[k];
+		odd_calls = 0;
+		ck_assert_int_eq(migstream_writer_open_io(w, &io, sizeof io, NULL), 0);
+		for (call = 0; call < FAULT_CALLS && rc == 0; call++)
+			rc = fault_call(w, call);
+		ck_assert_int_eq(migstream_writer_error(w, &d, sizeof d), 0);
+		if (odd[k] == -EINTR) {
+			/* Retried: the stream is complete; the close callback's
+			 * INT_MIN is no -errno (negating it is undefined). */
+			ck_assert_int_eq(call, FAULT_CALLS);     /* the last call is close */
+			ck_assert_int_eq(rc, MIGSTREAM_E_IO);
+			ck_assert_ptr_nonnull(strstr(migstream_writer_errmsg(w), "closing the sink failed"));
+			ck_assert_int_eq(d.sys_errno, EINVAL);
+		} else {
+			ck_assert_msg(rc == MIGSTREAM_E_IO, "value %lld: %s", (long long)odd[k],
+			              migstream_error_name(rc));
+			ck_assert_str_ne(migstream_writer_errmsg(w), "");
+			if (odd[k] > -4096 && odd[k] < 0) {
+				ck_assert_int_eq(d.sys_errno, (int)-odd[k]);
+			} else if (odd[k] != 0) {
+				char want[64];
+				snprintf(want, sizeof want, "returned %lld", (long long)odd[k]);
+				ck_assert_int_eq(d.sys_errno, EINVAL);
+				ck_assert_msg(strstr(migstream_writer_errmsg(w), want), "%s",
+				              migstream_writer_errmsg(w));
+			}
+			/* Only the first call's octets were accepted. */
+			ck_assert_uint_le(migstream_writer_offset(w), 48);
+		}
+		migstream_writer_free(w);
+	}
+}
+END_TEST
+
 static void fail_after(const tbuf *ref, long n, size_t chunk)
 {
 	migstream_writer *w = migstream_writer_new();
@@ -1786,6 +1856,7 @@ static Suite *writer_suite(void)
 	tcase_add_test(tc, test_writer_pipe_epipe);
 	tcase_add_test(tc, test_writer_io_one_octet_per_call);
 	tcase_add_test(tc, test_writer_io_fails_after_n);
+	tcase_add_test(tc, test_writer_io_callback_contract);
 	tcase_add_test(tc, test_writer_nonblocking_again);
 	tcase_add_test(tc, test_writer_nonblocking_wait);
 	suite_add_tcase(s, tc);

@@ -128,7 +128,7 @@ static int one(const char *dir, const char *name, int layers, uint32_t version)
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if (!w)
 		return 1;
-	migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1);
+	TRY(migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1));
 	TRY(migstream_writer_open_path(w, path));
 	if (layers >= 2) {
 		migstream_xl_header xh;

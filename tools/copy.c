@@ -556,7 +556,9 @@ int cmd_copy(int argc, char **argv)
 			fprintf(stderr, "%s copy: writing %s: %s\n", progname, paths[1],
 			        migstream_error_name(wrc));
 		status = wrc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
-		migstream_writer_close(c.w);
+		/* Releases the sink; the write error above is the one to report. */
+		int crc = migstream_writer_close(c.w);
+		(void)crc;
 	} else {
 		status = report_end(&dp, c.r, rc, in.name);
 		int crc = migstream_writer_close(c.w);

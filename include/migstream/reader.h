@@ -87,7 +87,19 @@ typedef struct migstream_reader migstream_reader;
 #define MIGSTREAM_GUEST_HVM      2
 #define MIGSTREAM_GUEST_PVH      3
 
-/* Caller callbacks for migstream_reader_open_io(). */
+/*
+ * Caller callbacks for migstream_reader_open_io().
+ *
+ * What a callback may return: read gives 0..len (0 only at EOF; short
+ * reads are fine, the reader calls again), skip gives 0..len (0 or less
+ * than len only at EOF), close gives 0; each may instead return -errno,
+ * errno being 1..4095.  -EINTR is retried (call again); -EAGAIN fails the
+ * reader with MIGSTREAM_E_IO (the reader needs a blocking source); any
+ * other -errno fails it with MIGSTREAM_E_IO and that errno in the
+ * diagnostic.  Any other value (more than len, INT64_MIN, -5000, a
+ * positive close result) is a bug of the callback: MIGSTREAM_E_IO with
+ * EINVAL, and a message that quotes the value.
+ */
 typedef struct migstream_read_io {
 	/* Read up to len octets into buf: octets read, 0 at EOF, or -errno. */
 	int64_t (*read)(void *ctx, void *buf, size_t len);

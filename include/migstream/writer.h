@@ -74,7 +74,13 @@ typedef struct migstream_writer migstream_writer;
  * O_TRUNC, and never removed. */
 #define MIGSTREAM_OPT_ATOMIC      25
 
-/* Caller callbacks for migstream_writer_open_io(). */
+/* Caller callbacks for migstream_writer_open_io().  As for the reader's
+ * (reader.h): writev returns 1..(octets in iov) or -errno (errno 1..4095),
+ * close 0 or -errno; -EINTR is retried, -EAGAIN fails the writer with
+ * MIGSTREAM_E_AGAIN (MIGSTREAM_OPT_WAIT polls fds only), any other -errno
+ * with MIGSTREAM_E_IO and that errno.  0 and any value outside the
+ * contract fail it with MIGSTREAM_E_IO (EINVAL; the message quotes the
+ * value). */
 typedef struct migstream_write_io {
 	/* Write from iov: octets written (at least 1 unless iov is empty), or
 	 * -errno.  Short writes are fine: the writer calls again. */
@@ -88,26 +94,26 @@ typedef struct migstream_write_io {
  * ------------------------------------------------------------------- */
 
 MIGSTREAM_API migstream_writer *migstream_writer_new(void);
-MIGSTREAM_API int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value);
-MIGSTREAM_API int migstream_writer_set_diag_handler(migstream_writer *w, migstream_diag_fn fn,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_set_diag_handler(migstream_writer *w, migstream_diag_fn fn,
                                                     void *ctx);
 
 /** Write to fd (files, pipes, sockets); left open unless MIGSTREAM_OPT_CLOSE_FD. */
-MIGSTREAM_API int migstream_writer_open_fd(migstream_writer *w, int fd);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_open_fd(migstream_writer *w, int fd);
 /** Create path (MIGSTREAM_OPT_FILE_MODE); an existing file is refused
  *  (MIGSTREAM_E_IO, EEXIST) unless MIGSTREAM_OPT_TRUNCATE.  With
  *  MIGSTREAM_OPT_ATOMIC the stream goes to a temporary file until a
  *  successful close (see there). */
-MIGSTREAM_API int migstream_writer_open_path(migstream_writer *w, const char *path);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_open_path(migstream_writer *w, const char *path);
 /** Write into a growable buffer owned by the writer (see _get_memory). */
-MIGSTREAM_API int migstream_writer_open_memory(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_open_memory(migstream_writer *w);
 /** Write through caller callbacks; io is copied (io_size = sizeof *io). */
-MIGSTREAM_API int migstream_writer_open_io(migstream_writer *w, const migstream_write_io *io,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_open_io(migstream_writer *w, const migstream_write_io *io,
                                            size_t io_size, void *ctx);
 
 /** The memory sink's octets: owned by the writer, valid until the next
  *  write call or migstream_writer_free(). */
-MIGSTREAM_API int migstream_writer_get_memory(migstream_writer *w, const void **data, size_t *len);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_get_memory(migstream_writer *w, const void **data, size_t *len);
 
 /** Octets written so far (the stream offset of the next record). */
 MIGSTREAM_API uint64_t migstream_writer_offset(const migstream_writer *w);
@@ -115,11 +121,11 @@ MIGSTREAM_API uint64_t migstream_writer_offset(const migstream_writer *w);
 /** Flush, release the sink.  0 only if the stream is complete (END written)
  *  and every octet reached the sink.  MIGSTREAM_OPT_ATOMIC: only then is the
  *  temporary file renamed into place; otherwise it is removed. */
-MIGSTREAM_API int migstream_writer_close(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_close(migstream_writer *w);
 MIGSTREAM_API void migstream_writer_free(migstream_writer *w);
 
 MIGSTREAM_API const char *migstream_writer_errmsg(const migstream_writer *w);
-MIGSTREAM_API int migstream_writer_error(const migstream_writer *w, migstream_diag *out, size_t size);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_error(const migstream_writer *w, migstream_diag *out, size_t size);
 
 /* ---------------------------------------------------------------------
  * Headers.  Since: 1.0
@@ -127,9 +133,9 @@ MIGSTREAM_API int migstream_writer_error(const migstream_writer *w, migstream_di
 
 /** Image header.  marker and id may be left 0: the writer fills them (in
  *  raw mode too; write other octets with migstream_writer_put_raw()). */
-MIGSTREAM_API int migstream_writer_put_image_header(migstream_writer *w,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_image_header(migstream_writer *w,
                                                     const migstream_image_header *ih, size_t size);
-MIGSTREAM_API int migstream_writer_put_domain_header(migstream_writer *w,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_domain_header(migstream_writer *w,
                                                      const migstream_domain_header *dh, size_t size);
 
 /* ---------------------------------------------------------------------
@@ -137,60 +143,60 @@ MIGSTREAM_API int migstream_writer_put_domain_header(migstream_writer *w,
  * ------------------------------------------------------------------- */
 
 /** Any record from one body buffer (type may have bit 31 set). */
-MIGSTREAM_API int migstream_writer_put_record(migstream_writer *w, uint32_t type,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_record(migstream_writer *w, uint32_t type,
                                               const void *body, uint32_t len);
 /** Any record from an iovec list (body = the concatenation). */
-MIGSTREAM_API int migstream_writer_put_record_iov(migstream_writer *w, uint32_t type,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_record_iov(migstream_writer *w, uint32_t type,
                                                   const struct iovec *iov, int iovcnt);
 /** MIGSTREAM_OPT_RAW only: arbitrary octets (E_STATE otherwise). */
-MIGSTREAM_API int migstream_writer_put_raw(migstream_writer *w, const void *data, size_t len);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_raw(migstream_writer *w, const void *data, size_t len);
 
 /**
  * PAGE_DATA: count entries (pfns[i] with types[i]); pages[] holds one
  * pointer per data-carrying entry, in entry order (4096 octets each).  The
  * pages go to the sink with writev straight from those buffers.
  */
-MIGSTREAM_API int migstream_writer_put_page_data(migstream_writer *w, uint32_t count,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_page_data(migstream_writer *w, uint32_t count,
                                                  const uint64_t *pfns, const uint32_t *types,
                                                  const void *const *pages);
 
-MIGSTREAM_API int migstream_writer_put_x86_pv_info(migstream_writer *w,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_x86_pv_info(migstream_writer *w,
                                                    const migstream_x86_pv_info *info, size_t size);
 /** X86_PV_P2M_FRAMES: k frame pfns for the range start..end. */
-MIGSTREAM_API int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn,
                                                   uint32_t end_pfn, const uint64_t *frames,
                                                   uint32_t k);
 /** X86_PV_VCPU_BASIC, _EXTENDED, _XSAVE or _MSRS (type), context blob. */
-MIGSTREAM_API int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_id,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_id,
                                             const void *ctx, size_t ctx_len);
 /** SHARED_INFO (4096 octets). */
-MIGSTREAM_API int migstream_writer_put_shared_info(migstream_writer *w, const void *page,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_shared_info(migstream_writer *w, const void *page,
                                                    size_t len);
-MIGSTREAM_API int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info *tsc,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info *tsc,
                                                 size_t size);
-MIGSTREAM_API int migstream_writer_put_hvm_context(migstream_writer *w, const void *blob,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_hvm_context(migstream_writer *w, const void *blob,
                                                    size_t len);
 /** HVM_PARAMS: count (index, value) pairs. */
-MIGSTREAM_API int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count,
                                                   const uint64_t *index, const uint64_t *value);
 /** TOOLSTACK: deprecated; refused unless MIGSTREAM_OPT_RAW (REC-7). */
-MIGSTREAM_API int migstream_writer_put_toolstack(migstream_writer *w, const void *blob, size_t len);
-MIGSTREAM_API int migstream_writer_put_verify(migstream_writer *w);
-MIGSTREAM_API int migstream_writer_put_checkpoint(migstream_writer *w);
-MIGSTREAM_API int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfns,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_toolstack(migstream_writer *w, const void *blob, size_t len);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_verify(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_checkpoint(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfns,
                                                       uint32_t n);
-MIGSTREAM_API int migstream_writer_put_static_data_end(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_static_data_end(migstream_writer *w);
 /** n leaves of entry_size octets each (entry_size = sizeof(migstream_cpuid_leaf)). */
-MIGSTREAM_API int migstream_writer_put_cpuid_policy(migstream_writer *w,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_cpuid_policy(migstream_writer *w,
                                                     const migstream_cpuid_leaf *leaves, uint32_t n,
                                                     size_t entry_size);
-MIGSTREAM_API int migstream_writer_put_msr_policy(migstream_writer *w,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_msr_policy(migstream_writer *w,
                                                   const migstream_msr_entry *entries, uint32_t n,
                                                   size_t entry_size);
 /** END of the current layer: the libxc image's (in a libxl stream the
  *  libxl records follow it), or the libxl stream's (the stream is then
  *  complete). */
-MIGSTREAM_API int migstream_writer_put_end(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_end(migstream_writer *w);
 
 /* ---------------------------------------------------------------------
  * The xl and libxl layers.  Since: 1.0
@@ -210,23 +216,23 @@ MIGSTREAM_API int migstream_writer_put_end(migstream_writer *w);
  *  config length, then the config).  In validated mode a zero magic and
  *  byteorder are filled in (little-endian) and optional_data_len is
  *  optional_len; MIGSTREAM_OPT_RAW writes the struct as given. */
-MIGSTREAM_API int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_header *xh,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_header *xh,
                                                  size_t size, const void *optional_data,
                                                  size_t optional_len);
 /** libxl header; a zero ident is filled in (validated mode). */
-MIGSTREAM_API int migstream_writer_put_libxl_header(migstream_writer *w,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_libxl_header(migstream_writer *w,
                                                     const migstream_libxl_header *lh, size_t size);
 /** LIBXC_CONTEXT: the libxc image (image header first) follows. */
-MIGSTREAM_API int migstream_writer_put_libxc_context(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_libxc_context(migstream_writer *w);
 /** EMULATOR_XENSTORE_DATA: data holds the packed pairs
  *  "key\0value\0key\0value\0..." (len octets). */
-MIGSTREAM_API int migstream_writer_put_emulator_xenstore_data(migstream_writer *w,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_emulator_xenstore_data(migstream_writer *w,
                                                               uint32_t emulator_id, uint32_t index,
                                                               const void *data, size_t len);
-MIGSTREAM_API int migstream_writer_put_emulator_context(migstream_writer *w, uint32_t emulator_id,
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_emulator_context(migstream_writer *w, uint32_t emulator_id,
                                                         uint32_t index, const void *blob, size_t len);
-MIGSTREAM_API int migstream_writer_put_checkpoint_end(migstream_writer *w);
-MIGSTREAM_API int migstream_writer_put_checkpoint_state(migstream_writer *w, uint32_t control_id);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_checkpoint_end(migstream_writer *w);
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_put_checkpoint_state(migstream_writer *w, uint32_t control_id);
 
 #ifdef __cplusplus
 }

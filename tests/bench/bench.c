@@ -79,7 +79,7 @@ static uint64_t write_stream(const char *path, uint64_t mib)
 	uint64_t total_pages = mib * 256;
 	make_guest();
 	migstream_writer *w = migstream_writer_new();
-	migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1);
+	check(migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1), "option", migstream_writer_errmsg(w));
 	check(migstream_writer_open_path(w, path), "open", migstream_writer_errmsg(w));
 	migstream_image_header ih = { 0, 0, 3, 0, 0, 0 };
 	migstream_domain_header dh = { MIGSTREAM_DOMAIN_X86_HVM, 12, 0, 4, 20 };

@@ -98,11 +98,9 @@ static void written(const char *name, int (*fn)(migstream_writer *), uint64_t ki
 
 	if (w == NULL)
 		die(name, "out of memory");
-	if (kind)
-		migstream_writer_set_option(w, MIGSTREAM_OPT_STREAM_KIND, kind);
-	if (!deep)
-		migstream_writer_set_option(w, MIGSTREAM_OPT_DEEP, 0);
-	if (migstream_writer_open_memory(w) != 0 || fn(w) != 0 ||
+	if ((kind && migstream_writer_set_option(w, MIGSTREAM_OPT_STREAM_KIND, kind) != 0) ||
+	    (!deep && migstream_writer_set_option(w, MIGSTREAM_OPT_DEEP, 0) != 0) ||
+	    migstream_writer_open_memory(w) != 0 || fn(w) != 0 ||
 	    migstream_writer_get_memory(w, &p, &n) != 0)
 		die(name, migstream_writer_errmsg(w));
 	save_stream(name, p, n, kind == MIGSTREAM_KIND_COLO_BACK);
