@@ -26,6 +26,46 @@ const char *progname = "migstream";
 
 /* ================================================================== input */
 
+/* Compressed input is read through a decompressor (decompress.c).  A
+ * mapped file shows its magic in place; a pipe's first octets are read and
+ * served again by the same source. */
+static int input_probe(struct input *in)
+{
+	uint8_t head[8];
+	size_t n = 0;
+	const char *packer;
+
+	if (in->map) {
+		packer = compression_name(in->map, in->size);
+		if (!packer)
+			return 0;
+		in->dec = decomp_new(in->name, in->fd, in->map, in->size, NULL, 0, packer);
+	} else if (in->regular && in->size == 0) {
+		return 0;
+	} else {
+		while (n < sizeof head) {
+			ssize_t got = read(in->fd, head + n, sizeof head - n);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				fprintf(stderr, "%s: %s: %s\n", progname, in->name, strerror(errno));
+				input_close(in);
+				return -1;
+			}
+			if (got == 0)
+				break;
+			n += (size_t)got;
+		}
+		in->dec = decomp_new(in->name, in->fd, NULL, 0, head, n, compression_name(head, n));
+	}
+	if (!in->dec) {
+		fprintf(stderr, "%s: %s: out of memory\n", progname, in->name);
+		input_close(in);
+		return -1;
+	}
+	return 0;
+}
+
 int input_open(struct input *in, const char *path)
 {
 	struct stat st;
@@ -66,11 +106,13 @@ int input_open(struct input *in, const char *path)
 			}
 		}
 	}
-	return 0;
+	return input_probe(in);
 }
 
 int input_attach(struct input *in, migstream_reader *r)
 {
+	if (in->dec)
+		return decomp_attach(in->dec, r);
 	if (in->map)
 		return migstream_reader_open_memory(r, in->map, in->size);
 	if (in->regular && in->size == 0)
@@ -86,7 +128,7 @@ uint64_t input_trailing(struct input *in, migstream_reader *r)
 	char buf[65536];
 	ssize_t got;
 
-	if (in->map || (in->regular && in->size == 0)) {
+	if (!in->dec && (in->map || (in->regular && in->size == 0))) {
 		uint64_t off = migstream_reader_offset(r);
 		return off < in->size ? in->size - off : 0;
 	}
@@ -94,8 +136,8 @@ uint64_t input_trailing(struct input *in, migstream_reader *r)
 		len = 0;
 	n = len;
 	for (;;) {
-		got = read(in->fd, buf, sizeof buf);
-		if (got < 0 && errno == EINTR)
+		got = in->dec ? decomp_read_more(in->dec, buf, sizeof buf) : read(in->fd, buf, sizeof buf);
+		if (got < 0 && errno == EINTR && !in->dec)
 			continue;
 		if (got <= 0)
 			break;
@@ -106,6 +148,8 @@ uint64_t input_trailing(struct input *in, migstream_reader *r)
 
 void input_close(struct input *in)
 {
+	decomp_free(in->dec);
+	in->dec = NULL;
 	if (in->map)
 		munmap(in->map, in->size);
 	if (in->own_fd && in->fd >= 0)
@@ -234,8 +278,20 @@ static void progress_line(struct progress *p, uint64_t offset, uint64_t records,
 {
 	double el = t - p->start;
 	double mbs = el > 0 ? (double)offset / 1e6 / el : 0.0;
+	uint64_t packed;
 
-	if (p->total)
+	if (decomp_progress(&packed)) {
+		/* Compressed input: the file size counts compressed octets. */
+		if (p->total)
+			fprintf(stderr, "\r%s: %.1f/%.1f MB compressed (%3d%%), %.1f MB uncompressed, "
+			        "%" PRIu64 " records, %.1f MB/s ", progname, (double)packed / 1e6,
+			        (double)p->total / 1e6, (int)(packed * 100 / p->total),
+			        (double)offset / 1e6, records, mbs);
+		else
+			fprintf(stderr, "\r%s: %.1f MB compressed, %.1f MB uncompressed, %" PRIu64
+			        " records, %.1f MB/s ", progname, (double)packed / 1e6,
+			        (double)offset / 1e6, records, mbs);
+	} else if (p->total)
 		fprintf(stderr, "\r%s: %.1f/%.1f MB (%3d%%), %" PRIu64 " records, %.1f MB/s ",
 		        progname, (double)offset / 1e6, (double)p->total / 1e6,
 		        (int)(offset * 100 / p->total), records, mbs);
@@ -946,6 +1002,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		printf("migstream (libmigstream) %s\n", MIGSTREAM_VERSION_STRING);
 		printf("library %s\n", migstream_version_string());
+		printf("compressed input: %s\n", decomp_available());
 		return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
 	}
 	if (strcmp(cmd, "verify") == 0)

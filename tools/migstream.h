@@ -34,6 +34,7 @@ struct input {
 	void *map;            /* non-NULL: mapped regular file */
 	size_t size;          /* size of a regular file */
 	int regular;
+	struct decomp *dec;   /* non-NULL: read through decompress.c */
 };
 
 int input_open(struct input *in, const char *path);
@@ -42,6 +43,24 @@ int input_attach(struct input *in, migstream_reader *r);
 /* Octets following the stream in channel mode (after MIGSTREAM_EOF). */
 uint64_t input_trailing(struct input *in, migstream_reader *r);
 void input_close(struct input *in);
+
+/* -------------------------------------------- compressed input (decompress.c) */
+
+/* "xz", "zstd", "gzip" or "bzip2" when p starts with that magic, else NULL. */
+const char *compression_name(const void *p, size_t n);
+/* Which decompressors this build has, for --version and tests. */
+const char *decomp_available(void);
+/* A source serving first the head octets, then the rest of fd or map,
+ * decompressed when packer names a decompressor this build has (else as
+ * is: the reader then reports compressed input).  NULL when out of memory. */
+struct decomp *decomp_new(const char *name, int fd, const void *map, size_t map_len,
+                          const void *head, size_t head_len, const char *packer);
+int decomp_attach(struct decomp *d, migstream_reader *r);
+/* Octets after those the reader took (channel trailers). */
+int64_t decomp_read_more(struct decomp *d, void *buf, size_t len);
+/* 1 and the compressed octets consumed so far when reading compressed input. */
+int decomp_progress(uint64_t *compressed);
+void decomp_free(struct decomp *d);
 
 /* ------------------------------------------------------- reader options */
 
