@@ -110,10 +110,23 @@ has "$tmp/err" "^error REC-1: .*offset 0x30"
 cat "$tmp/v1-hvm.bin" "$tmp/v2-pv.bin" > "$tmp/trail"
 expect 1 "$M" verify "$tmp/trail"
 has "$tmp/err" "ORDER-1"
+has "$tmp/err" "ORDER-1: .*; if this is a migration capture, use --channel$"
+expect 1 "$M" dump "$tmp/trail"
+has "$tmp/out" "ORDER-1: .*if this is a migration capture, use --channel"
 expect 0 "$M" verify --channel "$tmp/trail"
+grep -q "use --channel" "$tmp/out" "$tmp/err" && fail "the --channel hint given with --channel"
 has "$tmp/out" "21744 octets follow"
 cat "$tmp/trail" | "$M" verify --channel > "$tmp/out" 2>&1 || fail "verify --channel from a pipe"
 has "$tmp/out" "21744 octets follow"
+
+# A checkpointed capture read as a file (v1-hvm.bin with its END replaced
+# by a CHECKPOINT): CKPT-5, with the same hint; with --channel, a failover.
+{ head -c -8 "$tmp/v1-hvm.bin"; printf '\016\000\000\000\000\000\000\000'; } > "$tmp/ckpt"
+expect 1 "$M" verify "$tmp/ckpt"
+has "$tmp/err" "^error CKPT-5: .*after 1 complete checkpoint.*; if this is a migration capture, use --channel$"
+expect 0 "$M" verify --channel "$tmp/ckpt"
+has "$tmp/err" "^warning CKPT-5: .*failover"
+grep -q "use --channel" "$tmp/out" "$tmp/err" && fail "the --channel hint given with --channel"
 
 # More than 100 findings: 100 lines, then "... N more".
 i=0

@@ -43,16 +43,13 @@ static int input_probe(struct input *in)
 	} else if (in->regular && in->size == 0) {
 		return 0;
 	} else {
+		/* A read error stops here and recurs at the source's next
+		 * read, where the reader reports it. */
 		while (n < sizeof head) {
 			ssize_t got = read(in->fd, head + n, sizeof head - n);
 			if (got < 0 && errno == EINTR)
 				continue;
-			if (got < 0) {
-				fprintf(stderr, "%s: %s: %s\n", progname, in->name, strerror(errno));
-				input_close(in);
-				return -1;
-			}
-			if (got == 0)
+			if (got <= 0)
 				break;
 			n += (size_t)got;
 		}
@@ -60,8 +57,7 @@ static int input_probe(struct input *in)
 	}
 	if (!in->dec) {
 		fprintf(stderr, "%s: %s: out of memory\n", progname, in->name);
-		input_close(in);
-		return -1;
+		return MIGSTREAM_E_NOMEM;
 	}
 	return 0;
 }
@@ -106,11 +102,16 @@ int input_open(struct input *in, const char *path)
 			}
 		}
 	}
-	return input_probe(in);
+	return 0;
 }
 
 int input_attach(struct input *in, migstream_reader *r)
 {
+	int rc;
+
+	/* Probed here, not at open: a pipe's first octets are consumed. */
+	if (!in->dec && (rc = input_probe(in)) != 0)
+		return rc;
 	if (in->dec)
 		return decomp_attach(in->dec, r);
 	if (in->map)
@@ -242,9 +243,15 @@ int read_opts_parse(struct read_opts *o, int argc, char **argv, int *i)
 	return 1;
 }
 
+/* Whether the stream is read as a file (no --channel): a capture of a live
+ * migration then fails ORDER-1 or CKPT-5, and the finding says why. */
+static int read_as_file = 1;
+
 int read_opts_apply(const struct read_opts *o, migstream_reader *r)
 {
 	int rc = 0;
+
+	read_as_file = !o->channel;
 
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_FORMAT, o->format);
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_MODE, (uint64_t)o->mode);
@@ -339,9 +346,23 @@ const char *layer_name(uint32_t layer)
 	}
 }
 
+/* The library's message, plus the option that reads a capture when the
+ * finding is what a capture read as a file gives: octets after END (the
+ * sender's protocol follows it), or an end after complete checkpoints. */
+static const char *with_hint(const migstream_diag *d, char *buf, size_t size)
+{
+	if (!read_as_file || d->severity != MIGSTREAM_SEV_ERROR ||
+	    (strcmp(d->rule, "ORDER-1") != 0 && strcmp(d->rule, "CKPT-5") != 0))
+		return d->message;
+	snprintf(buf, size, "%s; if this is a migration capture, use --channel", d->message);
+	return buf;
+}
+
 void diag_print(void *ctx, const migstream_diag *d)
 {
 	struct diag_printer *dp = ctx;
+	char buf[1024];
+	const char *message = with_hint(d, buf, sizeof buf);
 
 	if (d->severity == MIGSTREAM_SEV_ERROR) {
 		dp->errors++;
@@ -373,7 +394,7 @@ void diag_print(void *ctx, const migstream_diag *d)
 		else
 			fprintf(dp->out, "%" PRIu64, d->record_index);
 		fprintf(dp->out, ",\"rec_type\":%" PRIu32 ",\"message\":", d->rec_type);
-		json_str(dp->out, d->message);
+		json_str(dp->out, message);
 		fprintf(dp->out, "}\n");
 		return;
 	}
@@ -381,14 +402,14 @@ void diag_print(void *ctx, const migstream_diag *d)
 		syslog(d->severity == MIGSTREAM_SEV_ERROR ? LOG_ERR :
 		       d->severity == MIGSTREAM_SEV_WARNING ? LOG_WARNING : LOG_INFO,
 		       "%s%s%s: %s", migstream_severity_name(d->severity), d->rule[0] ? " " : "",
-		       d->rule, d->message);
+		       d->rule, message);
 		return;
 	}
 	/* One line: severity, rule ID, then the library's message, which
 	 * names the record (ordinal, type), its offset and what was expected
 	 * and found. */
 	fprintf(dp->out, "%s%s%s: %s\n", migstream_severity_name(d->severity),
-	        d->rule[0] ? " " : "", d->rule, d->message);
+	        d->rule[0] ? " " : "", d->rule, message);
 }
 
 void diag_finish(struct diag_printer *dp)
