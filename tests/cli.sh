@@ -101,6 +101,16 @@ has "$tmp/err" "^warning PAGE-4"
 expect 1 "$M" verify -q "$tmp/bad2"
 [ -s "$tmp/err" ] && fail "verify -q printed findings"
 
+# A pfn a raw memory image cannot hold: the error names the pfn (the first
+# pfn entry of hvm3.libxc's first PAGE_DATA is at 0x78).
+for pfn in '\377\377\377\377\377\377\017:0xfffffffffffff' '\000\000\000\000\001\000\000:0x100000000'; do
+	cp "$tmp/hvm3.libxc" "$tmp/bigpfn"
+	printf "${pfn%%:*}" | dd of="$tmp/bigpfn" bs=1 seek=$((0x78)) conv=notrunc 2> /dev/null
+	expect 1 "$M" extract-memory "$tmp/bigpfn" "$tmp/bigpfn.raw"
+	has "$tmp/err" "pfn ${pfn#*:} "
+	rm -f "$tmp/bigpfn.raw"
+done
+
 # Truncated: exit 1, one line naming the rule.
 head -c 3000 "$tmp/v1-hvm.bin" > "$tmp/trunc"
 expect 1 "$M" verify "$tmp/trunc"
