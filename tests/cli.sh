@@ -111,6 +111,29 @@ for pfn in '\377\377\377\377\377\377\017:0xfffffffffffff' '\000\000\000\000\001\
 	rm -f "$tmp/bigpfn.raw"
 done
 
+# stats: pfn figures count data pages and say so; scattered pfns (200000
+# pfns 2^15 apart, in a PAGE_DATA whose pages are missing) stay within the
+# pfn sets' budget under a 300 MiB address-space limit, and say so.
+expect 0 "$M" stats "$tmp/hvm.xl"
+has "$tmp/out" "^pfn range: .* \(data pages\)$"
+has "$tmp/out" "^distinct pfns: +[0-9]+ \(data pages\)$"
+expect 0 "$M" verify -v "$tmp/hvm.xl"
+has "$tmp/out" "data pfns 0x"
+if command -v python3 > /dev/null 2>&1; then
+	python3 - "$tmp/hvm3.libxc" "$tmp/scattered" 200000 <<'PY'
+import struct, sys
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+head = open(src, 'rb').read()[:0x68]
+body = struct.pack('<II', n, 0) + b''.join(struct.pack('<Q', i << 15) for i in range(n))
+rec = struct.pack('<II', 1, len(body)) + body + b'\0' * (-len(body) % 8)
+open(out, 'wb').write(head + rec + struct.pack('<II', 0, 0))
+PY
+	(ulimit -v 307200; "$M" stats "$tmp/scattered") > "$tmp/out" 2> "$tmp/err"
+	[ $? -eq 1 ] || fail "stats on scattered pfns: exit status $?"
+	has "$tmp/err" "too scattered to count within 64 MiB"
+	has "$tmp/out" "^distinct pfns: +not counted"
+fi
+
 # Truncated: exit 1, one line naming the rule.
 head -c 3000 "$tmp/v1-hvm.bin" > "$tmp/trunc"
 expect 1 "$M" verify "$tmp/trunc"

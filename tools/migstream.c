@@ -829,6 +829,11 @@ void pfnset_init(struct pfnset *s)
 	memset(s, 0, sizeof *s);
 }
 
+void pfnset_budget(struct pfnset *s, uint64_t bytes)
+{
+	s->budget = bytes;
+}
+
 static size_t slot_of(uint64_t key, size_t cap)
 {
 	uint64_t h = key * 0x9E3779B97F4A7C15ull;
@@ -884,8 +889,20 @@ int pfnset_add(struct pfnset *s, uint64_t pfn)
 	uint8_t *b = chunk_find(s, key);
 
 	if (!b) {
-		if ((s->used + 1) * 2 > s->cap && grow(s) != 0)
-			return -1;
+		/* A new chunk, and perhaps a table twice the size: within budget?
+		 * Scattered pfns cost a chunk each, so the bound is what holds
+		 * memory whatever the stream says. */
+		uint64_t more = CHUNK_BYTES + ((s->used + 1) * 2 > s->cap ? (s->cap ? s->cap * 2 : 64) * 16 : 0);
+		if (s->budget && s->bytes + more > s->budget) {
+			s->over = 1;
+			return -2;
+		}
+		if ((s->used + 1) * 2 > s->cap) {
+			size_t old = s->cap;
+			if (grow(s) != 0)
+				return -1;
+			s->bytes += (uint64_t)(s->cap - old) * 16;
+		}
 		b = calloc(1, CHUNK_BYTES);
 		if (!b)
 			return -1;
@@ -895,6 +912,7 @@ int pfnset_add(struct pfnset *s, uint64_t pfn)
 		s->keys[i] = key;
 		s->bits[i] = b;
 		s->used++;
+		s->bytes += CHUNK_BYTES;
 	}
 	if (b[bit >> 3] & (1u << (bit & 7)))
 		return 1;

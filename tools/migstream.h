@@ -165,10 +165,17 @@ struct pfnset {
 	uint8_t **bits;       /* 4096 octets each */
 	size_t cap, used;
 	uint64_t count;
+	uint64_t bytes;       /* memory in use */
+	uint64_t budget;      /* 0: none; else the set stops growing past it */
+	int over;             /* a pfn was refused: the set is incomplete */
 };
 
+/* An empty set without a budget (the sets of extract-memory hold what
+ * they must); pfnset_budget() bounds it, whatever the pfns. */
 void pfnset_init(struct pfnset *s);
-/* Set pfn; returns its previous state (0/1), or -1 when out of memory. */
+void pfnset_budget(struct pfnset *s, uint64_t bytes);
+/* Set pfn; returns its previous state (0/1), -1 when out of memory, or -2
+ * when the budget is spent (the set is then marked over). */
 int pfnset_add(struct pfnset *s, uint64_t pfn);
 int pfnset_has(const struct pfnset *s, uint64_t pfn);
 /* Call fn for every maximal run [first, first+n) in ascending order. */
