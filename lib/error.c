@@ -27,6 +27,7 @@
 	X(MIGSTREAM_E_TRAILING, "data after the end of the stream", 1) \
 	X(MIGSTREAM_E_LEGACY, "legacy (pre-Xen 4.6) stream; convert it first", 1) \
 	X(MIGSTREAM_E_RESERVED, "reserved field or padding not zero", 0) \
+	X(MIGSTREAM_E_NOT_STREAM, "not a Xen save or migration stream (another format, or compressed)", 1) \
 	X(MIGSTREAM_E_BODY_LENGTH, "record body length wrong for its type", 0) \
 	X(MIGSTREAM_E_PAGE_TYPE, "invalid page type", 0) \
 	X(MIGSTREAM_E_FIELD, "field value out of range", 0) \

@@ -301,9 +301,67 @@ static int prefix_of(const uint8_t *p, size_t avail, const uint8_t *magic, size_
 	return memcmp(p, magic, avail < n ? avail : n) == 0;
 }
 
+/* The compressor whose magic starts p, or NULL.  bzip2's "BZh" is followed
+ * by the block size digit. */
+static const char *compressed(const uint8_t *p, size_t avail)
+{
+	static const struct { const char *name; uint8_t len; uint8_t magic[6]; } packers[] = {
+		{ "xz", 6, { 0xfd, '7', 'z', 'X', 'Z', 0x00 } },
+		{ "zstd", 4, { 0x28, 0xb5, 0x2f, 0xfd } },
+		{ "gzip", 2, { 0x1f, 0x8b } },
+		{ "bzip2", 3, { 'B', 'Z', 'h' } },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof packers / sizeof packers[0]; i++) {
+		if (avail < packers[i].len || memcmp(p, packers[i].magic, packers[i].len) != 0)
+			continue;
+		if (i == 3 && (avail < 4 || p[3] < '1' || p[3] > '9'))
+			continue;
+		return packers[i].name;
+	}
+	return NULL;
+}
+
+/*
+ * Whether the first octets can start a legacy libxc stream (F 16.1): the
+ * p2m size as a native unsigned long, never 0, then either its high half
+ * (0 from a 64-bit toolstack) or, from a 32-bit one, the all-ones signature
+ * of the PV extended info, an HVM page batch count (1 to 1024) or an HVM
+ * chunk type (a small negative number).  Text, random octets and other
+ * formats almost never pass.
+ */
+static int looks_legacy(const uint8_t *p, size_t avail)
+{
+	if (avail < 8)
+		return 0;
+	uint32_t size = ms_le32(p), next = ms_le32(p + 4);
+	if (size == 0)
+		return 0;
+	return next == 0 || next <= 1024 || next >= 0xffffffc0u;
+}
+
+/* "xx xx ..": the first (up to 8) octets in hex, for messages. */
+static const char *first_octets(const uint8_t *p, size_t avail, char hex[static 25])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i, n = avail < 8 ? avail : 8;
+	char *o = hex;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			*o++ = ' ';
+		*o++ = digits[p[i] >> 4];
+		*o++ = digits[p[i] & 15];
+	}
+	*o = '\0';
+	return hex;
+}
+
 static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 {
 	uint64_t fmt = r->opt[MIGSTREAM_OPT_FORMAT];
+	char hex[25];
 	int rc;
 
 	/* Leading octets (F 2.1); a short input that is a prefix of one of the
@@ -316,12 +374,37 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 	               : xc ? MIGSTREAM_FORMAT_LIBXC : MIGSTREAM_FORMAT_LEGACY;
 	if (avail == 0 && fmt != MIGSTREAM_FORMAT_AUTO)
 		found = (uint32_t)fmt;
+	const char *packer = found == MIGSTREAM_FORMAT_LEGACY ? compressed(p, avail) : NULL;
+	if (packer) {
+		/* Compressed input is never a stream of any format. */
+		where(r, MIGSTREAM_LAYER_NONE, "first octets");
+		rc = ms_fail(&r->ctx, MIGSTREAM_E_NOT_STREAM, 0, 0,
+		             "input is compressed with %s (first octets %s); decompress it first",
+		             packer, first_octets(p, avail, hex));
+		return die(r, rc);
+	}
 	if (fmt == MIGSTREAM_FORMAT_AUTO || found == fmt) {
-		if (found == MIGSTREAM_FORMAT_LEGACY && avail < 8)
+		if (found == MIGSTREAM_FORMAT_LEGACY && avail < 8 && (xc || xl || lx))
 			found = MIGSTREAM_FORMAT_LIBXC;   /* too short to tell: truncated */
 		r->format = found;
 		if (found != MIGSTREAM_FORMAT_LEGACY)
 			return 0;
+		if (avail >= 12 && memcmp(p + 8, "XENF", 4) == 0) {
+			/* A v2+ image header whose marker is damaged. */
+			r->format = MIGSTREAM_FORMAT_LIBXC;
+			where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
+			rc = ms_report(&r->ctx, R_IHDR_2, 0, "marker is not all ones (%s) but the id is \"XENF\"",
+			               first_octets(p, avail, hex));
+			return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
+		}
+		if (!looks_legacy(p, avail)) {
+			r->format = MIGSTREAM_FORMAT_AUTO;
+			where(r, MIGSTREAM_LAYER_NONE, "first octets");
+			rc = ms_fail(&r->ctx, MIGSTREAM_E_NOT_STREAM, 0, 0,
+			             "not a Xen save or migration stream (first octets %s)",
+			             first_octets(p, avail, hex));
+			return die(r, rc);
+		}
 		where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
 		uint32_t hi = ms_le32(p + 4);
 		ms_report(&r->ctx, R_LEGACY_2, 0, "legacy stream from a %s toolstack (p2m_size word 0x%08x%s)",

@@ -9,7 +9,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${MIGSTREAM_BUILD_DIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 
-packages=(build-essential autoconf automake libtool pkg-config check xz-utils)
+packages=(build-essential autoconf automake libtool pkg-config check xz-utils
+	liblzma-dev libzstd-dev zlib1g-dev)
 
 missing=()
 if command -v dpkg-query > /dev/null; then

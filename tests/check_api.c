@@ -58,6 +58,7 @@ static const struct {
 	CODE(MIGSTREAM_E_TRAILING),
 	CODE(MIGSTREAM_E_LEGACY),
 	CODE(MIGSTREAM_E_RESERVED),
+	CODE(MIGSTREAM_E_NOT_STREAM),
 	CODE(MIGSTREAM_E_BODY_LENGTH),
 	CODE(MIGSTREAM_E_PAGE_TYPE),
 	CODE(MIGSTREAM_E_FIELD),
@@ -69,7 +70,7 @@ static const struct {
 
 /* Values in the ranges and gaps that no code uses (yet). */
 static const int unknown_codes[] = {
-	2, 3, 100, -7, -19, -30, -39, -46, -59, -60, -1000, INT_MAX, INT_MIN,
+	2, 3, 100, -7, -19, -31, -39, -46, -59, -60, -1000, INT_MAX, INT_MIN,
 };
 #define NUNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 

@@ -3301,6 +3301,82 @@ START_TEST(test_detect_legacy)
 }
 END_TEST
 
+/* What detection says about b, whose first octets are no Xen stream: the
+ * error code, no rule, and a message containing want. */
+static void not_stream_case(const tbuf *b, const char *want)
+{
+	detect_case(b, NULL, MIGSTREAM_FORMAT_AUTO, MIGSTREAM_E_NOT_STREAM, "", 0);
+	t_result *res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	ck_assert_msg(strstr(res->errmsg, want) != NULL, "expected \"%s\"; %s", want, describe(res));
+	ck_assert_msg(strstr(res->errmsg, "LEGACY") == NULL && count_rule(res, "LEGACY-1") == 0,
+	              "reported as legacy; %s", describe(res));
+	free(res);
+}
+
+static void bytes_case(const void *p, size_t n, const char *want)
+{
+	tbuf b;
+
+	tb_init(&b);
+	tb_bytes(&b, p, n);
+	tb_zero(&b, 64);
+	not_stream_case(&b, want);
+	tb_free(&b);
+}
+
+/* Compressed input, other formats, text and random octets are not called
+ * legacy streams: only octets that can start one are. */
+START_TEST(test_detect_not_stream)
+{
+	static const uint8_t xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0, 0, 4, 0xe6, 0xd6 };
+	static const uint8_t zst[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x00 };
+	static const uint8_t gz[] = { 0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3 };   /* mtime 0 */
+	static const uint8_t bz[] = { 'B', 'Z', 'h', '9', '1', 'A', 'Y', '&' };
+	static const uint8_t qemu[] = { 'Q', 'E', 'V', 'M', 0, 0, 0, 3, 1, 0, 0, 0 };
+	static const char text[] = "Hello, this is a text file.\n";
+	uint8_t rnd[64];
+	uint32_t x = 12345;
+	size_t i;
+	tbuf b;
+
+	bytes_case(xz, sizeof xz, "compressed with xz (first octets fd 37 7a 58 5a 00 00 04)");
+	bytes_case(zst, sizeof zst, "compressed with zstd");
+	bytes_case(gz, sizeof gz, "compressed with gzip");
+	bytes_case(bz, sizeof bz, "compressed with bzip2");
+	bytes_case(qemu, sizeof qemu,
+	           "not a Xen save or migration stream (first octets 51 45 56 4d 00 00 00 03)");
+	bytes_case(text, sizeof text - 1, "not a Xen save or migration stream (first octets 48 65 6c");
+	for (i = 0; i < sizeof rnd; i++) {
+		x = x * 1103515245u + 12345u;
+		rnd[i] = (uint8_t)(x >> 16);
+	}
+	rnd[0] = 0x5a;   /* not a prefix of any magic */
+	rnd[5] = 0x77;   /* high half far from any legacy word */
+	bytes_case(rnd, sizeof rnd, "not a Xen save or migration stream (first octets 5a");
+	/* Short octets that start no magic: not a truncated header either. */
+	tb_init(&b);
+	tb_bytes(&b, "hi\n", 3);
+	not_stream_case(&b, "(first octets 68 69 0a)");
+	tb_free(&b);
+	/* A v2 image header whose marker is damaged: a bad marker, not legacy. */
+	tb_init(&b);
+	tb_vector_v1(&b);
+	poke(&b, 7, 0xfe);
+	detect_case(&b, NULL, MIGSTREAM_FORMAT_LIBXC, MIGSTREAM_E_BAD_MAGIC, "IHDR-2", 0);
+	tb_free(&b);
+	/* The three legacy shapes of F 16.1 stay legacy. */
+	static const uint32_t second[] = { 0, 0xffffffffu, 0xfffffffdu, 1024 };
+	for (i = 0; i < sizeof second / sizeof second[0]; i++) {
+		tb_init(&b);
+		tb_le32(&b, 0x40000);
+		tb_le32(&b, second[i]);
+		tb_fill(&b, 0x5a, 64);
+		detect_case(&b, NULL, MIGSTREAM_FORMAT_LEGACY, MIGSTREAM_E_LEGACY, "LEGACY-1", 0);
+		tb_free(&b);
+	}
+}
+END_TEST
+
 START_TEST(test_detect_mismatch)
 {
 	tbuf b;
@@ -3451,6 +3527,7 @@ static Suite *libxl_suite(void)
 	tc = tcase_create("detect");
 	tcase_add_test(tc, test_detect_formats);
 	tcase_add_test(tc, test_detect_legacy);
+	tcase_add_test(tc, test_detect_not_stream);
 	tcase_add_test(tc, test_detect_mismatch);
 	suite_add_tcase(s, tc);
 

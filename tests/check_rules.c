@@ -3837,9 +3837,12 @@ START_TEST(test_rule_LEGACY_1_break)
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_error_src(&b, other_srcs[i], NULL, "LEGACY-1", MIGSTREAM_E_LEGACY, 0, NOREC);
 	tb_free(&b);
-	v1(&b);                         /* one octet of the marker off */
-	p8(&b, 7, 0xFE);
+	legacy_stream(&b, 1);           /* a 32-bit toolstack */
 	want_error(&b, NULL, "LEGACY-1", MIGSTREAM_E_LEGACY, 0, NOREC);
+	tb_free(&b);
+	v1(&b);                         /* one octet of the marker off: a bad v2 marker */
+	p8(&b, 7, 0xFE);
+	want_error(&b, NULL, "IHDR-2", MIGSTREAM_E_BAD_MAGIC, 0, NOREC);
 	tb_free(&b);
 }
 END_TEST

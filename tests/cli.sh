@@ -101,6 +101,39 @@ has "$tmp/err" "^warning PAGE-4"
 expect 1 "$M" verify -q "$tmp/bad2"
 [ -s "$tmp/err" ] && fail "verify -q printed findings"
 
+# A pfn a raw memory image cannot hold: the error names the pfn (the first
+# pfn entry of hvm3.libxc's first PAGE_DATA is at 0x78).
+for pfn in '\377\377\377\377\377\377\017:0xfffffffffffff' '\000\000\000\000\001\000\000:0x100000000'; do
+	cp "$tmp/hvm3.libxc" "$tmp/bigpfn"
+	printf "${pfn%%:*}" | dd of="$tmp/bigpfn" bs=1 seek=$((0x78)) conv=notrunc 2> /dev/null
+	expect 1 "$M" extract-memory "$tmp/bigpfn" "$tmp/bigpfn.raw"
+	has "$tmp/err" "pfn ${pfn#*:} "
+	rm -f "$tmp/bigpfn.raw"
+done
+
+# stats: pfn figures count data pages and say so; scattered pfns (200000
+# pfns 2^15 apart, in a PAGE_DATA whose pages are missing) stay within the
+# pfn sets' budget under a 300 MiB address-space limit, and say so.
+expect 0 "$M" stats "$tmp/hvm.xl"
+has "$tmp/out" "^pfn range: .* \(data pages\)$"
+has "$tmp/out" "^distinct pfns: +[0-9]+ \(data pages\)$"
+expect 0 "$M" verify -v "$tmp/hvm.xl"
+has "$tmp/out" "data pfns 0x"
+if command -v python3 > /dev/null 2>&1; then
+	python3 - "$tmp/hvm3.libxc" "$tmp/scattered" 200000 <<'PY'
+import struct, sys
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+head = open(src, 'rb').read()[:0x68]
+body = struct.pack('<II', n, 0) + b''.join(struct.pack('<Q', i << 15) for i in range(n))
+rec = struct.pack('<II', 1, len(body)) + body + b'\0' * (-len(body) % 8)
+open(out, 'wb').write(head + rec + struct.pack('<II', 0, 0))
+PY
+	(ulimit -v 307200; "$M" stats "$tmp/scattered") > "$tmp/out" 2> "$tmp/err"
+	[ $? -eq 1 ] || fail "stats on scattered pfns: exit status $?"
+	has "$tmp/err" "too scattered to count within 64 MiB"
+	has "$tmp/out" "^distinct pfns: +not counted"
+fi
+
 # Truncated: exit 1, one line naming the rule.
 head -c 3000 "$tmp/v1-hvm.bin" > "$tmp/trunc"
 expect 1 "$M" verify "$tmp/trunc"
@@ -110,10 +143,23 @@ has "$tmp/err" "^error REC-1: .*offset 0x30"
 cat "$tmp/v1-hvm.bin" "$tmp/v2-pv.bin" > "$tmp/trail"
 expect 1 "$M" verify "$tmp/trail"
 has "$tmp/err" "ORDER-1"
+has "$tmp/err" "ORDER-1: .*; if this is a migration capture, use --channel$"
+expect 1 "$M" dump "$tmp/trail"
+has "$tmp/out" "ORDER-1: .*if this is a migration capture, use --channel"
 expect 0 "$M" verify --channel "$tmp/trail"
+grep -q "use --channel" "$tmp/out" "$tmp/err" && fail "the --channel hint given with --channel"
 has "$tmp/out" "21744 octets follow"
 cat "$tmp/trail" | "$M" verify --channel > "$tmp/out" 2>&1 || fail "verify --channel from a pipe"
 has "$tmp/out" "21744 octets follow"
+
+# A checkpointed capture read as a file (v1-hvm.bin with its END replaced
+# by a CHECKPOINT): CKPT-5, with the same hint; with --channel, a failover.
+{ head -c -8 "$tmp/v1-hvm.bin"; printf '\016\000\000\000\000\000\000\000'; } > "$tmp/ckpt"
+expect 1 "$M" verify "$tmp/ckpt"
+has "$tmp/err" "^error CKPT-5: .*after 1 complete checkpoint.*; if this is a migration capture, use --channel$"
+expect 0 "$M" verify --channel "$tmp/ckpt"
+has "$tmp/err" "^warning CKPT-5: .*failover"
+grep -q "use --channel" "$tmp/out" "$tmp/err" && fail "the --channel hint given with --channel"
 
 # More than 100 findings: 100 lines, then "... N more".
 i=0

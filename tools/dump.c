@@ -447,18 +447,18 @@ static void stats_record(struct stats *s, const migstream_record *rec)
 			if (pfn > s->pfn_max)
 				s->pfn_max = pfn;
 			int was = pfnset_add(&s->pfns, pfn);
-			if (was < 0)
+			if (was == -1)
 				s->oom = 1;
 			if (was == 1) {
 				s->resent++;
-				if (pfnset_add(&s->twice, pfn) < 0)
+				if (pfnset_add(&s->twice, pfn) == -1)
 					s->oom = 1;
 			}
 		}
 		break;
 	case MIGSTREAM_REC_X86_PV_VCPU_BASIC:
 		if (migstream_record_get_vcpu(rec, &vcpu, NULL, NULL, NULL) == 0) {
-			if (pfnset_add(&s->vcpus, vcpu) < 0)
+			if (pfnset_add(&s->vcpus, vcpu) == -1)
 				s->oom = 1;
 			if (vcpu > s->vcpu_max || s->vcpus.count == 1)
 				s->vcpu_max = vcpu;
@@ -509,6 +509,22 @@ static uint64_t hvm_cpu_entries(const migstream_record *rec, uint64_t *max_id)
 	return n;
 }
 
+/* Memory for each pfn set of stats: 64 MiB hold every pfn of a 2 TiB
+ * guest, or 16384 scattered ones; past it the counts are not given. */
+#define STATS_PFN_BUDGET (64u << 20)
+
+/* Each page type's own name: the library calls the four undefined types
+ * 5 to 8 all "INVALID". */
+static const char *page_type_label(unsigned t, char buf[static 24])
+{
+	const char *n = migstream_page_type_name(t);
+
+	if (strcmp(n, "INVALID") != 0)
+		return n;
+	snprintf(buf, 24, "INVALID(0x%x)", t);
+	return buf;
+}
+
 static const char *format_name(uint32_t f)
 {
 	switch (f) {
@@ -543,6 +559,9 @@ int cmd_stats(int argc, char **argv)
 	pfnset_init(&s.pfns);
 	pfnset_init(&s.twice);
 	pfnset_init(&s.vcpus);
+	pfnset_budget(&s.pfns, STATS_PFN_BUDGET);
+	pfnset_budget(&s.twice, STATS_PFN_BUDGET);
+	pfnset_budget(&s.vcpus, STATS_PFN_BUDGET / 64);
 	read_opts_init(&o, MIGSTREAM_MODE_LAX);
 	path = parse_common(argc, argv, &o, &json, NULL, stats_usage, &status);
 	if (!path)
@@ -584,6 +603,14 @@ int cmd_stats(int argc, char **argv)
 		be = ih.options & 1;
 	if (s.oom)
 		fprintf(stderr, "%s: out of memory counting pfns; counts are incomplete\n", progname);
+	int pfns_over = s.pfns.over || s.twice.over, vcpus_over = s.vcpus.over;
+	if (pfns_over)
+		fprintf(stderr, "%s: the pfns are too scattered to count within %u MiB; distinct and "
+		        "resent pfn counts are not given\n", progname, STATS_PFN_BUDGET >> 20);
+	if (vcpus_over)
+		fprintf(stderr, "%s: too many vCPU ids to count within %u MiB; the vCPU count is not "
+		        "given\n", progname, STATS_PFN_BUDGET >> 26);
+	char tl[24];
 
 	uint64_t vcpus = s.vcpus.count, vmax = s.vcpu_max;
 	if (!vcpus && hvm_vcpus) {
@@ -620,18 +647,26 @@ int cmd_stats(int argc, char **argv)
 		for (unsigned t = 0; t < 16; t++) {
 			if (!s.by_page_type[t])
 				continue;
-			fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", migstream_page_type_name(t),
+			fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", page_type_label(t, tl),
 			        s.by_page_type[t]);
 			first = 0;
 		}
 		fputc('}', f);
+		/* pfn figures count data pages only, as verify -v's ranges. */
 		if (s.data_pages)
 			fprintf(f, ",\"pfn_min\":\"0x%" PRIx64 "\",\"pfn_max\":\"0x%" PRIx64 "\"",
 			        s.pfn_min, s.pfn_max);
-		fprintf(f, ",\"distinct_pfns\":%" PRIu64 ",\"resent_pages\":%" PRIu64
-		        ",\"resent_pfns\":%" PRIu64 ",\"vcpus\":%" PRIu64, s.pfns.count, s.resent,
-		        s.twice.count, vcpus);
-		if (vcpus)
+		if (pfns_over)
+			fprintf(f, ",\"distinct_pfns\":null,\"resent_pages\":%" PRIu64
+			        ",\"resent_pfns\":null", s.resent);
+		else
+			fprintf(f, ",\"distinct_pfns\":%" PRIu64 ",\"resent_pages\":%" PRIu64
+			        ",\"resent_pfns\":%" PRIu64, s.pfns.count, s.resent, s.twice.count);
+		if (vcpus_over)
+			fprintf(f, ",\"vcpus\":null");
+		else
+			fprintf(f, ",\"vcpus\":%" PRIu64, vcpus);
+		if (vcpus && !vcpus_over)
 			fprintf(f, ",\"vcpu_max_id\":%" PRIu64, vmax);
 		fprintf(f, ",\"checkpoints\":%" PRIu64 ",\"checkpoint_ends\":%" PRIu64
 		        ",\"checkpoint_states\":%" PRIu64 ",\"seconds\":%.6f,\"mb_per_s\":%.1f}\n",
@@ -662,15 +697,25 @@ int cmd_stats(int argc, char **argv)
 		        PRIu64 " with data\n", s.entries, s.page_records, s.data_pages);
 		for (unsigned t = 0; t < 16; t++)
 			if (s.by_page_type[t])
-				fprintf(f, "  %-16s %10" PRIu64 "\n", migstream_page_type_name(t),
+				fprintf(f, "  %-16s %10" PRIu64 "\n", page_type_label(t, tl),
 				        s.by_page_type[t]);
 		if (s.data_pages)
-			fprintf(f, "pfn range:        0x%" PRIx64 "-0x%" PRIx64 "\n", s.pfn_min, s.pfn_max);
-		fprintf(f, "distinct pfns:    %" PRIu64 "\n", s.pfns.count);
-		fprintf(f, "resent pages:     %" PRIu64 " (%" PRIu64 " pfns sent more than once)\n",
-		        s.resent, s.twice.count);
-		fprintf(f, "vcpus:            %" PRIu64, vcpus);
-		if (vcpus)
+			fprintf(f, "pfn range:        0x%" PRIx64 "-0x%" PRIx64 " (data pages)\n",
+			        s.pfn_min, s.pfn_max);
+		if (pfns_over) {
+			fprintf(f, "distinct pfns:    not counted (over the %u MiB budget)\n",
+			        STATS_PFN_BUDGET >> 20);
+			fprintf(f, "resent pages:     not counted\n");
+		} else {
+			fprintf(f, "distinct pfns:    %" PRIu64 " (data pages)\n", s.pfns.count);
+			fprintf(f, "resent pages:     %" PRIu64 " (%" PRIu64 " pfns sent more than once)\n",
+			        s.resent, s.twice.count);
+		}
+		if (vcpus_over)
+			fprintf(f, "vcpus:            not counted");
+		else
+			fprintf(f, "vcpus:            %" PRIu64, vcpus);
+		if (vcpus && !vcpus_over)
 			fprintf(f, " (highest id %" PRIu64 ")", vmax);
 		fprintf(f, "\ncheckpoints:      %" PRIu64 " (libxl CHECKPOINT_END %" PRIu64
 		        ", CHECKPOINT_STATE %" PRIu64 ")\n", s.ckpt_libxc, s.ckpt_end, s.ckpt_state);

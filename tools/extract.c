@@ -174,12 +174,20 @@ static int run_pass(struct pass *ps, int *status)
 				if (!ru)
 					continue;
 				off = ru->offset + (pfn - ru->first) * MIGSTREAM_PAGE_SIZE;
+			} else if (pfn >= (uint64_t)INT64_MAX / MIGSTREAM_PAGE_SIZE) {
+				/* pfn * 4096 is past the largest file offset. */
+				fprintf(stderr, "%s: pfn 0x%" PRIx64 " (record %" PRIu64 ") is out of range "
+				        "for a raw memory image: its offset would pass 2^63\n", progname,
+				        pfn, migstream_record_index(rec));
+				rc = MIGSTREAM_E_IO;
+				*status = EXIT_INVALID;
+				goto done;
 			} else {
 				off = pfn * MIGSTREAM_PAGE_SIZE;
 			}
 			if (pwrite_all(ps->fd, page, MIGSTREAM_PAGE_SIZE, off) != 0) {
-				fprintf(stderr, "%s: writing the memory image: %s\n", progname,
-				        strerror(errno));
+				fprintf(stderr, "%s: writing the page of pfn 0x%" PRIx64 " at offset 0x%" PRIx64
+				        " of the memory image: %s\n", progname, pfn, off, strerror(errno));
 				rc = MIGSTREAM_E_IO;
 				*status = EXIT_INVALID;
 				goto done;

@@ -26,6 +26,42 @@ const char *progname = "migstream";
 
 /* ================================================================== input */
 
+/* Compressed input is read through a decompressor (decompress.c).  A
+ * mapped file shows its magic in place; a pipe's first octets are read and
+ * served again by the same source. */
+static int input_probe(struct input *in)
+{
+	uint8_t head[8];
+	size_t n = 0;
+	const char *packer;
+
+	if (in->map) {
+		packer = compression_name(in->map, in->size);
+		if (!packer)
+			return 0;
+		in->dec = decomp_new(in->name, in->fd, in->map, in->size, NULL, 0, packer);
+	} else if (in->regular && in->size == 0) {
+		return 0;
+	} else {
+		/* A read error stops here and recurs at the source's next
+		 * read, where the reader reports it. */
+		while (n < sizeof head) {
+			ssize_t got = read(in->fd, head + n, sizeof head - n);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			n += (size_t)got;
+		}
+		in->dec = decomp_new(in->name, in->fd, NULL, 0, head, n, compression_name(head, n));
+	}
+	if (!in->dec) {
+		fprintf(stderr, "%s: %s: out of memory\n", progname, in->name);
+		return MIGSTREAM_E_NOMEM;
+	}
+	return 0;
+}
+
 int input_open(struct input *in, const char *path)
 {
 	struct stat st;
@@ -71,6 +107,13 @@ int input_open(struct input *in, const char *path)
 
 int input_attach(struct input *in, migstream_reader *r)
 {
+	int rc;
+
+	/* Probed here, not at open: a pipe's first octets are consumed. */
+	if (!in->dec && (rc = input_probe(in)) != 0)
+		return rc;
+	if (in->dec)
+		return decomp_attach(in->dec, r);
 	if (in->map)
 		return migstream_reader_open_memory(r, in->map, in->size);
 	if (in->regular && in->size == 0)
@@ -86,7 +129,7 @@ uint64_t input_trailing(struct input *in, migstream_reader *r)
 	char buf[65536];
 	ssize_t got;
 
-	if (in->map || (in->regular && in->size == 0)) {
+	if (!in->dec && (in->map || (in->regular && in->size == 0))) {
 		uint64_t off = migstream_reader_offset(r);
 		return off < in->size ? in->size - off : 0;
 	}
@@ -94,8 +137,8 @@ uint64_t input_trailing(struct input *in, migstream_reader *r)
 		len = 0;
 	n = len;
 	for (;;) {
-		got = read(in->fd, buf, sizeof buf);
-		if (got < 0 && errno == EINTR)
+		got = in->dec ? decomp_read_more(in->dec, buf, sizeof buf) : read(in->fd, buf, sizeof buf);
+		if (got < 0 && errno == EINTR && !in->dec)
 			continue;
 		if (got <= 0)
 			break;
@@ -106,6 +149,8 @@ uint64_t input_trailing(struct input *in, migstream_reader *r)
 
 void input_close(struct input *in)
 {
+	decomp_free(in->dec);
+	in->dec = NULL;
 	if (in->map)
 		munmap(in->map, in->size);
 	if (in->own_fd && in->fd >= 0)
@@ -198,9 +243,15 @@ int read_opts_parse(struct read_opts *o, int argc, char **argv, int *i)
 	return 1;
 }
 
+/* Whether the stream is read as a file (no --channel): a capture of a live
+ * migration then fails ORDER-1 or CKPT-5, and the finding says why. */
+static int read_as_file = 1;
+
 int read_opts_apply(const struct read_opts *o, migstream_reader *r)
 {
 	int rc = 0;
+
+	read_as_file = !o->channel;
 
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_FORMAT, o->format);
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_MODE, (uint64_t)o->mode);
@@ -234,8 +285,20 @@ static void progress_line(struct progress *p, uint64_t offset, uint64_t records,
 {
 	double el = t - p->start;
 	double mbs = el > 0 ? (double)offset / 1e6 / el : 0.0;
+	uint64_t packed;
 
-	if (p->total)
+	if (decomp_progress(&packed)) {
+		/* Compressed input: the file size counts compressed octets. */
+		if (p->total)
+			fprintf(stderr, "\r%s: %.1f/%.1f MB compressed (%3d%%), %.1f MB uncompressed, "
+			        "%" PRIu64 " records, %.1f MB/s ", progname, (double)packed / 1e6,
+			        (double)p->total / 1e6, (int)(packed * 100 / p->total),
+			        (double)offset / 1e6, records, mbs);
+		else
+			fprintf(stderr, "\r%s: %.1f MB compressed, %.1f MB uncompressed, %" PRIu64
+			        " records, %.1f MB/s ", progname, (double)packed / 1e6,
+			        (double)offset / 1e6, records, mbs);
+	} else if (p->total)
 		fprintf(stderr, "\r%s: %.1f/%.1f MB (%3d%%), %" PRIu64 " records, %.1f MB/s ",
 		        progname, (double)offset / 1e6, (double)p->total / 1e6,
 		        (int)(offset * 100 / p->total), records, mbs);
@@ -283,9 +346,23 @@ const char *layer_name(uint32_t layer)
 	}
 }
 
+/* The library's message, plus the option that reads a capture when the
+ * finding is what a capture read as a file gives: octets after END (the
+ * sender's protocol follows it), or an end after complete checkpoints. */
+static const char *with_hint(const migstream_diag *d, char *buf, size_t size)
+{
+	if (!read_as_file || d->severity != MIGSTREAM_SEV_ERROR ||
+	    (strcmp(d->rule, "ORDER-1") != 0 && strcmp(d->rule, "CKPT-5") != 0))
+		return d->message;
+	snprintf(buf, size, "%s; if this is a migration capture, use --channel", d->message);
+	return buf;
+}
+
 void diag_print(void *ctx, const migstream_diag *d)
 {
 	struct diag_printer *dp = ctx;
+	char buf[1024];
+	const char *message = with_hint(d, buf, sizeof buf);
 
 	if (d->severity == MIGSTREAM_SEV_ERROR) {
 		dp->errors++;
@@ -317,7 +394,7 @@ void diag_print(void *ctx, const migstream_diag *d)
 		else
 			fprintf(dp->out, "%" PRIu64, d->record_index);
 		fprintf(dp->out, ",\"rec_type\":%" PRIu32 ",\"message\":", d->rec_type);
-		json_str(dp->out, d->message);
+		json_str(dp->out, message);
 		fprintf(dp->out, "}\n");
 		return;
 	}
@@ -325,14 +402,14 @@ void diag_print(void *ctx, const migstream_diag *d)
 		syslog(d->severity == MIGSTREAM_SEV_ERROR ? LOG_ERR :
 		       d->severity == MIGSTREAM_SEV_WARNING ? LOG_WARNING : LOG_INFO,
 		       "%s%s%s: %s", migstream_severity_name(d->severity), d->rule[0] ? " " : "",
-		       d->rule, d->message);
+		       d->rule, message);
 		return;
 	}
 	/* One line: severity, rule ID, then the library's message, which
 	 * names the record (ordinal, type), its offset and what was expected
 	 * and found. */
 	fprintf(dp->out, "%s%s%s: %s\n", migstream_severity_name(d->severity),
-	        d->rule[0] ? " " : "", d->rule, d->message);
+	        d->rule[0] ? " " : "", d->rule, message);
 }
 
 void diag_finish(struct diag_printer *dp)
@@ -755,6 +832,11 @@ void pfnset_init(struct pfnset *s)
 	memset(s, 0, sizeof *s);
 }
 
+void pfnset_budget(struct pfnset *s, uint64_t bytes)
+{
+	s->budget = bytes;
+}
+
 static size_t slot_of(uint64_t key, size_t cap)
 {
 	uint64_t h = key * 0x9E3779B97F4A7C15ull;
@@ -810,8 +892,20 @@ int pfnset_add(struct pfnset *s, uint64_t pfn)
 	uint8_t *b = chunk_find(s, key);
 
 	if (!b) {
-		if ((s->used + 1) * 2 > s->cap && grow(s) != 0)
-			return -1;
+		/* A new chunk, and perhaps a table twice the size: within budget?
+		 * Scattered pfns cost a chunk each, so the bound is what holds
+		 * memory whatever the stream says. */
+		uint64_t more = CHUNK_BYTES + ((s->used + 1) * 2 > s->cap ? (s->cap ? s->cap * 2 : 64) * 16 : 0);
+		if (s->budget && s->bytes + more > s->budget) {
+			s->over = 1;
+			return -2;
+		}
+		if ((s->used + 1) * 2 > s->cap) {
+			size_t old = s->cap;
+			if (grow(s) != 0)
+				return -1;
+			s->bytes += (uint64_t)(s->cap - old) * 16;
+		}
 		b = calloc(1, CHUNK_BYTES);
 		if (!b)
 			return -1;
@@ -821,6 +915,7 @@ int pfnset_add(struct pfnset *s, uint64_t pfn)
 		s->keys[i] = key;
 		s->bits[i] = b;
 		s->used++;
+		s->bytes += CHUNK_BYTES;
 	}
 	if (b[bit >> 3] & (1u << (bit & 7)))
 		return 1;
@@ -949,6 +1044,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		printf("migstream (libmigstream) %s\n", MIGSTREAM_VERSION_STRING);
 		printf("library %s\n", migstream_version_string());
+		printf("compressed input: %s\n", decomp_available());
 		return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
 	}
 	if (strcmp(cmd, "verify") == 0)

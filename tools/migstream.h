@@ -35,6 +35,7 @@ struct input {
 	void *map;            /* non-NULL: mapped regular file */
 	size_t size;          /* size of a regular file */
 	int regular;
+	struct decomp *dec;   /* non-NULL: read through decompress.c */
 };
 
 int input_open(struct input *in, const char *path);
@@ -43,6 +44,24 @@ int input_attach(struct input *in, migstream_reader *r);
 /* Octets following the stream in channel mode (after MIGSTREAM_EOF). */
 uint64_t input_trailing(struct input *in, migstream_reader *r);
 void input_close(struct input *in);
+
+/* -------------------------------------------- compressed input (decompress.c) */
+
+/* "xz", "zstd", "gzip" or "bzip2" when p starts with that magic, else NULL. */
+const char *compression_name(const void *p, size_t n);
+/* Which decompressors this build has, for --version and tests. */
+const char *decomp_available(void);
+/* A source serving first the head octets, then the rest of fd or map,
+ * decompressed when packer names a decompressor this build has (else as
+ * is: the reader then reports compressed input).  NULL when out of memory. */
+struct decomp *decomp_new(const char *name, int fd, const void *map, size_t map_len,
+                          const void *head, size_t head_len, const char *packer);
+int decomp_attach(struct decomp *d, migstream_reader *r);
+/* Octets after those the reader took (channel trailers). */
+int64_t decomp_read_more(struct decomp *d, void *buf, size_t len);
+/* 1 and the compressed octets consumed so far when reading compressed input. */
+int decomp_progress(uint64_t *compressed);
+void decomp_free(struct decomp *d);
 
 /* ------------------------------------------------------- reader options */
 
@@ -147,10 +166,17 @@ struct pfnset {
 	uint8_t **bits;       /* 4096 octets each */
 	size_t cap, used;
 	uint64_t count;
+	uint64_t bytes;       /* memory in use */
+	uint64_t budget;      /* 0: none; else the set stops growing past it */
+	int over;             /* a pfn was refused: the set is incomplete */
 };
 
+/* An empty set without a budget (the sets of extract-memory hold what
+ * they must); pfnset_budget() bounds it, whatever the pfns. */
 void pfnset_init(struct pfnset *s);
-/* Set pfn; returns its previous state (0/1), or -1 when out of memory. */
+void pfnset_budget(struct pfnset *s, uint64_t bytes);
+/* Set pfn; returns its previous state (0/1), -1 when out of memory, or -2
+ * when the budget is spent (the set is then marked over). */
 int pfnset_add(struct pfnset *s, uint64_t pfn);
 int pfnset_has(const struct pfnset *s, uint64_t pfn);
 /* Call fn for every maximal run [first, first+n) in ascending order. */

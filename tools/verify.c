@@ -86,20 +86,23 @@ static void flush_run(struct verify *v)
 	struct page_run *p = &v->run;
 	char line[512];
 
+	char pfns[64] = "no data pfns";
+
 	if (!p->records)
 		return;
+	if (p->pages)
+		snprintf(pfns, sizeof pfns, "data pfns 0x%" PRIx64 "-0x%" PRIx64, p->pfn_min, p->pfn_max);
 	if (p->records == 1)
 		snprintf(line, sizeof line,
 		         "0x%08" PRIx64 "  libxc #%" PRIu64 " PAGE_DATA: count %" PRIu64
-		         ", data_pages %" PRIu64 ", pfns 0x%" PRIx64 "-0x%" PRIx64,
-		         p->first_off, p->first_index, p->entries, p->pages, p->pfn_min, p->pfn_max);
+		         ", data_pages %" PRIu64 ", %s",
+		         p->first_off, p->first_index, p->entries, p->pages, pfns);
 	else
 		snprintf(line, sizeof line,
 		         "0x%08" PRIx64 "  libxc #%" PRIu64 "-#%" PRIu64 " PAGE_DATA x %" PRIu64
-		         " (squashed): entries %" PRIu64 ", data_pages %" PRIu64
-		         ", pfns 0x%" PRIx64 "-0x%" PRIx64,
+		         " (squashed): entries %" PRIu64 ", data_pages %" PRIu64 ", %s",
 		         p->first_off, p->first_index, p->last_index, p->records, p->entries, p->pages,
-		         p->pfn_min, p->pfn_max);
+		         pfns);
 	info_line(v, line);
 	memset(p, 0, sizeof *p);
 }
@@ -121,9 +124,12 @@ static void add_run(struct verify *v, const migstream_record *rec)
 	migstream_record_data_page_count(rec, &pages);
 	p->entries += n;
 	p->pages += pages;
+	/* The pfn range of the data pages, as stats gives it. */
 	for (uint32_t i = 0; i < n; i++) {
 		if (migstream_record_get_pfn(rec, i, &pfn, &type) != 0)
 			break;
+		if (!migstream_page_type_has_data(type))
+			continue;
 		if (pfn < p->pfn_min)
 			p->pfn_min = pfn;
 		if (pfn > p->pfn_max)

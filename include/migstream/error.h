@@ -64,6 +64,8 @@ extern "C" {
 #define MIGSTREAM_E_TRAILING           -27   /* octets after the final END */
 #define MIGSTREAM_E_LEGACY             -28   /* pre-4.6 (legacy) stream */
 #define MIGSTREAM_E_RESERVED           -29   /* non-zero reserved field or padding (strict) */
+#define MIGSTREAM_E_NOT_STREAM         -30   /* not a Xen stream: another format or compressed
+                                                (since 1.1) */
 
 #define MIGSTREAM_E_BODY_LENGTH        -40   /* body length wrong for the record type */
 #define MIGSTREAM_E_PAGE_TYPE          -41   /* invalid PAGE_DATA page type */
