@@ -17,7 +17,7 @@
 # -std=c99 -Wall -Wextra -pedantic -Werror.
 #
 # The first ```c block of README.md with a main() must be the API tour's
-# program; this test requires README.md to have one.
+# program (inside the section "## API tour").
 #
 # Exit status: 0 pass, 1 fail.
 set -u
@@ -204,11 +204,18 @@ if [ "$blocks" -eq 0 ]; then
 	echo "FAIL: no C examples found"
 	status=1
 fi
+# The API tour: from its heading to the next "## " heading.
+tour=$(awk '/^## / { if (on) { print start ":" NR; exit } }
+	/^## API tour/ { on = 1; start = NR }' "$srcdir/README.md")
+line=${readme_program##*:}
 if [ -z "$readme_program" ]; then
 	echo "FAIL: README.md has no C block with a main()"
 	status=1
+elif [ -z "$tour" ] || [ "$line" -lt "${tour%:*}" ] || [ "$line" -gt "${tour#*:}" ]; then
+	echo "FAIL: README.md's first program ($readme_program) is not in its API tour"
+	status=1
 else
-	echo "README.md's first program: $readme_program"
+	echo "README.md's first program ($readme_program) is the API tour's"
 fi
 echo "$blocks block(s), $programs program(s)"
 exit $status
