@@ -5,7 +5,11 @@
 #   2. install into build/install and build examples/print-records.c
 #      against the installed library with pkg-config only; compile every
 #      installed public header alone as C99 and as C++;
-#   3. a second build in build-san/ with ASan+UBSan, make check;
+#   3. a second build in build-san/ with ASan+UBSan, make check; the
+#      sweep (tests/sweep.sh) over the real image, when present: cut at
+#      every record boundary and MIGSTREAM_SWEEP_FLIPS bit flips (default
+#      300), each through verify, stats, dump and extract-memory under a
+#      memory limit;
 #   4. every Check program of build/, and the fuzz targets' replay
 #      drivers over the seed and regression corpora, under valgrind;
 #   5. make abi-check in build/ (exported symbols and abidiff against
@@ -143,6 +147,23 @@ mkdir -p "$sanbuild"
 make -C "$sanbuild" -j"$jobs"
 run_check "$sanbuild" -j"$jobs" check
 
+step "the sweep over the real image, sanitizer build"
+shared=${MIGSTREAM_SHARED:-$top/../shared}
+img=$shared/corpus/real/pv1-128M-1vcpu.save.xz
+if [ -r "$img" ]; then
+	xz -dc "$img" > "$sanbuild/tests/sweep-pv1.save"
+	san=$(sed -n 's/^SAN_CFLAGS = //p' "$sanbuild/Makefile")
+	if ! (cd "$sanbuild" && MIGSTREAM_TOP_SRCDIR=$top MIGSTREAM_TOP_BUILDDIR=. \
+		SAN_CFLAGS=$san MIGSTREAM_SWEEP_FLIPS=${MIGSTREAM_SWEEP_FLIPS:-300} \
+		sh "$top/tests/sweep.sh" tests/sweep-pv1.save); then
+		echo "FAILED: the sweep over $img" >&2
+		exit 1
+	fi
+	rm -f "$sanbuild/tests/sweep-pv1.save"
+else
+	echo "skip: $img not found"
+fi
+
 if [ "${MIGSTREAM_SKIP_VALGRIND:-0}" != 1 ]; then
 	step "valgrind"
 	if ! command -v valgrind > /dev/null; then
@@ -174,7 +195,7 @@ if [ "${MIGSTREAM_SKIP_VALGRIND:-0}" != 1 ]; then
 	done
 	rm -rf tests/fuzz/seeds-valgrind
 	tests/fuzz/gen-seeds tests/fuzz/seeds-valgrind "$top"/tests/data/*.bin
-	for t in reader reader_io writer; do
+	for t in reader reader_io writer tools; do
 		prog=tests/fuzz/replay_$t
 		echo "valgrind $prog"
 		if ! "${vg[@]}" "./$prog" "$top/tests/fuzz/regressions/$t" \

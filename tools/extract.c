@@ -39,7 +39,9 @@ static void extract_usage(FILE *f)
 	        "  --no-sync              do not fsync OUT and its directory before renaming\n"
 	        "  --strict, --restore, --lax   reader mode (default --lax)\n"
 	        "  -f auto|libxc|libxl|xl stream format (default auto)\n"
-	        "  --plain, --remus, --colo    declare the stream kind\n"
+	        "  --channel              stop after the final END (a migration channel)\n"
+	        "  --plain, --remus, --colo, --back-channel   declare the stream kind\n"
+	        "  --no-deep              skip the checks that need a per-pfn map\n"
 	        "  --progress, --no-progress   progress line on standard error\n"
 	        "  -h, --help             this text\n");
 }

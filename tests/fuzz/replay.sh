@@ -9,7 +9,7 @@ fz=$top_builddir/tests/fuzz
 seeds=$fz/seeds-check
 rm -rf "$seeds"
 "$fz/gen-seeds" "$seeds" "$top_srcdir"/tests/data/*.bin
-for t in reader reader_io writer; do
+for t in reader reader_io writer tools; do
 	echo "replay_$t"
 	"$fz/replay_$t" "$top_srcdir/tests/fuzz/regressions/$t" "$seeds/$t"
 done
