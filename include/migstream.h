@@ -14,5 +14,6 @@
 #include <migstream/record.h>
 #include <migstream/reader.h>
 #include <migstream/writer.h>
+#include <migstream/rules.h>
 
 #endif /* MIGSTREAM_H */

@@ -10,10 +10,69 @@
 #include "private.h"
 
 const struct ms_rule ms_rules[MS_RULE_COUNT] = {
-#define MS_RULE_ROW(name, rid, sev, code) { rid, MS_SEV_##sev, code },
+#define MS_RULE_ROW(name, rid, sev, code, layer, deep, about, xen, summary, text) \
+	{ rid, MS_SEV_##sev, code, layer, deep, about, xen, summary, text },
 	MS_RULES(MS_RULE_ROW)
 #undef MS_RULE_ROW
 };
+
+/* ---------------------------------------------------------------- catalogue */
+
+size_t migstream_rule_count(void)
+{
+	return MS_RULE_COUNT;
+}
+
+static void rule_out(const struct ms_rule *r, migstream_rule *out, size_t size)
+{
+	static const char *const sev_names[] = { "error", "warning/S", "warning", "compat", "info" };
+	migstream_rule v;
+
+	if (!out)
+		return;
+	memset(&v, 0, sizeof v);
+	v.id = r->id;
+	v.severity = r->sev;
+	v.layer = r->layer;
+	v.code = r->code;
+	v.deep = r->deep;
+	v.severity_name = sev_names[r->sev];
+	v.concerns = r->about;
+	v.summary = r->summary;
+	v.explanation = r->text;
+	v.xen_docs = r->xen;
+	/* Callers built against an older, shorter struct get its prefix. */
+	memcpy(out, &v, size < sizeof v ? size : sizeof v);
+}
+
+int migstream_rule_get(size_t index, migstream_rule *out, size_t size)
+{
+	if (!out)
+		return MIGSTREAM_E_INVAL;
+	if (index >= MS_RULE_COUNT)
+		return MIGSTREAM_E_RANGE;
+	rule_out(&ms_rules[index], out, size);
+	return 0;
+}
+
+int migstream_rule_lookup(const char *id, migstream_rule *out, size_t size)
+{
+	if (!id)
+		return MIGSTREAM_E_INVAL;
+	/* 180 short strings: a linear scan costs less than keeping an index. */
+	for (size_t i = 0; i < MS_RULE_COUNT; i++) {
+		const char *a = ms_rules[i].id, *b = id;
+		while (*a && (*a == *b || (*b >= 'a' && *b <= 'z' && *a == *b - 'a' + 'A'))) {
+			a++;
+			b++;
+		}
+		if (*a == '\0' && *b == '\0') {
+			rule_out(&ms_rules[i], out, size);
+			return 0;
+		}
+	}
+	return MIGSTREAM_E_RANGE;
+}
 
 void ms_ctx_init(struct ms_ctx *c, int mode)
 {

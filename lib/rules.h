@@ -21,7 +21,7 @@
 #define MS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 enum ms_rule_id {
-#define MS_RULE_ENUM(name, id, sev, code) R_##name,
+#define MS_RULE_ENUM(name, id, sev, code, layer, deep, about, xen, summary, text) R_##name,
 	MS_RULES(MS_RULE_ENUM)
 #undef MS_RULE_ENUM
 	MS_RULE_COUNT
@@ -34,6 +34,9 @@ struct ms_rule {
 	const char *id;
 	uint8_t sev;
 	int8_t code;
+	uint8_t layer;
+	uint8_t deep;
+	const char *about, *xen, *summary, *text;
 };
 extern const struct ms_rule ms_rules[MS_RULE_COUNT];
 

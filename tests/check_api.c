@@ -7,6 +7,7 @@
  * accessor type and index checks, and the name functions.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,6 +755,131 @@ END_TEST
 
 /* ------------------------------------------------------------ suite */
 
+/* ---------------------------------------------------------------- rules */
+
+START_TEST(test_api_rule_lookup_fields)
+{
+	migstream_rule r;
+
+	ck_assert_uint_eq(migstream_rule_count(), 180);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(migstream_rule_lookup("PV-9", &r, sizeof r), 0);
+	ck_assert_str_eq(r.id, "PV-9");
+	ck_assert_uint_eq(r.severity, MIGSTREAM_RULE_ERROR);
+	ck_assert_str_eq(r.severity_name, "error");
+	ck_assert_uint_eq(r.layer, MIGSTREAM_LAYER_LIBXC);
+	ck_assert_int_eq(r.code, MIGSTREAM_E_BODY_LENGTH);
+	ck_assert_uint_eq(r.deep, 0);
+	ck_assert_str_eq(r.concerns, "X86_PV_P2M_FRAMES");
+	ck_assert_ptr_nonnull(strstr(r.summary, "frames"));
+	ck_assert_uint_gt(strlen(r.explanation), 80);
+	ck_assert_str_eq(r.xen_docs, "libxc: X86_PV_P2M_FRAMES");
+
+	/* Case does not matter; a deep warning with no status code. */
+	ck_assert_int_eq(migstream_rule_lookup("hvm-11", &r, sizeof r), 0);
+	ck_assert_str_eq(r.id, "HVM-11");
+	ck_assert_uint_eq(r.severity, MIGSTREAM_RULE_WARNING);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_uint_eq(r.deep, 1);
+	/* warning/S rejects in strict mode, with its code. */
+	ck_assert_int_eq(migstream_rule_lookup("REC-3", &r, sizeof r), 0);
+	ck_assert_uint_eq(r.severity, MIGSTREAM_RULE_WARNING_S);
+	ck_assert_str_eq(r.severity_name, "warning/S");
+	ck_assert_int_eq(r.code, MIGSTREAM_E_RESERVED);
+	ck_assert_int_eq(migstream_rule_lookup("LEGACY-1", NULL, 0), 0);
+}
+END_TEST
+
+START_TEST(test_api_rule_lookup_unknown)
+{
+	migstream_rule r;
+
+	ck_assert_int_eq(migstream_rule_lookup("PV-33", &r, sizeof r), MIGSTREAM_E_RANGE);
+	ck_assert_int_eq(migstream_rule_lookup("PV-9x", &r, sizeof r), MIGSTREAM_E_RANGE);
+	ck_assert_int_eq(migstream_rule_lookup("PV-", &r, sizeof r), MIGSTREAM_E_RANGE);
+	ck_assert_int_eq(migstream_rule_lookup("", &r, sizeof r), MIGSTREAM_E_RANGE);
+	ck_assert_int_eq(migstream_rule_lookup(NULL, &r, sizeof r), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_rule_get(0, NULL, sizeof r), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_rule_get(migstream_rule_count(), &r, sizeof r),
+	                 MIGSTREAM_E_RANGE);
+	ck_assert_int_eq(migstream_rule_get(SIZE_MAX, &r, sizeof r), MIGSTREAM_E_RANGE);
+}
+END_TEST
+
+/* Every rule once, in order, with unique IDs and complete fields. */
+START_TEST(test_api_rule_iterate)
+{
+	size_t n = migstream_rule_count();
+	migstream_rule r, l;
+
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(migstream_rule_get(i, &r, sizeof r), 0);
+		ck_assert_uint_le(r.severity, MIGSTREAM_RULE_INFO);
+		ck_assert_uint_le(r.layer, MIGSTREAM_LAYER_LIBXC);
+		ck_assert_int_eq(r.code != 0, r.severity <= MIGSTREAM_RULE_WARNING_S);
+		ck_assert(r.summary[0] && r.explanation[0] && r.concerns[0]);
+		ck_assert_int_eq(migstream_rule_lookup(r.id, &l, sizeof l), 0);
+		ck_assert_ptr_eq(l.id, r.id);     /* found at its own place: unique */
+	}
+	ck_assert_int_eq(migstream_rule_get(0, &r, sizeof r), 0);
+	ck_assert_str_eq(r.id, "IHDR-1");
+	ck_assert_int_eq(migstream_rule_get(n - 1, &r, sizeof r), 0);
+	ck_assert_str_eq(r.id, "LEGACY-3");
+}
+END_TEST
+
+/* A caller built against a shorter struct gets its prefix, nothing more. */
+START_TEST(test_api_rule_size_passed)
+{
+	unsigned char buf[sizeof(migstream_rule) + 16];
+	size_t part = offsetof(migstream_rule, layer);
+	migstream_rule r;
+
+	memset(buf, 0xA5, sizeof buf);
+	ck_assert_int_eq(migstream_rule_get(0, (migstream_rule *)(void *)buf, part), 0);
+	memcpy(&r, buf, part);
+	ck_assert_str_eq(r.id, "IHDR-1");
+	for (size_t i = part; i < sizeof buf; i++)
+		ck_assert_uint_eq(buf[i], 0xA5);
+	ck_assert_int_eq(migstream_rule_get(0, (migstream_rule *)(void *)buf, 0), 0);
+}
+END_TEST
+
+static void rule_resolves(void *ctx, const migstream_diag *d)
+{
+	int *n = ctx;
+
+	if (d->rule[0]) {
+		ck_assert_msg(migstream_rule_lookup(d->rule, NULL, 0) == 0, "%s not in the catalogue",
+		              d->rule);
+		(*n)++;
+	}
+}
+
+/* The rule of every finding and of the error resolves through the catalogue. */
+START_TEST(test_api_rule_of_findings_resolves)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	migstream_diag d;
+	migstream_rule rule;
+	int n = 0, rc;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MODE, MIGSTREAM_MODE_LAX), 0);
+	ck_assert_int_eq(migstream_reader_set_diag_handler(r, rule_resolves, &n), 0);
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len - 4), 0);
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		;
+	ck_assert_int_lt(rc, 0);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(migstream_reader_error(r, &d, sizeof d), 0);
+	ck_assert_int_eq(migstream_rule_lookup(d.rule, &rule, sizeof rule), 0);
+	ck_assert_uint_eq(rule.severity, MIGSTREAM_RULE_ERROR);
+	migstream_reader_free(r);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -798,6 +924,15 @@ static Suite *api_suite(void)
 	tc = tcase_create("names");
 	tcase_add_test(tc, test_api_record_type_names);
 	tcase_add_test(tc, test_api_page_type_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rules");
+	tcase_add_checked_fixture(tc, setup_v1, teardown_v1);
+	tcase_add_test(tc, test_api_rule_lookup_fields);
+	tcase_add_test(tc, test_api_rule_lookup_unknown);
+	tcase_add_test(tc, test_api_rule_iterate);
+	tcase_add_test(tc, test_api_rule_size_passed);
+	tcase_add_test(tc, test_api_rule_of_findings_resolves);
 	suite_add_tcase(s, tc);
 	return s;
 }

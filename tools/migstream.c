@@ -408,8 +408,12 @@ void diag_print(void *ctx, const migstream_diag *d)
 	/* One line: severity, rule ID, then the library's message, which
 	 * names the record (ordinal, type), its offset and what was expected
 	 * and found. */
-	fprintf(dp->out, "%s%s%s: %s\n", migstream_severity_name(d->severity),
+	fprintf(dp->out, "%s%s%s: %s", migstream_severity_name(d->severity),
 	        d->rule[0] ? " " : "", d->rule, message);
+	/* Verbose: point to the rule's explanation, which the library carries. */
+	if (dp->explain && d->rule[0])
+		fprintf(dp->out, " (migstream explain %s)", d->rule);
+	fputc('\n', dp->out);
 }
 
 void diag_finish(struct diag_printer *dp)
@@ -1023,6 +1027,9 @@ static void usage(FILE *f)
 	        "                 re-encode a stream through the reader and the writer\n"
 	        "  extract-memory [--format raw|elf] FILE OUT\n"
 	        "                 the guest's final memory image from PAGE_DATA\n"
+	        "  rules [--json] [--layer L] [--severity S]\n"
+	        "                 the rules findings refer to (see migstream-rules(7))\n"
+	        "  explain ID     one rule in full: what it checks, why, what to do instead\n"
 	        "\n"
 	        "  migstream COMMAND --help    options of one command\n"
 	        "  migstream --version         version of the tool and the library\n");
@@ -1057,6 +1064,10 @@ int main(int argc, char **argv)
 		return cmd_copy(argc - 1, argv + 1);
 	if (strcmp(cmd, "extract-memory") == 0)
 		return cmd_extract(argc - 1, argv + 1);
+	if (strcmp(cmd, "rules") == 0)
+		return cmd_rules(argc - 1, argv + 1);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -102,11 +102,15 @@ struct diag_printer {
 	int info;             /* print informational findings too */
 	int json;
 	int use_syslog;       /* lines go to syslog instead of out */
+	int explain;          /* end each text finding with "(migstream explain ID)" */
 	uint64_t errors, warnings, infos;
 	uint64_t printed, suppressed;
 	int32_t last_code;    /* the last error finding, to avoid repeating it */
 	uint64_t last_offset;
 };
+
+int cmd_rules(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 void diag_print(void *ctx, const migstream_diag *d);
 void diag_finish(struct diag_printer *dp);

@@ -29,7 +29,8 @@ static void verify_usage(FILE *f)
 	        "  -f, --format auto|libxc|libxl|xl   stream format (default auto)\n"
 	        "  -i, --in FILE|FD       input (verify-stream-v2 spelling)\n"
 	        "  -v, --verbose          summarise headers and records (PAGE_DATA runs\n"
-	        "                         squashed), with offsets and decoded fields\n"
+	        "                         squashed), with offsets and decoded fields; end\n"
+	        "                         each finding with \"(migstream explain ID)\"\n"
 	        "  -q, --quiet            print nothing; only the exit status\n"
 	        "  --strict               reserved fields and padding must be zero (default)\n"
 	        "  --restore              accept what Xen restores; report anomalies as warnings\n"
@@ -247,6 +248,7 @@ int cmd_verify(int argc, char **argv)
 	v.dp.out = stderr;
 	v.dp.quiet = quiet;
 	v.dp.info = v.verbose;
+	v.dp.explain = v.verbose;
 	if (quiet)
 		v.verbose = 0;
 
