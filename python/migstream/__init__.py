@@ -19,14 +19,14 @@ from typing import Any, Optional
 
 from . import _lib
 from .reader import (FORMATS, KINDS, MODES, Reader, Source, StreamError,
-                     error_name, is_fatal, strerror)
+                     error_name, is_fatal, page_has_data, page_type_name, strerror)
 from . import records as _records
 from .records import *  # noqa: F401,F403  (constants and record classes)
 from .records import Finding
 from .writer import Writer
 
 __all__ = ["Reader", "Writer", "StreamError", "Finding", "VerifyResult", "verify",
-           "strerror", "error_name", "is_fatal", "struct_sizes", "version",
+           "strerror", "error_name", "is_fatal", "page_has_data", "page_type_name", "struct_sizes", "version",
            "MODES", "FORMATS", "KINDS"]
 __all__ += [n for n in dir(_records)
             if not n.startswith("_") and n not in __all__ and n[0].isupper()

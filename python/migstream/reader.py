@@ -56,6 +56,16 @@ def is_fatal(code: int) -> bool:
     return bool(lib.migstream_error_is_fatal(code))
 
 
+def page_has_data(page_type: int) -> bool:
+    """True if pages of this PAGE_DATA type carry 4096 octets of contents."""
+    return bool(lib.migstream_page_type_has_data(page_type))
+
+
+def page_type_name(page_type: int) -> str:
+    """The library's name of a page type ("NOTAB", "L4TAB|PINNED", ...)."""
+    return _s(lib.migstream_page_type_name(page_type))
+
+
 class StreamError(Exception):
     """A stream the library rejects, or a call it refuses: the same fields as
     a Finding (rule, severity, offset, ordinal, message) plus the status
@@ -229,7 +239,8 @@ class Reader:
                 self._cb_error = e
                 return -errno.EIO
 
-        io = _lib.ReadIoC(_lib.READ_FN(read), _lib.SKIP_FN(), _lib.CLOSE_FN())
+        io = _lib.ReadIoC()  # skip and close stay NULL: not provided
+        io.read = _lib.READ_FN(read)
         self._keep = (io, f)
         return int(lib.migstream_reader_open_io(self._r, byref(io), ctypes.sizeof(io), None))
 
@@ -412,7 +423,7 @@ def _blob(rec: int) -> memoryview:
     return _copy_view(p.value, n.value)
 
 
-def _pfn_array(rec: int, getter: Callable[..., int]) -> array:
+def _pfn_array(rec: int, getter: Callable[..., int]) -> "array[int]":
     out = array("Q")
     v = _u64()
     ref = byref(v)
@@ -460,10 +471,10 @@ def _decode_libxc(rec: int, c: dict[str, Any]) -> Record:
     if t == 0x00:
         return End(**c)
     if t == 0x02:
-        i = _lib.X86PvInfoC()
-        _check(lib.migstream_record_get_x86_pv_info(rec, byref(i), ctypes.sizeof(i)), "pv_info")
-        return X86PvInfo(guest_width=i.guest_width, pt_levels=i.pt_levels,
-                         reserved=bytes(i.reserved), **c)
+        pv = _lib.X86PvInfoC()
+        _check(lib.migstream_record_get_x86_pv_info(rec, byref(pv), ctypes.sizeof(pv)), "pv_info")
+        return X86PvInfo(guest_width=pv.guest_width, pt_levels=pv.pt_levels,
+                         reserved=bytes(pv.reserved), **c)
     if t == 0x03:
         s, e = _u32(), _u32()
         _check(lib.migstream_record_get_p2m_range(rec, byref(s), byref(e)), "p2m")

@@ -133,8 +133,8 @@ class PageData(Record):
     """pfns[i] and types[i] for every entry; data_pages entries carry a page
     of contents (read them with Reader.read_pages())."""
     reserved: int
-    pfns: array  # array('Q')
-    types: array  # array('I')
+    pfns: array[int]  # array("Q")
+    types: array[int]  # array("I")
     data_pages: int
 
 
@@ -149,7 +149,7 @@ class X86PvInfo(Record):
 class X86PvP2mFrames(Record):
     start_pfn: int
     end_pfn: int
-    frames: array  # array('Q')
+    frames: array[int]  # array("Q")
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ class Marker(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class DirtyPfnList(Record):
-    pfns: array  # array('Q')
+    pfns: array[int]  # array("Q")
 
 
 @dataclass(frozen=True)
