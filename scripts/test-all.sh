@@ -140,6 +140,15 @@ for h in migstream.h $(cd "$incdir" && ls migstream/*.h); do
 	echo "ok $h"
 done
 
+step "Python binding: mypy --strict, the denser pytest grid, the installed package"
+/usr/bin/python3 -m mypy --strict "$top/python/migstream"
+MIGSTREAM_PY_FULL=1 MIGSTREAM_TOP_BUILDDIR=$build MIGSTREAM_TOP_SRCDIR=$top \
+	PYTHON=/usr/bin/python3 sh "$top/tests/python.sh"
+pysite=$(find "$prefix" -path '*/migstream/__init__.py' | head -1)
+PYTHONPATH=$(dirname "$(dirname "$pysite")") LD_LIBRARY_PATH= /usr/bin/python3 -c \
+	'import migstream, sys; sys.exit(0 if migstream.verify(sys.argv[1]).valid else 1)' \
+	"$top/tests/data/v2-pv.bin"
+
 step "sanitizer build in $sanbuild"
 rm -rf "$sanbuild"
 mkdir -p "$sanbuild"
