@@ -15,7 +15,9 @@
 #   5. make abi-check in build/ (exported symbols and abidiff against
 #      the committed baseline abi/libmigstream.abi);
 #   6. a libFuzzer build in build-fuzz/ (clang), each fuzz target for
-#      MIGSTREAM_FUZZ_SECONDS, two at a time.
+#      MIGSTREAM_FUZZ_SECONDS, two at a time;
+#   7. the Debian packages (scripts/debian.sh): built from a clean copy,
+#      lintian, installed, their autopkgtests, purged.
 # Stops at the first failure and prints the test logs.
 #
 # Environment:
@@ -26,6 +28,7 @@
 #   MIGSTREAM_SHARED         shared directory with corpus/real (optional)
 #   MIGSTREAM_FUZZ_BUILD_DIR libFuzzer build directory (default build-fuzz)
 #   MIGSTREAM_FUZZ_SECONDS   seconds per fuzz target (default 60; 0 skips step 6)
+#   MIGSTREAM_SKIP_DEBIAN    set to 1 to skip step 7 (or when not on Debian)
 #   JOBS                     parallel make jobs (default 2)
 set -euo pipefail
 
@@ -228,6 +231,11 @@ if [ "$fuzzsecs" != 0 ]; then
 	(cd "$fuzzbuild" && "$top/configure" --enable-fuzzing CC=clang)
 	make -C "$fuzzbuild" -j"$jobs"
 	MIGSTREAM_FUZZ_SECONDS=$fuzzsecs make -C "$fuzzbuild" -j"$jobs" fuzz
+fi
+
+if [ "${MIGSTREAM_SKIP_DEBIAN:-0}" != 1 ]; then
+	step "Debian packages (scripts/debian.sh)"
+	JOBS=$jobs "$top/scripts/debian.sh"
 fi
 
 step "all passed in $((SECONDS - start)) s"
