@@ -27,7 +27,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck}
 jobs=${JOBS:-2}
-packages=(libmigstream0 libmigstream-dev migstream)
+packages=(libmigstream0 libmigstream-dev migstream python3-migstream)
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
