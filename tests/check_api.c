@@ -7,6 +7,7 @@
  * accessor type and index checks, and the name functions.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -809,6 +810,39 @@ START_TEST(test_api_misuse_errmsg_writer)
 }
 END_TEST
 
+static int64_t writev_eio(void *ctx, const struct iovec *iov, int iovcnt)
+{
+	(void)ctx;
+	(void)iov;
+	(void)iovcnt;
+	return -EIO;
+}
+
+START_TEST(test_api_misuse_errmsg_writer_dead)
+{
+	migstream_writer *w = migstream_writer_new();
+	migstream_write_io io = { .writev = writev_eio };
+	migstream_image_header ih = { 0 };
+	char cause[1024];
+
+	ih.version = 3;
+	ck_assert_int_eq(migstream_writer_open_io(w, &io, sizeof io, NULL), 0);
+	ck_assert_int_eq(migstream_writer_put_image_header(w, &ih, sizeof ih), MIGSTREAM_E_IO);
+	snprintf(cause, sizeof cause, "%s", migstream_writer_errmsg(w));
+	ck_assert_ptr_nonnull(strstr(cause, "write failed"));
+	/* Every later call returns the failure, with its message... */
+	ck_assert_int_eq(migstream_writer_put_end(w), MIGSTREAM_E_IO);
+	ck_assert_str_eq(migstream_writer_errmsg(w), cause);
+	/* ...and once a misuse overwrote that, a message naming it. */
+	WMISUSE(migstream_writer_set_option, (w, MIGSTREAM_OPT_TRUNCATE, 1));
+	WMISUSE(migstream_writer_put_end, (w));
+	ck_assert_ptr_nonnull(strstr(migstream_writer_errmsg(w), "MIGSTREAM_E_IO"));
+	ck_assert_int_eq(migstream_writer_close(w), MIGSTREAM_E_IO);
+	ck_assert_str_ne(migstream_writer_errmsg(w), "");
+	migstream_writer_free(w);
+}
+END_TEST
+
 /* ------------------------------------------------------------ accessors */
 
 /* Read `data` from memory and call check(rec) on every record; the reader
@@ -1326,6 +1360,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_api_misuse_errmsg_reader);
 	tcase_add_test(tc, test_api_misuse_errmsg_reader_dead);
 	tcase_add_test(tc, test_api_misuse_errmsg_writer);
+	tcase_add_test(tc, test_api_misuse_errmsg_writer_dead);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("accessors");
