@@ -28,7 +28,7 @@
  *   to the diagnostic callback nor counted: it says nothing about the
  *   stream).  On a dead handle it still names the failure.  Three kinds of
  *   call report by their return code alone and leave errmsg as it was: a
- *   NULL or freed handle (MIGSTREAM_E_INVAL; errmsg(NULL) is "invalid
+ *   NULL handle (MIGSTREAM_E_INVAL; errmsg(NULL) is "invalid
  *   reader handle" or "invalid writer handle"), functions on a const
  *   handle (migstream_reader_get_option(), _error(), and the writer's
  *   _error()), and the record accessors of record.h.
