@@ -75,13 +75,40 @@ migstream_reader *migstream_reader_new(void)
 
 #define CHECK(r) do { if (!(r) || (r)->magic != MS_READER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
 
+/* A misuse: "function: cause" in errmsg, nothing to the diagnostic
+ * callback, the stream state untouched. */
+#define USAGE(r, code, ...) ms_usage(&(r)->ctx, (code), __func__, __VA_ARGS__)
+
+/* Every call on a dead reader returns the code that killed it; errmsg
+ * still names the cause, unless a misuse since overwrote it. */
+static int dead(migstream_reader *r, const char *fn)
+{
+	if (r->ctx.err_code != r->fatal_code)
+		ms_usage(&r->ctx, r->fatal_code, fn, "the reader failed earlier (%s: %s); only close and free remain",
+		         migstream_error_name(r->fatal_code), migstream_strerror(r->fatal_code));
+	return r->fatal_code;
+}
+
+static const char *state_name(int state)
+{
+	switch (state) {
+	case MS_ST_NEW: return "not open";
+	case MS_ST_CLOSED: return "closed";
+	default: return "open";
+	}
+}
+
 int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
 {
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
-		return MIGSTREAM_E_STATE;
-	if (!valid_key(key) || value < opt_table[key].min || value > opt_table[key].max)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_STATE, "options are frozen once the reader is opened");
+	if (!valid_key(key))
+		return USAGE(r, MIGSTREAM_E_INVAL, "unknown reader option %d", key);
+	if (value < opt_table[key].min || value > opt_table[key].max)
+		return USAGE(r, MIGSTREAM_E_INVAL, "option %d: value %llu outside %llu..%llu", key,
+		             (unsigned long long)value, (unsigned long long)opt_table[key].min,
+		             (unsigned long long)opt_table[key].max);
 	r->opt[key] = value;
 	return 0;
 }
@@ -128,9 +155,10 @@ int migstream_reader_open_fd(migstream_reader *r, int fd)
 	struct stat st;
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
+		             state_name(r->state));
 	if (fd < 0)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "fd %d is negative", fd);
 	r->src.kind = MS_SRC_FD;
 	r->src.fd = fd;
 	r->src.own_fd = (int)r->opt[MIGSTREAM_OPT_CLOSE_FD];
@@ -151,9 +179,10 @@ int migstream_reader_open_path(migstream_reader *r, const char *path)
 {
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
+		             state_name(r->state));
 	if (!path)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "path is NULL");
 	int fd;
 	do
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -172,9 +201,10 @@ int migstream_reader_open_memory(migstream_reader *r, const void *buf, size_t le
 {
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
+		             state_name(r->state));
 	if (!buf && len)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "buf is NULL with length %zu", len);
 	r->src.kind = MS_SRC_MEM;
 	r->src.mem = buf ? buf : (const uint8_t *)"";
 	r->src.mem_len = len;
@@ -187,9 +217,11 @@ int migstream_reader_open_io(migstream_reader *r, const migstream_read_io *io, s
 {
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
+		             state_name(r->state));
 	if (!io || io_size < sizeof(io->read) || !io->read)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "io is NULL, io_size %zu too small or no read callback",
+		             io_size);
 	memset(&r->src.io, 0, sizeof r->src.io);
 	memcpy(&r->src.io, io, io_size < sizeof r->src.io ? io_size : sizeof r->src.io);
 	r->src.kind = MS_SRC_IO;
@@ -202,7 +234,7 @@ int migstream_reader_close(migstream_reader *r)
 {
 	CHECK(r);
 	if (r->state == MS_ST_NEW || r->state == MS_ST_CLOSED)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is %s", state_name(r->state));
 	int e = ms_src_close(&r->src);
 	r->state = MS_ST_CLOSED;
 	r->rec_live = 0;
@@ -640,9 +672,11 @@ int migstream_reader_read_headers(migstream_reader *r)
 {
 	CHECK(r);
 	if (r->state == MS_ST_FATAL)
-		return r->fatal_code;
+		return dead(r, __func__);
+	if (r->state == MS_ST_NEW || r->state == MS_ST_CLOSED)
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is %s", state_name(r->state));
 	if (r->state != MS_ST_OPEN)
-		return r->state == MS_ST_NEW || r->state == MS_ST_CLOSED ? MIGSTREAM_E_STATE : 0;
+		return 0;
 	ms_ctx_reset_error(&r->ctx);
 	return read_headers(r);
 }
@@ -651,48 +685,48 @@ int migstream_reader_format(migstream_reader *r, uint32_t *format)
 {
 	CHECK(r);
 	if (!format)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "format is NULL");
 	if (r->state == MS_ST_NEW || (r->state == MS_ST_OPEN && r->format == 0))
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the format is known once reading has started");
 	*format = r->format;
 	return 0;
 }
 
 /* Copy a header the reader keeps into a caller struct of `size` octets. */
-static int get_header(const migstream_reader *r, int have, const void *src, size_t len, void *out,
-                      size_t size)
+static int get_header(migstream_reader *r, const char *fn, int have, const void *src, size_t len,
+                      void *out, size_t size)
 {
 	CHECK(r);
 	if (!out)
-		return MIGSTREAM_E_INVAL;
+		return ms_usage(&r->ctx, MIGSTREAM_E_INVAL, fn, "out is NULL");
 	if (!have)
-		return MIGSTREAM_E_STATE;
+		return ms_usage(&r->ctx, MIGSTREAM_E_STATE, fn, "the stream has no such header, or it is not read yet");
 	memcpy(out, src, size < len ? size : len);
 	return 0;
 }
 
 int migstream_reader_get_image_header(migstream_reader *r, migstream_image_header *out, size_t size)
 {
-	return get_header(r, r && r->have_headers, r ? &r->ih : NULL, sizeof r->ih, out, size);
+	return get_header(r, __func__, r && r->have_headers, r ? &r->ih : NULL, sizeof r->ih, out, size);
 }
 
 int migstream_reader_get_domain_header(migstream_reader *r, migstream_domain_header *out, size_t size)
 {
-	return get_header(r, r && r->have_headers, r ? &r->dh : NULL, sizeof r->dh, out, size);
+	return get_header(r, __func__, r && r->have_headers, r ? &r->dh : NULL, sizeof r->dh, out, size);
 }
 
 int migstream_reader_get_xl_header(migstream_reader *r, migstream_xl_header *out, size_t size)
 {
-	return get_header(r, r && r->have_xl, r ? &r->xlh : NULL, sizeof r->xlh, out, size);
+	return get_header(r, __func__, r && r->have_xl, r ? &r->xlh : NULL, sizeof r->xlh, out, size);
 }
 
 int migstream_reader_get_xl_optional_data(migstream_reader *r, const void **data, size_t *len)
 {
 	CHECK(r);
 	if (!data || !len)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "data or len is NULL");
 	if (!r->have_xl || !r->xl_opt)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the stream has no xl optional data, or it is not read yet");
 	*data = r->xl_opt;
 	*len = r->xl_opt_len;
 	return 0;
@@ -702,9 +736,9 @@ int migstream_reader_get_xl_config(migstream_reader *r, const void **data, size_
 {
 	CHECK(r);
 	if (!data || !len)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "data or len is NULL");
 	if (!r->have_xl || !r->xl_opt)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the stream has no xl optional data, or it is not read yet");
 	*data = r->xl_opt_len >= 4 ? r->xl_opt + 4 : r->xl_opt;
 	*len = r->xl_config_len;
 	return 0;
@@ -712,7 +746,7 @@ int migstream_reader_get_xl_config(migstream_reader *r, const void **data, size_
 
 int migstream_reader_get_libxl_header(migstream_reader *r, migstream_libxl_header *out, size_t size)
 {
-	return get_header(r, r && r->have_libxl, r ? &r->lh : NULL, sizeof r->lh, out, size);
+	return get_header(r, __func__, r && r->have_libxl, r ? &r->lh : NULL, sizeof r->lh, out, size);
 }
 
 /* ------------------------------------------------------------------ pages */
@@ -827,15 +861,16 @@ int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32
 {
 	CHECK(r);
 	if (r->state == MS_ST_FATAL)
-		return r->fatal_code;
+		return dead(r, __func__);
 	if (r->state != MS_ST_RECORDS || !r->rec_live || r->rec.type != MIGSTREAM_REC_PAGE_DATA ||
 	    r->rec.layer != MIGSTREAM_LAYER_LIBXC)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the current record is no libxc PAGE_DATA");
 	if (!pages && n)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "pages is NULL with n %u", n);
 	struct migstream_record *rec = &r->rec;
 	if (n > rec->data_pages - r->pages_done)
-		return MIGSTREAM_E_RANGE;
+		return USAGE(r, MIGSTREAM_E_RANGE, "%u pages asked, %u left in the record", n,
+		             rec->data_pages - r->pages_done);
 	if (n == 0)
 		return 0;
 	ms_ctx_reset_error(&r->ctx);
@@ -1157,14 +1192,14 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 {
 	CHECK(r);
 	if (!out)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "rec is NULL");
 	*out = NULL;
 	switch (r->state) {
 	case MS_ST_NEW:
 	case MS_ST_CLOSED:
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is %s", state_name(r->state));
 	case MS_ST_FATAL:
-		return r->fatal_code;
+		return dead(r, __func__);
 	default:
 		break;
 	}
@@ -1247,9 +1282,9 @@ int migstream_reader_trailing(migstream_reader *r, const void **data, size_t *le
 {
 	CHECK(r);
 	if (!data || !len)
-		return MIGSTREAM_E_INVAL;
+		return USAGE(r, MIGSTREAM_E_INVAL, "data or len is NULL");
 	if (r->state != MS_ST_DONE || r->rec_live)
-		return MIGSTREAM_E_STATE;
+		return USAGE(r, MIGSTREAM_E_STATE, "trailing octets are known once next() has returned MIGSTREAM_EOF");
 	if (r->src.kind == MS_SRC_MEM) {
 		*data = r->src.mem + r->src.pos;
 		*len = r->src.mem_len - (size_t)r->src.pos;

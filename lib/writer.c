@@ -446,6 +446,11 @@ static int enter(migstream_writer *w, const char *fn)
 	case MS_WS_CLOSED:
 		return ms_usage(&w->ctx, MIGSTREAM_E_STATE, fn, "the writer is closed");
 	case MS_WS_FAILED:
+		/* errmsg still names the failure, unless a misuse since
+		 * overwrote it. */
+		if (w->ctx.err_code != w->fail_code)
+			ms_usage(&w->ctx, w->fail_code, fn, "the sink failed earlier (%s: %s); only close and free remain",
+			         migstream_error_name(w->fail_code), migstream_strerror(w->fail_code));
 		return w->fail_code;
 	default:
 		break;

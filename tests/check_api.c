@@ -6,12 +6,16 @@
  * status codes and their strings, option bounds, misuse of the lifecycle,
  * accessor type and index checks, and the name functions.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <check.h>
 #include <migstream.h>
@@ -401,6 +405,441 @@ START_TEST(test_api_errmsg_never_null)
 	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_E_STATE);
 	ck_assert_ptr_nonnull(migstream_reader_errmsg(r));
 	migstream_reader_free(r);
+}
+END_TEST
+
+/* ------------------------------------------------------------ error contract */
+
+/* Every code, with whether it is fatal: a misuse (E_INVAL, E_STATE) and a
+ * would-block (E_AGAIN) leave the handle's stream state intact. */
+static const struct {
+	int code;
+	int fatal;
+} fatality[] = {
+	{ MIGSTREAM_OK, 0 }, { MIGSTREAM_EOF, 0 },
+	{ MIGSTREAM_E_INVAL, 0 }, { MIGSTREAM_E_STATE, 0 }, { MIGSTREAM_E_NOMEM, 1 },
+	{ MIGSTREAM_E_IO, 1 }, { MIGSTREAM_E_AGAIN, 0 }, { MIGSTREAM_E_UNSUPPORTED, 1 },
+	{ MIGSTREAM_E_TRUNCATED, 1 }, { MIGSTREAM_E_BAD_MAGIC, 1 }, { MIGSTREAM_E_VERSION, 1 },
+	{ MIGSTREAM_E_HEADER, 1 }, { MIGSTREAM_E_TOO_LONG, 1 },
+	{ MIGSTREAM_E_UNKNOWN_MANDATORY, 0 }, { MIGSTREAM_E_SEQUENCE, 0 },
+	{ MIGSTREAM_E_TRAILING, 1 }, { MIGSTREAM_E_LEGACY, 1 }, { MIGSTREAM_E_RESERVED, 0 },
+	{ MIGSTREAM_E_NOT_STREAM, 1 },
+	{ MIGSTREAM_E_BODY_LENGTH, 0 }, { MIGSTREAM_E_PAGE_TYPE, 0 }, { MIGSTREAM_E_FIELD, 0 },
+	{ MIGSTREAM_E_CONSISTENCY, 0 }, { MIGSTREAM_E_WRONG_TYPE, 0 }, { MIGSTREAM_E_RANGE, 0 },
+};
+
+START_TEST(test_api_error_is_fatal_every_code)
+{
+	size_t i, j;
+
+	ck_assert_uint_eq(sizeof fatality / sizeof fatality[0], NCODES);
+	for (i = 0; i < NCODES; i++) {
+		for (j = 0; j < NCODES && fatality[j].code != codes[i].code; j++)
+			;
+		ck_assert_msg(j < NCODES, "%s has no expected fatality", codes[i].name);
+		ck_assert_msg(!migstream_error_is_fatal(codes[i].code) == !fatality[j].fatal,
+		              "%s: migstream_error_is_fatal() gives %d", codes[i].name,
+		              migstream_error_is_fatal(codes[i].code));
+	}
+	/* Codes no version defines yet count as fatal: a caller built today
+	 * stops on a failure it does not know. */
+	for (i = 0; i < NUNKNOWN; i++)
+		if (unknown_codes[i] < 0)
+			ck_assert(migstream_error_is_fatal(unknown_codes[i]));
+}
+END_TEST
+
+/* Records of v1 read by a clean reader. */
+static unsigned v1_records(void)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	unsigned n = 0;
+	int rc;
+
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		n++;
+	ck_assert_int_eq(rc, MIGSTREAM_EOF);
+	migstream_reader_free(r);
+	return n;
+}
+
+START_TEST(test_api_misuse_then_read_on)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	void *page = NULL;
+	unsigned n = 0, want = v1_records();
+	int rc;
+
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
+	n++;
+	/* Misuses between records: each fails, none is fatal... */
+	rc = migstream_reader_next(r, NULL);
+	ck_assert_int_eq(rc, MIGSTREAM_E_INVAL);
+	ck_assert(!migstream_error_is_fatal(rc));
+	rc = migstream_reader_set_option(r, MIGSTREAM_OPT_MODE, MIGSTREAM_MODE_STRICT);
+	ck_assert_int_eq(rc, MIGSTREAM_E_STATE);
+	ck_assert(!migstream_error_is_fatal(rc));
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), MIGSTREAM_E_STATE);
+	ck_assert_int_eq(migstream_reader_read_pages(r, &page, 1), MIGSTREAM_E_STATE);
+	/* ...and the reader still reads the rest of the stream. */
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		n++;
+	ck_assert_int_eq(rc, MIGSTREAM_EOF);
+	ck_assert_uint_eq(n, want);
+	ck_assert_uint_eq(migstream_reader_count(r, MIGSTREAM_SEV_ERROR), 0);
+	ck_assert_uint_eq(migstream_reader_offset(r), v1.len);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_reader_after_failed_open)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	uint64_t v;
+	unsigned n = 0;
+	int rc;
+
+	ck_assert_int_eq(migstream_reader_open_path(r, "/nonexistent/libmigstream/x.img"),
+	                 MIGSTREAM_E_IO);
+	ck_assert_ptr_nonnull(strstr(migstream_reader_errmsg(r), "/nonexistent/libmigstream/x.img"));
+	ck_assert_int_eq(migstream_reader_open_fd(r, -1), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_reader_open_io(r, NULL, 0, NULL), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_reader_open_memory(r, NULL, 8), MIGSTREAM_E_INVAL);
+	/* Still new: nothing to close or read, options still settable... */
+	ck_assert_int_eq(migstream_reader_close(r), MIGSTREAM_E_STATE);
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_E_STATE);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MODE, MIGSTREAM_MODE_STRICT), 0);
+	/* ...and another open reads the stream with them. */
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_MODE, &v), 0);
+	ck_assert_uint_eq(v, MIGSTREAM_MODE_STRICT);
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		n++;
+	ck_assert_int_eq(rc, MIGSTREAM_EOF);
+	ck_assert_uint_eq(n, v1_records());
+	ck_assert_int_eq(migstream_reader_close(r), 0);
+	migstream_reader_free(r);
+
+	/* Free right after a failed open. */
+	r = migstream_reader_new();
+	ck_assert_int_eq(migstream_reader_open_path(r, "/nonexistent/libmigstream/x.img"),
+	                 MIGSTREAM_E_IO);
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_writer_after_failed_open)
+{
+	char dir[] = "/tmp/check_api.XXXXXX", path[64];
+	migstream_writer *w = migstream_writer_new();
+	const void *data;
+	size_t len;
+	struct stat st;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/keep", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("user data", f);
+	fclose(f);
+
+	/* Refused: the file exists and MIGSTREAM_OPT_TRUNCATE is off. */
+	ck_assert_int_eq(migstream_writer_open_path(w, path), MIGSTREAM_E_IO);
+	ck_assert_ptr_nonnull(strstr(migstream_writer_errmsg(w), "MIGSTREAM_OPT_TRUNCATE"));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, 9);
+	ck_assert_int_eq(migstream_writer_open_fd(w, -1), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_writer_open_io(w, NULL, 0, NULL), MIGSTREAM_E_INVAL);
+	/* Still new: nothing to close or write, options still settable... */
+	ck_assert_int_eq(migstream_writer_close(w), MIGSTREAM_E_STATE);
+	ck_assert_int_eq(migstream_writer_put_end(w), MIGSTREAM_E_STATE);
+	ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1), 0);
+	ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_ATOMIC, 1), 0);
+	/* ...and another open works. */
+	ck_assert_int_eq(migstream_writer_open_memory(w), 0);
+	ck_assert_int_eq(migstream_writer_get_memory(w, &data, &len), 0);
+	ck_assert_uint_eq(len, 0);
+	migstream_writer_free(w);
+
+	/* Free right after a failed open; the file is untouched. */
+	w = migstream_writer_new();
+	ck_assert_int_eq(migstream_writer_open_path(w, path), MIGSTREAM_E_IO);
+	migstream_writer_free(w);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, 9);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* The diagnostic handler copies what it keeps (t_collect does): the
+ * diagnostic itself lives on the library's stack, its message in a buffer
+ * of the handle that the next finding reuses. */
+static const char *first_message, *last_message;
+
+static void copy_diag(void *ctx, const migstream_diag *d)
+{
+	if (!first_message)
+		first_message = d->message;
+	last_message = d->message;
+	t_collect(ctx, d);
+}
+
+START_TEST(test_api_diag_copy_in_callback)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	migstream_diag err;
+	char line[1024];
+	t_diags ds;
+	tbuf b;
+	int rc;
+
+	/* v1 with a non-zero reserved header field (a tolerated warning),
+	 * cut inside its END (a fatal error); v1 has its own ORDER-11 finding
+	 * in between: three findings, all messages formatted in the same
+	 * buffer of the reader. */
+	tb_init(&b);
+	tb_bytes(&b, v1.data, v1.len - 4);
+	b.data[0x12] = 0x5a;
+	memset(&ds, 0, sizeof ds);
+	ck_assert_int_eq(migstream_reader_set_diag_handler(r, copy_diag, &ds), 0);
+	ck_assert_int_eq(migstream_reader_open_memory(r, b.data, b.len), 0);
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		;
+	ck_assert_int_eq(rc, MIGSTREAM_E_TRUNCATED);
+	ck_assert_uint_eq(ds.n, 3);
+
+	ck_assert_uint_eq(ds.d[0].severity, MIGSTREAM_SEV_WARNING);
+	ck_assert_int_eq(ds.d[0].code, 0);
+	ck_assert_str_eq(ds.d[0].rule, "IHDR-8");
+	ck_assert_uint_eq(ds.d[0].record_index, MIGSTREAM_NO_RECORD);
+	ck_assert_ptr_nonnull(strstr(ds.d[0].message, "image header"));
+
+	/* The error copied in the callback is the reader's last error... */
+	ck_assert_int_eq(migstream_reader_error(r, &err, sizeof err), 0);
+	ck_assert_uint_eq(ds.d[2].severity, MIGSTREAM_SEV_ERROR);
+	ck_assert_int_eq(ds.d[2].code, MIGSTREAM_E_TRUNCATED);
+	ck_assert_int_eq(err.code, ds.d[2].code);
+	ck_assert_str_eq(err.rule, ds.d[2].rule);
+	ck_assert_str_eq(err.message, ds.d[2].message);
+	ck_assert_uint_eq(err.offset, ds.d[2].offset);
+	ck_assert_uint_eq(err.record_index, ds.d[2].record_index);
+	snprintf(line, sizeof line, "%s: %s", ds.d[2].rule, ds.d[2].message);
+	ck_assert_str_eq(migstream_reader_errmsg(r), line);
+	/* ...and the earlier copies are still their own findings, although
+	 * every message was handed over in the same buffer. */
+	ck_assert_ptr_eq(first_message, last_message);
+	ck_assert_ptr_nonnull(strstr(ds.d[0].message, "reserved octets"));
+	ck_assert_str_eq(ds.d[1].rule, "ORDER-11");
+	ck_assert_ptr_nonnull(strstr(ds.d[1].message, "HVM_PARAMS"));
+	migstream_reader_free(r);
+	tb_free(&b);
+}
+END_TEST
+
+/* A misuse: negative, and errmsg names the function. */
+#define MISUSE(errmsg, h, fn, args) do { \
+	int rc_ = fn args; \
+	ck_assert_msg(rc_ < 0, #fn " returned %d", rc_); \
+	ck_assert_msg(strstr(errmsg(h), #fn ": ") != NULL, #fn ": errmsg \"%s\"", errmsg(h)); \
+} while (0)
+#define RMISUSE(fn, args) MISUSE(migstream_reader_errmsg, r, fn, args)
+#define WMISUSE(fn, args) MISUSE(migstream_writer_errmsg, w, fn, args)
+
+START_TEST(test_api_misuse_errmsg_reader)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	migstream_read_io io = { 0 };
+	migstream_image_header ih;
+	migstream_domain_header dh;
+	migstream_xl_header xh;
+	migstream_libxl_header lh;
+	const void *data;
+	size_t len;
+	uint32_t fmt;
+	void *page = NULL;
+
+	/* New. */
+	RMISUSE(migstream_reader_set_option, (r, 999, 0));
+	RMISUSE(migstream_reader_set_option, (r, MIGSTREAM_OPT_MODE, 99));
+	RMISUSE(migstream_reader_open_fd, (r, -1));
+	RMISUSE(migstream_reader_open_path, (r, NULL));
+	RMISUSE(migstream_reader_open_memory, (r, NULL, 1));
+	RMISUSE(migstream_reader_open_io, (r, &io, sizeof io, NULL));
+	RMISUSE(migstream_reader_close, (r));
+	RMISUSE(migstream_reader_read_headers, (r));
+	RMISUSE(migstream_reader_format, (r, &fmt));
+	RMISUSE(migstream_reader_next, (r, &rec));
+	RMISUSE(migstream_reader_read_pages, (r, &page, 1));
+	RMISUSE(migstream_reader_trailing, (r, &data, &len));
+	/* Open, before anything is read. */
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	RMISUSE(migstream_reader_set_option, (r, MIGSTREAM_OPT_MODE, 0));
+	RMISUSE(migstream_reader_open_memory, (r, v1.data, v1.len));
+	RMISUSE(migstream_reader_format, (r, NULL));
+	RMISUSE(migstream_reader_get_image_header, (r, &ih, sizeof ih));
+	RMISUSE(migstream_reader_get_domain_header, (r, &dh, sizeof dh));
+	/* Reading: v1 is a bare image, with no xl or libxl header. */
+	ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
+	RMISUSE(migstream_reader_next, (r, NULL));
+	RMISUSE(migstream_reader_get_image_header, (r, NULL, sizeof ih));
+	RMISUSE(migstream_reader_get_domain_header, (r, NULL, sizeof dh));
+	RMISUSE(migstream_reader_get_xl_header, (r, &xh, sizeof xh));
+	RMISUSE(migstream_reader_get_xl_optional_data, (r, &data, &len));
+	RMISUSE(migstream_reader_get_xl_optional_data, (r, NULL, &len));
+	RMISUSE(migstream_reader_get_xl_config, (r, &data, &len));
+	RMISUSE(migstream_reader_get_xl_config, (r, &data, NULL));
+	RMISUSE(migstream_reader_get_libxl_header, (r, &lh, sizeof lh));
+	RMISUSE(migstream_reader_read_pages, (r, NULL, 1));
+	RMISUSE(migstream_reader_trailing, (r, NULL, &len));
+	RMISUSE(migstream_reader_trailing, (r, &data, &len));
+	/* Closed. */
+	ck_assert_int_eq(migstream_reader_close(r), 0);
+	RMISUSE(migstream_reader_close, (r));
+	RMISUSE(migstream_reader_next, (r, &rec));
+	RMISUSE(migstream_reader_read_headers, (r));
+	migstream_reader_free(r);
+
+	/* No handle at all: errmsg still says so. */
+	ck_assert_int_eq(migstream_reader_next(NULL, &rec), MIGSTREAM_E_INVAL);
+	ck_assert_str_eq(migstream_reader_errmsg(NULL), "invalid reader handle");
+}
+END_TEST
+
+START_TEST(test_api_misuse_errmsg_reader_dead)
+{
+	migstream_reader *r = migstream_reader_new();
+	const migstream_record *rec;
+	char cause[1024];
+	int rc;
+
+	/* A truncated stream kills the reader... */
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len - 4), 0);
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		;
+	ck_assert_int_eq(rc, MIGSTREAM_E_TRUNCATED);
+	snprintf(cause, sizeof cause, "%s", migstream_reader_errmsg(r));
+	/* ...every later call returns the same code with the same message... */
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_E_TRUNCATED);
+	ck_assert_str_eq(migstream_reader_errmsg(r), cause);
+	/* ...and after a misuse overwrote the message, it names the failure. */
+	RMISUSE(migstream_reader_set_option, (r, MIGSTREAM_OPT_MODE, 0));
+	RMISUSE(migstream_reader_next, (r, &rec));
+	ck_assert_int_eq(migstream_reader_next(r, &rec), MIGSTREAM_E_TRUNCATED);
+	ck_assert_ptr_nonnull(strstr(migstream_reader_errmsg(r), "MIGSTREAM_E_TRUNCATED"));
+	ck_assert_int_eq(migstream_reader_read_headers(r), MIGSTREAM_E_TRUNCATED);
+	ck_assert_ptr_nonnull(strstr(migstream_reader_errmsg(r), "MIGSTREAM_E_TRUNCATED"));
+	migstream_reader_free(r);
+}
+END_TEST
+
+START_TEST(test_api_misuse_errmsg_writer)
+{
+	migstream_writer *w = migstream_writer_new();
+	migstream_write_io io = { 0 };
+	migstream_image_header ih = { 0 };
+	migstream_domain_header dh = { 0 };
+	migstream_x86_pv_info pv = { 0 };
+	migstream_tsc_info tsc = { 0 };
+	migstream_xl_header xh = { 0 };
+	migstream_libxl_header lh = { 0 };
+	const void *data;
+	size_t len;
+	uint64_t v = 0;
+	uint32_t t = 0;
+
+	/* New: every output call says the writer is not open. */
+	WMISUSE(migstream_writer_set_option, (w, 999, 0));
+	WMISUSE(migstream_writer_open_fd, (w, -1));
+	WMISUSE(migstream_writer_open_path, (w, NULL));
+	WMISUSE(migstream_writer_open_io, (w, &io, sizeof io, NULL));
+	WMISUSE(migstream_writer_get_memory, (w, &data, &len));
+	WMISUSE(migstream_writer_close, (w));
+	WMISUSE(migstream_writer_put_image_header, (w, &ih, sizeof ih));
+	WMISUSE(migstream_writer_put_domain_header, (w, &dh, sizeof dh));
+	WMISUSE(migstream_writer_put_record, (w, MIGSTREAM_REC_VERIFY, NULL, 0));
+	WMISUSE(migstream_writer_put_record_iov, (w, MIGSTREAM_REC_VERIFY, NULL, 0));
+	WMISUSE(migstream_writer_put_raw, (w, "", 0));
+	WMISUSE(migstream_writer_put_page_data, (w, 1, &v, &t, NULL));
+	WMISUSE(migstream_writer_put_x86_pv_info, (w, &pv, sizeof pv));
+	WMISUSE(migstream_writer_put_p2m_frames, (w, 0, 0, &v, 1));
+	WMISUSE(migstream_writer_put_vcpu, (w, MIGSTREAM_REC_X86_PV_VCPU_BASIC, 0, "", 0));
+	WMISUSE(migstream_writer_put_shared_info, (w, NULL, 0));
+	WMISUSE(migstream_writer_put_tsc_info, (w, &tsc, sizeof tsc));
+	WMISUSE(migstream_writer_put_hvm_context, (w, "", 0));
+	WMISUSE(migstream_writer_put_hvm_params, (w, 1, &v, &v));
+	WMISUSE(migstream_writer_put_toolstack, (w, "", 0));
+	WMISUSE(migstream_writer_put_verify, (w));
+	WMISUSE(migstream_writer_put_checkpoint, (w));
+	WMISUSE(migstream_writer_put_dirty_pfn_list, (w, &v, 1));
+	WMISUSE(migstream_writer_put_static_data_end, (w));
+	WMISUSE(migstream_writer_put_cpuid_policy, (w, NULL, 0, sizeof(migstream_cpuid_leaf)));
+	WMISUSE(migstream_writer_put_msr_policy, (w, NULL, 0, sizeof(migstream_msr_entry)));
+	WMISUSE(migstream_writer_put_end, (w));
+	WMISUSE(migstream_writer_put_xl_header, (w, &xh, sizeof xh, NULL, 0));
+	WMISUSE(migstream_writer_put_libxl_header, (w, &lh, sizeof lh));
+	WMISUSE(migstream_writer_put_libxc_context, (w));
+	WMISUSE(migstream_writer_put_emulator_xenstore_data, (w, 0, 0, "", 0));
+	WMISUSE(migstream_writer_put_emulator_context, (w, 0, 0, "", 0));
+	WMISUSE(migstream_writer_put_checkpoint_end, (w));
+	WMISUSE(migstream_writer_put_checkpoint_state, (w, 0));
+	/* Open: options frozen, a second open refused, bad arguments named. */
+	ck_assert_int_eq(migstream_writer_open_memory(w), 0);
+	WMISUSE(migstream_writer_set_option, (w, MIGSTREAM_OPT_TRUNCATE, 1));
+	WMISUSE(migstream_writer_open_memory, (w));
+	WMISUSE(migstream_writer_get_memory, (w, NULL, &len));
+	WMISUSE(migstream_writer_put_image_header, (w, NULL, sizeof ih));
+	WMISUSE(migstream_writer_put_raw, (w, "x", 1));
+	WMISUSE(migstream_writer_put_domain_header, (w, &dh, sizeof dh));
+	/* Closed. */
+	ck_assert_int_lt(migstream_writer_close(w), 0);   /* no END: incomplete */
+	WMISUSE(migstream_writer_close, (w));
+	WMISUSE(migstream_writer_put_end, (w));
+	migstream_writer_free(w);
+
+	ck_assert_int_eq(migstream_writer_close(NULL), MIGSTREAM_E_INVAL);
+	ck_assert_str_eq(migstream_writer_errmsg(NULL), "invalid writer handle");
+}
+END_TEST
+
+static int64_t writev_eio(void *ctx, const struct iovec *iov, int iovcnt)
+{
+	(void)ctx;
+	(void)iov;
+	(void)iovcnt;
+	return -EIO;
+}
+
+START_TEST(test_api_misuse_errmsg_writer_dead)
+{
+	migstream_writer *w = migstream_writer_new();
+	migstream_write_io io = { .writev = writev_eio };
+	migstream_image_header ih = { 0 };
+	char cause[1024];
+
+	ih.version = 3;
+	ck_assert_int_eq(migstream_writer_open_io(w, &io, sizeof io, NULL), 0);
+	ck_assert_int_eq(migstream_writer_put_image_header(w, &ih, sizeof ih), MIGSTREAM_E_IO);
+	snprintf(cause, sizeof cause, "%s", migstream_writer_errmsg(w));
+	ck_assert_ptr_nonnull(strstr(cause, "write failed"));
+	/* Every later call returns the failure, with its message... */
+	ck_assert_int_eq(migstream_writer_put_end(w), MIGSTREAM_E_IO);
+	ck_assert_str_eq(migstream_writer_errmsg(w), cause);
+	/* ...and once a misuse overwrote that, a message naming it. */
+	WMISUSE(migstream_writer_set_option, (w, MIGSTREAM_OPT_TRUNCATE, 1));
+	WMISUSE(migstream_writer_put_end, (w));
+	ck_assert_ptr_nonnull(strstr(migstream_writer_errmsg(w), "MIGSTREAM_E_IO"));
+	ck_assert_int_eq(migstream_writer_close(w), MIGSTREAM_E_IO);
+	ck_assert_str_ne(migstream_writer_errmsg(w), "");
+	migstream_writer_free(w);
 }
 END_TEST
 
@@ -913,6 +1352,15 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_api_misuse_next_after_close);
 	tcase_add_test(tc, test_api_free_null);
 	tcase_add_test(tc, test_api_errmsg_never_null);
+	tcase_add_test(tc, test_api_error_is_fatal_every_code);
+	tcase_add_test(tc, test_api_misuse_then_read_on);
+	tcase_add_test(tc, test_api_reader_after_failed_open);
+	tcase_add_test(tc, test_api_writer_after_failed_open);
+	tcase_add_test(tc, test_api_diag_copy_in_callback);
+	tcase_add_test(tc, test_api_misuse_errmsg_reader);
+	tcase_add_test(tc, test_api_misuse_errmsg_reader_dead);
+	tcase_add_test(tc, test_api_misuse_errmsg_writer);
+	tcase_add_test(tc, test_api_misuse_errmsg_writer_dead);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("accessors");

@@ -10,11 +10,28 @@
  *   and a negative MIGSTREAM_E_* code on failure.  Codes are stable: their
  *   values never change and new ones are only appended.  Fatal codes (see
  *   migstream_error_is_fatal()) leave the handle dead: every later call
- *   returns the same code.  Record-level codes leave the framing intact, so
- *   a verifier may call migstream_reader_next() again and keep reporting.
+ *   that reads or writes returns the same code.  Record-level codes leave
+ *   the framing intact, so a verifier may call migstream_reader_next()
+ *   again and keep reporting.  A misuse (MIGSTREAM_E_INVAL: a bad
+ *   argument; MIGSTREAM_E_STATE: a call the handle's state does not allow)
+ *   is not fatal: the call did nothing and the handle reads or writes on
+ *   as if it had not been made.
  *   Every rule violation, warning and informational finding is also
  *   delivered, with full detail, as a migstream_diag to the handle's
  *   diagnostic callback.
+ *
+ *   After every negative return of a function that takes a (non-const)
+ *   reader or writer, that handle's errmsg (migstream_reader_errmsg(),
+ *   migstream_writer_errmsg()) is a non-empty line: "RULE: location:
+ *   detail" for a finding, "location: detail" for a failure of the source
+ *   or sink, "function: cause" for a misuse (a misuse is neither delivered
+ *   to the diagnostic callback nor counted: it says nothing about the
+ *   stream).  On a dead handle it still names the failure.  Three kinds of
+ *   call report by their return code alone and leave errmsg as it was: a
+ *   NULL handle (MIGSTREAM_E_INVAL; errmsg(NULL) is "invalid
+ *   reader handle" or "invalid writer handle"), functions on a const
+ *   handle (migstream_reader_get_option(), _error(), and the writer's
+ *   _error()), and the record accessors of record.h.
  */
 #ifndef MIGSTREAM_ERROR_H
 #define MIGSTREAM_ERROR_H
@@ -92,8 +109,13 @@ extern "C" {
 /**
  * One finding: an error, warning or informational report.
  *
- * All pointers are owned by the handle that produced the diagnostic and are
- * valid until the next call on that handle (copy to keep).
+ * Given to the diagnostic callback, the struct and the strings it points
+ * to are valid only during that call: the struct is the library's, and
+ * message is formatted in a buffer of the handle that the next finding
+ * overwrites.  Copy what you keep (the fields, and the strings with
+ * strdup() or into your own buffer).  The copy made by
+ * migstream_reader_error() or migstream_writer_error() points into the
+ * handle: valid until the next call on that handle.
  *
  * Since: 1.0
  */
@@ -112,7 +134,9 @@ typedef struct migstream_diag {
 
 /**
  * Diagnostic callback: called once for every finding, in stream order.
- * It must not call back into the handle that reported the finding.
+ * diag and its strings are valid only until the callback returns (see
+ * migstream_diag).  It must not call back into the handle that reported
+ * the finding.
  */
 typedef void (*migstream_diag_fn)(void *ctx, const migstream_diag *diag);
 
@@ -123,9 +147,13 @@ MIGSTREAM_API const char *migstream_strerror(int code);
 MIGSTREAM_API const char *migstream_error_name(int code);
 
 /**
- * Non-zero if code leaves the handle unusable (framing lost, I/O or memory
- * failure, misuse); zero for success and for record-level errors, after
- * which reading may continue.  Since: 1.0
+ * Non-zero if code leaves the handle dead (framing lost, I/O or memory
+ * failure, input this build cannot handle, trailing octets), and for any
+ * negative code this version does not define.  Zero for success and EOF,
+ * for record-level errors (the record is bad, the framing holds: reading
+ * may continue), for MIGSTREAM_E_INVAL and MIGSTREAM_E_STATE (a misuse:
+ * the call did nothing and the handle is as it was) and for
+ * MIGSTREAM_E_AGAIN.  Since: 1.0
  */
 MIGSTREAM_API int migstream_error_is_fatal(int code);
 

@@ -20,6 +20,14 @@
  *   6. migstream_reader_close(r): releases the source, reports nothing new;
  *   7. migstream_reader_free(r)  (closes if needed; NULL is a no-op).
  *
+ * A failed open (MIGSTREAM_E_INVAL for a bad argument, MIGSTREAM_E_IO when
+ * open_path() cannot open the file) leaves the reader as it was before the
+ * call: options may still be set, and another open may be tried; until one
+ * succeeds, close() and the reading calls return MIGSTREAM_E_STATE, and
+ * free() releases the reader.  A misuse at any stage (MIGSTREAM_E_INVAL,
+ * MIGSTREAM_E_STATE) is not fatal: reading goes on as if the call had not
+ * been made.  See error.h for what errmsg holds after a failure.
+ *
  * Every rule of spec/rules.md is checked as records are read.  The mode
  * decides what a finding does (rules.md section 1.1):
  *   MIGSTREAM_MODE_RESTORE (default): errors reject; "warning/S" findings
@@ -225,11 +233,14 @@ MIGSTREAM_API int migstream_reader_trailing(migstream_reader *r, const void **da
 
 /**
  * The last error: one line, owned by the reader, valid until the next call
- * on it, never NULL ("" when there was none).
+ * on it, never NULL ("" when there was none).  Non-empty after every
+ * negative return of a call on the reader (error.h): "RULE: location:
+ * detail", or "migstream_reader_...: cause" for a misuse.
  */
 MIGSTREAM_API const char *migstream_reader_errmsg(const migstream_reader *r);
 
-/** The last error in full (copied; size = sizeof *out). */
+/** The last error in full (copied; size = sizeof *out).  out->rule and
+ *  out->message point into the reader: valid until the next call on it. */
 MIGSTREAM_API int migstream_reader_error(const migstream_reader *r, migstream_diag *out,
                                          size_t size);
 

@@ -18,6 +18,17 @@
  * Every accessor checks the record type (MIGSTREAM_E_WRONG_TYPE) and its
  * index (MIGSTREAM_E_RANGE), decodes integers in the stream's byte order and
  * never reads outside the record.
+ *
+ * Accessor errors are reported by the return code alone: an accessor
+ * takes a const record and leaves the reader's errmsg, error and
+ * diagnostic callback as they were (MIGSTREAM_E_INVAL: a NULL argument;
+ * MIGSTREAM_E_WRONG_TYPE, MIGSTREAM_E_RANGE; MIGSTREAM_E_FIELD: a
+ * malformed xenstore pair; MIGSTREAM_E_STATE: the record is no longer the
+ * reader's current one, or its pages went to read_pages()).  The one
+ * exception is migstream_record_get_page() reading the rest of a PAGE_DATA
+ * from the source: a read error or truncation there is the reader's
+ * failure, reported and recorded as by migstream_reader_next() (errmsg
+ * set).
  */
 #ifndef MIGSTREAM_RECORD_H
 #define MIGSTREAM_RECORD_H

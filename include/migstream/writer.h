@@ -15,6 +15,13 @@
  *   7. migstream_writer_close(w): 0 means every octet reached the sink;
  *   8. migstream_writer_free(w)  (NULL is a no-op).
  *
+ * A failed open (MIGSTREAM_E_INVAL for a bad argument, MIGSTREAM_E_IO when
+ * open_path() cannot create the file or refuses an existing one) leaves
+ * the writer as it was before the call, and the path untouched: options
+ * may still be set, and another open may be tried; until one succeeds,
+ * close() and the put calls return MIGSTREAM_E_STATE, and free() releases
+ * the writer.
+ *
  * Validation: the writer runs the reader's rule code, in strict mode, on
  * everything it is asked to write and refuses (writing nothing) whatever
  * the reader would reject, with the same rule ID and message.  A refusal is
@@ -32,8 +39,10 @@
  * MIGSTREAM_OPT_WAIT is set (then the writer polls).  Every other error
  * (EPIPE, ENOSPC, EIO, ...) fails it with MIGSTREAM_E_IO and errno kept in
  * the diagnostic.  Failures of the sink are sticky: every later call
- * returns the same code, and the octets that did reach the sink are a
- * prefix of the intended stream.  Closing a stream that has no END returns
+ * returns the same code (errmsg naming the failure), and the octets that
+ * did reach the sink are a prefix of the intended stream.  A misuse
+ * (MIGSTREAM_E_INVAL, MIGSTREAM_E_STATE) is not sticky: errmsg reads
+ * "migstream_writer_...: cause" and the stream is unchanged.  Closing a stream that has no END returns
  * MIGSTREAM_E_STATE (after releasing the sink).
  */
 #ifndef MIGSTREAM_WRITER_H
@@ -124,6 +133,8 @@ MIGSTREAM_API uint64_t migstream_writer_offset(const migstream_writer *w);
 MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_close(migstream_writer *w);
 MIGSTREAM_API void migstream_writer_free(migstream_writer *w);
 
+/** The last error: one line, owned by the writer, valid until the next call
+ *  on it, never NULL; non-empty after every negative return (error.h). */
 MIGSTREAM_API const char *migstream_writer_errmsg(const migstream_writer *w);
 MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_error(const migstream_writer *w, migstream_diag *out, size_t size);
 
