@@ -278,4 +278,31 @@ else
 	fail "examples/verify-stream or examples/restore-pages not built"
 fi
 
+# ------------------------------------------------------------ stats and verify agree
+# Both count data pages (entries whose type carries a page) and say so: the
+# pfn range stats prints is the one verify -v prints for the PAGE_DATA run.
+for f in $corpus; do
+	expect 0 "$M" stats "$f"
+	has "$tmp/out" "^pfn range: +0x[0-9a-f]+-0x[0-9a-f]+ \(data pages\)$"
+	has "$tmp/out" "^distinct pfns: +[0-9]+ \(data pages\)$"
+	srange=$(sed -n 's/^pfn range: *\(0x[0-9a-f]*-0x[0-9a-f]*\) (data pages)$/\1/p' "$tmp/out")
+	expect 0 "$M" verify -v "$f"
+	vrange=$(sed -n 's/.*PAGE_DATA.* data pfns \(0x[0-9a-f]*-0x[0-9a-f]*\).*/\1/p' "$tmp/out" | head -n 1)
+	if [ "$(grep -c 'PAGE_DATA.* data pfns' "$tmp/out")" -eq 1 ] && [ "$srange" != "$vrange" ]; then
+		fail "$f: stats says pfn range $srange, verify -v says $vrange"
+	fi
+done
+
+# Each invalid page type has its own name in stats (types 5 to 8 were all
+# "INVALID", so their counts merged): the second entry of v1-hvm.bin's
+# PAGE_DATA (an XTAB pfn, at offset 48 + 16 + 8) is given type 5..8.
+for ty in 5 6 7 8; do
+	cp "$data/v1-hvm.bin" "$tmp/ty$ty"
+	printf "\\$(printf '%03o' $((ty << 4)))" |
+		dd of="$tmp/ty$ty" bs=1 seek=$((48 + 16 + 8 + 7)) conv=notrunc 2> /dev/null
+	expect 1 "$M" stats "$tmp/ty$ty"
+	has "$tmp/err" "PAGE-6: .*invalid type 0x$ty"
+	has "$tmp/out" "^  INVALID\(0x$ty\) +1$"
+done
+
 exit $status
