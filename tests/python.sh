@@ -15,6 +15,25 @@ for p in "${PYTHON:-}" /usr/bin/python3 python3; do
 done
 [ -n "$py" ] || { echo "SKIP: no python3 with pytest"; exit 77; }
 
+# A sanitizer build's library needs the sanitizer runtimes loaded first;
+# the interpreter is not linked with them, so preload them (leak checking is
+# off: it would report the interpreter's own allocations).
+case ${SAN_CFLAGS:-} in
+*sanitize=*address*)
+	pre=
+	for rt in libasan.so libubsan.so; do
+		f=$(${CC:-cc} -print-file-name=$rt 2> /dev/null)
+		case $f in
+		/*) pre="$pre${pre:+ }$f" ;;
+		*) echo "SKIP: sanitizer build, and ${CC:-cc} does not name its $rt"; exit 77 ;;
+		esac
+	done
+	LD_PRELOAD="$pre${LD_PRELOAD:+ $LD_PRELOAD}"
+	ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export LD_PRELOAD ASAN_OPTIONS
+	;;
+esac
+
 MIGSTREAM_LIB=$top_builddir/lib/.libs
 PYTHONPATH=$top_srcdir/python${PYTHONPATH:+:$PYTHONPATH}
 MIGSTREAM_TOP_SRCDIR=$top_srcdir

@@ -410,7 +410,8 @@ struct decomp *decomp_new(const char *name, int fd, const void *map, size_t map_
 	d->map_len = map_len;
 	if (head_len > sizeof d->head)
 		head_len = sizeof d->head;
-	memcpy(d->head, head, head_len);
+	if (head_len)
+		memcpy(d->head, head, head_len);
 	d->head_len = head_len;
 	if (!map && !(d->ibuf = malloc(IBUF_SIZE)))
 		goto fail;
