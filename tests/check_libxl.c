@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruletest.h"
 #include "testutil.h"
 
 #define NOREC MIGSTREAM_NO_RECORD
@@ -59,190 +60,46 @@ static const uint64_t OPT_BACK_QUIRK[] = { MIGSTREAM_OPT_STREAM_KIND, MIGSTREAM_
 static const uint64_t OPT_REMUS_CHANNEL[] = { MIGSTREAM_OPT_STREAM_KIND, MIGSTREAM_KIND_REMUS,
                                               MIGSTREAM_OPT_CHANNEL, 1, 0 };
 
-/* ------------------------------------------------------------ helpers */
+/* ------------------------------------------------------------ expectations */
 
-static const char *describe(const t_result *res)
-{
-	static char buf[8192];
-	size_t i, off;
-
-	off = (size_t)snprintf(buf, sizeof buf, "rc %s rule '%s' @0x%llx #%lld layer %u msg '%s'; diags:",
-	                       migstream_error_name(res->rc), res->err_rule,
-	                       (unsigned long long)res->err.offset,
-	                       (long long)res->err.record_index, res->err.layer, res->errmsg);
-	for (i = 0; i < res->diags.n && off < sizeof buf; i++)
-		off += (size_t)snprintf(buf + off, sizeof buf - off, " [%s %s @0x%llx #%lld L%u: %s]",
-		                        migstream_severity_name(res->diags.d[i].severity),
-		                        res->diags.d[i].rule,
-		                        (unsigned long long)res->diags.d[i].offset,
-		                        (long long)res->diags.d[i].record_index,
-		                        res->diags.d[i].layer, res->diags.d[i].message);
-	return buf;
-}
-
-static t_result *run(const tbuf *b, int src, int mode, const uint64_t *opts)
-{
-	t_result *res = calloc(1, sizeof *res);
-
-	ck_assert_ptr_nonnull(res);
-	t_read_all(res, b->data, b->len, src, mode, opts);
-	return res;
-}
-
-static size_t count_rule(const t_result *res, const char *rule)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < res->diags.n; i++)
-		if (strcmp(res->diags.d[i].rule, rule) == 0)
-			n++;
-	return n;
-}
-
-/* A finding with rule, severity, offset, record index (and layer unless 0),
- * reported once. */
-static void check_finding(const t_result *res, const char *rule, uint32_t sev, uint32_t layer,
-                          uint64_t off, uint64_t idx)
-{
-	const t_diag *d = t_find(&res->diags, rule, -1);
-
-	ck_assert_msg(d != NULL, "no %s finding; %s", rule, describe(res));
-	ck_assert_msg(d->severity == sev, "%s has severity %s, expected %s; %s", rule,
-	              migstream_severity_name(d->severity), migstream_severity_name(sev),
-	              describe(res));
-	ck_assert_msg(d->offset == off, "%s at offset 0x%llx, expected 0x%llx; %s", rule,
-	              (unsigned long long)d->offset, (unsigned long long)off, describe(res));
-	ck_assert_msg(d->record_index == idx, "%s record_index %lld, expected %lld; %s", rule,
-	              (long long)d->record_index, (long long)idx, describe(res));
-	if (layer != 0)
-		ck_assert_msg(d->layer == layer, "%s layer %u, expected %u; %s", rule, d->layer, layer,
-		              describe(res));
-	ck_assert_msg(count_rule(res, rule) == 1, "%s reported %zu times; %s", rule,
-	              count_rule(res, rule), describe(res));
-}
-
-static void check_error(const t_result *res, const char *rule, int code, uint32_t layer,
-                        uint64_t off, uint64_t idx)
-{
-	ck_assert_msg(res->rc < 0, "expected error %s; %s", rule, describe(res));
-	ck_assert_msg(strcmp(res->err_rule, rule) == 0, "expected rule %s; %s", rule, describe(res));
-	if (code != 0)
-		ck_assert_msg(res->rc == code, "expected %s, got %s; %s", migstream_error_name(code),
-		              migstream_error_name(res->rc), describe(res));
-	ck_assert_msg(res->err.severity == MIGSTREAM_SEV_ERROR, "severity %u; %s", res->err.severity,
-	              describe(res));
-	ck_assert_msg(res->err.offset == off, "%s at offset 0x%llx, expected 0x%llx; %s", rule,
-	              (unsigned long long)res->err.offset, (unsigned long long)off, describe(res));
-	ck_assert_msg(res->err.record_index == idx, "%s record_index %lld, expected %lld; %s", rule,
-	              (long long)res->err.record_index, (long long)idx, describe(res));
-	check_finding(res, rule, MIGSTREAM_SEV_ERROR, layer, off, idx);
-}
-
-static void check_accepted(const t_result *res)
-{
-	ck_assert_msg(res->rc == MIGSTREAM_EOF, "expected the stream accepted; %s", describe(res));
-	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_ERROR) == 0, "errors reported; %s",
-	              describe(res));
-}
-
-static void check_clean(const t_result *res)
-{
-	check_accepted(res);
-	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_WARNING) == 0, "warnings reported; %s",
-	              describe(res));
-}
-
-static void check_absent(const t_result *res, const char *rule)
-{
-	ck_assert_msg(count_rule(res, rule) == 0, "unexpected %s finding; %s", rule, describe(res));
-	ck_assert_msg(strcmp(res->err_rule, rule) != 0, "unexpected %s error; %s", rule,
-	              describe(res));
-}
+/* The shared helpers (ruletest.h) with this suite's policy: each finding
+ * names its layer (RT_ANY_LAYER where either may report it); errors are
+ * asserted in restore mode from memory and from 7-octet reads and in strict
+ * mode from memory; warnings, info findings and passes in both modes. */
 
 /* error: rejected in restore and strict mode, from memory and 7-octet reads. */
 static void want_error(const tbuf *b, const uint64_t *opts, const char *rule, int code,
                        uint32_t layer, uint64_t off, uint64_t idx)
 {
-	static const int srcs[2] = { T_SRC_MEMORY, T_SRC_IO_7 };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		t_result *res = run(b, srcs[i], MIGSTREAM_MODE_RESTORE, opts);
-
-		check_error(res, rule, code, layer, off, idx);
-		free(res);
-	}
-	{
-		t_result *res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, opts);
-
-		check_error(res, rule, code, layer, off, idx);
-		free(res);
-	}
+	rt_want_error(b, T_SRC_MEMORY, RT_BOTH, opts, rule, code, layer, off, idx);
+	rt_want_error(b, T_SRC_IO_7, RT_RESTORE, opts, rule, code, layer, off, idx);
 }
 
 /* warning/S: tolerated in restore mode, an error in strict mode. */
 static void want_ws(const tbuf *b, const uint64_t *opts, const char *rule, int code,
                     uint32_t layer, uint64_t off, uint64_t idx)
 {
-	t_result *res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, opts);
-
-	check_finding(res, rule, MIGSTREAM_SEV_WARNING, layer, off, idx);
-	check_accepted(res);
-	ck_assert_msg(res->rc == MIGSTREAM_EOF, "%s", describe(res));
-	free(res);
-	res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, opts);
-	check_error(res, rule, code, layer, off, idx);
-	free(res);
+	rt_want_ws(b, opts, rule, code, layer, off, idx);
 }
 
 /* warning (or a compat outside its range): reported, accepted in both modes. */
 static void want_warning(const tbuf *b, const uint64_t *opts, const char *rule, uint32_t layer,
                          uint64_t off, uint64_t idx)
 {
-	static const int modes[2] = { MIGSTREAM_MODE_RESTORE, MIGSTREAM_MODE_STRICT };
-	int m;
-
-	for (m = 0; m < 2; m++) {
-		t_result *res = run(b, T_SRC_MEMORY, modes[m], opts);
-
-		check_finding(res, rule, MIGSTREAM_SEV_WARNING, layer, off, idx);
-		check_accepted(res);
-		free(res);
-	}
+	rt_want_warning(b, opts, rule, layer, off, idx, 1);
 }
 
 /* info in both modes. */
 static void want_info(const tbuf *b, const uint64_t *opts, const char *rule, uint32_t layer,
                       uint64_t off, uint64_t idx)
 {
-	static const int modes[2] = { MIGSTREAM_MODE_RESTORE, MIGSTREAM_MODE_STRICT };
-	int m;
-
-	for (m = 0; m < 2; m++) {
-		t_result *res = run(b, T_SRC_MEMORY, modes[m], opts);
-
-		check_finding(res, rule, MIGSTREAM_SEV_INFO, layer, off, idx);
-		check_accepted(res);
-		free(res);
-	}
+	rt_want_info(b, RT_BOTH, opts, rule, layer, off, idx, 1);
 }
 
 /* The rule does not fire; accepted in both modes (clean: and no warning). */
 static void want_pass(const tbuf *b, const uint64_t *opts, const char *rule, int clean)
 {
-	static const int modes[2] = { MIGSTREAM_MODE_RESTORE, MIGSTREAM_MODE_STRICT };
-	int m;
-
-	for (m = 0; m < 2; m++) {
-		t_result *res = run(b, T_SRC_MEMORY, modes[m], opts);
-
-		check_absent(res, rule);
-		if (clean)
-			check_clean(res);
-		else
-			check_accepted(res);
-		free(res);
-	}
+	rt_want_pass(b, T_SRC_MEMORY, RT_BOTH, opts, rule, clean);
 }
 
 /* ------------------------------------------------------------ stream builders */
@@ -366,13 +223,6 @@ static void bc_cycle(tbuf *b, const uint64_t *pfns, uint32_t n, int quirk)
 		tb_zero(b, 8);
 	for (i = 0; i < n; i++)
 		tb_le64(b, pfns[i]);
-}
-
-/* Patch an octet. */
-static void poke(tbuf *b, size_t off, uint8_t v)
-{
-	ck_assert_uint_lt(off, b->len);
-	b->data[off] = v;
 }
 
 /* ------------------------------------------------------------ vectors */
@@ -572,15 +422,15 @@ START_TEST(test_vector_i6)
 
 	tb_init(&b);
 	tb_vector_v4(&b);
-	poke(&b, 0x24, 0x07);
+	rt_p8(&b, 0x24, 0x07);
 	t_sha256_hex(b.data, b.len, sha);
 	ck_assert_str_eq(sha, I6_SHA);
-	res = run(&b, _i, MIGSTREAM_MODE_STRICT, NULL);
-	check_error(res, "XL-4", MIGSTREAM_E_UNSUPPORTED, L_XL, 0x24, NOREC);
+	res = rt_run(&b, _i, MIGSTREAM_MODE_STRICT, NULL);
+	rt_check_error(res, "XL-4", MIGSTREAM_E_UNSUPPORTED, L_XL, 0x24, NOREC);
 	ck_assert_uint_eq(res->records, 0);
 	free(res);
-	res = run(&b, _i, MIGSTREAM_MODE_RESTORE, NULL);
-	check_error(res, "XL-4", MIGSTREAM_E_UNSUPPORTED, L_XL, 0x24, NOREC);
+	res = rt_run(&b, _i, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_check_error(res, "XL-4", MIGSTREAM_E_UNSUPPORTED, L_XL, 0x24, NOREC);
 	free(res);
 	tb_free(&b);
 }
@@ -634,7 +484,7 @@ START_TEST(test_rule_XL_1_break)
 	tb_free(&b);
 	/* Wrong magic where the caller said xl. */
 	v4(&b);
-	poke(&b, 31, 0x0e);
+	rt_p8(&b, 31, 0x0e);
 	want_error(&b, OPT_FMT_XL, "XL-1", MIGSTREAM_E_BAD_MAGIC, L_XL, 0, NOREC);
 	tb_free(&b);
 }
@@ -656,7 +506,7 @@ START_TEST(test_rule_XL_2_break)
 	tbuf b;
 
 	v4(&b);
-	poke(&b, 35, 0x05);           /* 04 03 02 05 */
+	rt_p8(&b, 35, 0x05);           /* 04 03 02 05 */
 	want_error(&b, NULL, "XL-2", MIGSTREAM_E_HEADER, L_XL, 32, NOREC);
 	tb_free(&b);
 }
@@ -684,8 +534,8 @@ START_TEST(test_rule_XL_3_break)
 	xl_with(&b, 1, 3, 0, opt, n);
 	ck_assert_uint_eq(b.data[32], 0x01);
 	want_warning(&b, NULL, "XL-3", L_XL, 32, NOREC);
-	res = run(&b, T_SRC_IO_7, MIGSTREAM_MODE_STRICT, NULL);
-	check_finding(res, "XL-3", MIGSTREAM_SEV_WARNING, L_XL, 32, NOREC);
+	res = rt_run(&b, T_SRC_IO_7, MIGSTREAM_MODE_STRICT, NULL);
+	rt_check_finding(res, "XL-3", MIGSTREAM_SEV_WARNING, L_XL, 32, NOREC);
 	ck_assert_uint_eq(res->records, 10);
 	free(res);
 	/* The header decodes in big-endian order. */
@@ -716,11 +566,11 @@ START_TEST(test_rule_XL_4_break)
 	tbuf b;
 
 	v4(&b);
-	poke(&b, 0x24, 0x07);
+	rt_p8(&b, 0x24, 0x07);
 	want_error(&b, NULL, "XL-4", MIGSTREAM_E_UNSUPPORTED, L_XL, 0x24, NOREC);
 	tb_free(&b);
 	v4(&b);
-	poke(&b, 0x27, 0x80);         /* bit 31 */
+	rt_p8(&b, 0x27, 0x80);         /* bit 31 */
 	want_error(&b, NULL, "XL-4", MIGSTREAM_E_UNSUPPORTED, L_XL, 0x24, NOREC);
 	tb_free(&b);
 }
@@ -732,7 +582,7 @@ START_TEST(test_rule_XL_4_pass)
 
 	v4(&b);
 	want_pass(&b, NULL, "XL-4", 1);
-	poke(&b, 0x24, 0x02);         /* STREAMv2 alone: known */
+	rt_p8(&b, 0x24, 0x02);         /* STREAMv2 alone: known */
 	want_pass(&b, NULL, "XL-4", 1);
 	tb_free(&b);
 }
@@ -743,7 +593,7 @@ START_TEST(test_rule_XL_5_break)
 	tbuf b;
 
 	v4(&b);
-	poke(&b, 0x28, 0x01);
+	rt_p8(&b, 0x28, 0x01);
 	want_warning(&b, NULL, "XL-5", L_XL, 40, NOREC);
 	tb_free(&b);
 }
@@ -931,10 +781,10 @@ START_TEST(test_rule_XL_13_break)
 	t_result *res;
 
 	v4(&b);
-	poke(&b, 0x24, 0x01);         /* JSON, STREAMv2 clear */
+	rt_p8(&b, 0x24, 0x01);         /* JSON, STREAMv2 clear */
 	want_error(&b, NULL, "XL-13", MIGSTREAM_E_LEGACY, L_XL, V4_OFF_LIBXL, NOREC);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
-	ck_assert_msg(count_rule(res, "LEGACY-1") == 0, "LEGACY-1 too; %s", describe(res));
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	ck_assert_msg(rt_count_rule(res, "LEGACY-1") == 0, "LEGACY-1 too; %s", rt_describe(res));
 	free(res);
 	tb_free(&b);
 }
@@ -1034,7 +884,7 @@ START_TEST(test_rule_LIBXL_2_break)
 	tbuf b;
 
 	v3(&b);
-	poke(&b, 7, 'T');             /* "LibxlFmT" */
+	rt_p8(&b, 7, 'T');             /* "LibxlFmT" */
 	want_error(&b, OPT_FMT_LIBXL, "LIBXL-2", MIGSTREAM_E_BAD_MAGIC, L_LX, 0, NOREC);
 	tb_free(&b);
 }
@@ -1055,11 +905,11 @@ START_TEST(test_rule_LIBXL_3_break)
 	tbuf b;
 
 	v3(&b);
-	poke(&b, 11, 3);
+	rt_p8(&b, 11, 3);
 	want_error(&b, NULL, "LIBXL-3", MIGSTREAM_E_VERSION, L_LX, 8, NOREC);
 	tb_free(&b);
 	v4(&b);
-	poke(&b, V4_OFF_LIBXL + 11, 1);
+	rt_p8(&b, V4_OFF_LIBXL + 11, 1);
 	want_error(&b, NULL, "LIBXL-3", MIGSTREAM_E_VERSION, L_LX, V4_OFF_LIBXL + 8, NOREC);
 	tb_free(&b);
 }
@@ -1146,7 +996,7 @@ START_TEST(test_rule_LIBXL_6_break)
 	tb_free(&b);
 	/* Converter output (xen_major 0) without the legacy bit. */
 	v3(&b);
-	poke(&b, V3_OFF_IMAGE + 32, 0);
+	rt_p8(&b, V3_OFF_IMAGE + 32, 0);
 	want_warning(&b, NULL, "LIBXL-6", 0, V3_OFF_IMAGE + 32, NOREC);
 	tb_free(&b);
 }
@@ -1161,7 +1011,7 @@ START_TEST(test_rule_LIBXL_6_pass)
 	tb_free(&b);
 	tb_init(&b);
 	v3_opts(&b, MIGSTREAM_LIBXL_OPT_LEGACY);
-	poke(&b, V3_OFF_IMAGE + 32, 0);
+	rt_p8(&b, V3_OFF_IMAGE + 32, 0);
 	want_pass(&b, NULL, "LIBXL-6", 0);
 	tb_free(&b);
 }
@@ -1201,7 +1051,7 @@ START_TEST(test_rule_LIBXL_8_break)
 	tbuf b;
 
 	v3(&b);
-	poke(&b, V3_OFF_XS + 8 + 37, 0x01);
+	rt_p8(&b, V3_OFF_XS + 8 + 37, 0x01);
 	want_ws(&b, NULL, "LIBXL-8", MIGSTREAM_E_RESERVED, L_LX, V3_OFF_XS, 1);
 	tb_free(&b);
 }
@@ -1296,8 +1146,8 @@ START_TEST(test_rule_LIBXL_11_break)
 	v3_insert(&b, 0x80000001u, "hello", 5);
 	want_warning(&b, NULL, "LIBXL-11", L_LX, V3_OFF_XS, 1);
 	/* Delivered as an opaque record, then the rest. */
-	res = run(&b, T_SRC_IO_7, MIGSTREAM_MODE_RESTORE, NULL);
-	check_accepted(res);
+	res = rt_run(&b, T_SRC_IO_7, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_check_accepted(res);
 	ck_assert_uint_eq(res->records, 11);
 	ck_assert_uint_eq(res->types[7], 0x80000001u);
 	ck_assert_uint_eq(res->offsets[8], V3_OFF_XS + 16);
@@ -1408,7 +1258,7 @@ START_TEST(test_rule_LIBXL_15_break)
 	tbuf b;
 
 	v3(&b);
-	poke(&b, V3_OFF_IMAGE + 3, 0xfe);
+	rt_p8(&b, V3_OFF_IMAGE + 3, 0xfe);
 	want_error(&b, NULL, "IHDR-2", MIGSTREAM_E_BAD_MAGIC, L_XC, V3_OFF_IMAGE, NOREC);
 	tb_free(&b);
 	/* No image at all: LIBXC_CONTEXT followed by END and EOF. */
@@ -1537,7 +1387,7 @@ START_TEST(test_rule_LIBXL_18_pass)
 	/* emulator_id 0 in converter output (legacy bit, xen_major 0). */
 	tb_init(&b);
 	lx_start(&b, NULL, MIGSTREAM_LIBXL_OPT_LEGACY, 0);
-	poke(&b, V3_OFF_IMAGE + 32, 0);
+	rt_p8(&b, V3_OFF_IMAGE + 32, 0);
 	lx_xs(&b);
 	tb_emulator(&b, MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT, 0, 0, QEVM, 8);
 	tb_empty(&b, 0);
@@ -1555,7 +1405,7 @@ START_TEST(test_rule_LIBXL_19_break)
 
 	/* Producer Xen 4.21, outside the range that wrote QEMU traditional. */
 	v3_ec(&b, 1, 0, QEVM, 8);
-	poke(&b, V3_OFF_IMAGE + 36, 21);
+	rt_p8(&b, V3_OFF_IMAGE + 36, 21);
 	want_warning(&b, NULL, "LIBXL-19", L_LX, V3_OFF_EC, 2);
 	tb_free(&b);
 }
@@ -1569,13 +1419,13 @@ START_TEST(test_rule_LIBXL_19_pass)
 	/* Producer 4.20: in range, info in restore mode; strict mode reports
 	 * every compat tolerance as a warning. */
 	v3_ec(&b, 1, 0, QEVM, 8);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
-	check_finding(res, "LIBXL-19", MIGSTREAM_SEV_INFO, L_LX, V3_OFF_EC, 2);
-	check_clean(res);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_check_finding(res, "LIBXL-19", MIGSTREAM_SEV_INFO, L_LX, V3_OFF_EC, 2);
+	rt_check_clean(res);
 	free(res);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
-	check_finding(res, "LIBXL-19", MIGSTREAM_SEV_WARNING, L_LX, V3_OFF_EC, 2);
-	check_accepted(res);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
+	rt_check_finding(res, "LIBXL-19", MIGSTREAM_SEV_WARNING, L_LX, V3_OFF_EC, 2);
+	rt_check_accepted(res);
 	free(res);
 	tb_free(&b);
 	v3(&b);
@@ -2201,8 +2051,8 @@ START_TEST(test_rule_CKPT_10_pass)
 	bc_cycle(&b, bc_pfns1, 2, 0);
 	bc_cycle(&b, bc_pfns2, 3, 0);
 	want_pass(&b, OPT_BACK, "CKPT-10", 1);
-	res = run(&b, T_SRC_IO_7, MIGSTREAM_MODE_STRICT, OPT_BACK);
-	check_clean(res);
+	res = rt_run(&b, T_SRC_IO_7, MIGSTREAM_MODE_STRICT, OPT_BACK);
+	rt_check_clean(res);
 	ck_assert_uint_eq(res->records, 8);
 	ck_assert_uint_eq(res->types[3], MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST);
 	ck_assert_uint_eq(res->offsets[4], 48 + 24);
@@ -3090,14 +2940,14 @@ START_TEST(test_roundtrip_remus)
 		t_result *res;
 
 		write_ops(ops, n, wopt, &b, off);
-		res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, OPT_REMUS_CHANNEL);
-		check_finding(res, "CKPT-5", MIGSTREAM_SEV_WARNING, 0, b.len, NOREC);
-		check_accepted(res);
+		res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, OPT_REMUS_CHANNEL);
+		rt_check_finding(res, "CKPT-5", MIGSTREAM_SEV_WARNING, RT_ANY_LAYER, b.len, NOREC);
+		rt_check_accepted(res);
 		free(res);
 		/* As a file the same EOF is a truncation naming CKPT-5. */
-		res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, OPT_REMUS);
+		res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, OPT_REMUS);
 		ck_assert_msg(res->rc == MIGSTREAM_E_TRUNCATED && res->err.offset == b.len, "%s",
-		              describe(res));
+		              rt_describe(res));
 		free(res);
 		tb_free(&b);
 	}
@@ -3184,21 +3034,21 @@ START_TEST(test_roundtrip_big_endian)
 		ck_assert_uint_eq(b.data[32], v[i].xl ? 0x01 : 0x04);
 		ck_assert_uint_eq(b.data[off[2] + (v[i].lx ? 3 : 0)], 0x01);   /* LIBXC_CONTEXT */
 		ck_assert_uint_eq(b.data[off[3] + 24], v[i].ih ? 0x00 : 0x02);   /* domain type */
-		res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
-		check_accepted(res);
+		res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+		rt_check_accepted(res);
 		if (v[i].lx)
-			check_finding(res, "LIBXL-4", MIGSTREAM_SEV_WARNING, L_LX, off[1] + 12, NOREC);
+			rt_check_finding(res, "LIBXL-4", MIGSTREAM_SEV_WARNING, L_LX, off[1] + 12, NOREC);
 		if (v[i].ih)
 			ck_assert_ptr_nonnull(t_find(&res->diags, "IHDR-6", MIGSTREAM_SEV_WARNING));
 		if (v[i].xl)
-			check_finding(res, "XL-3", MIGSTREAM_SEV_WARNING, L_XL, 32, NOREC);
+			rt_check_finding(res, "XL-3", MIGSTREAM_SEV_WARNING, L_XL, 32, NOREC);
 		free(res);
-		res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
+		res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
 		if (v[i].lx || v[i].ih)
 			ck_assert_msg(res->rc < 0 && (strcmp(res->err_rule, v[i].lx ? "LIBXL-4" : "IHDR-6") == 0),
-			              "%s", describe(res));
+			              "%s", rt_describe(res));
 		else
-			check_accepted(res);
+			rt_check_accepted(res);
 		free(res);
 		tb_free(&b);
 	}
@@ -3249,13 +3099,13 @@ static void detect_case(const tbuf *b, const uint64_t *opts, uint32_t want_fmt, 
 		t_close_source(s);
 		free(ds);
 		if (src == T_SRC_MEMORY || src == T_SRC_IO_7) {
-			res = run(b, src, MIGSTREAM_MODE_RESTORE, opts);
+			res = rt_run(b, src, MIGSTREAM_MODE_RESTORE, opts);
 			if (want_rc == 0) {
-				check_clean(res);
+				rt_check_clean(res);
 			} else {
-				check_error(res, want_rule, want_rc, 0, want_off, NOREC);
+				rt_check_error(res, want_rule, want_rc, RT_ANY_LAYER, want_off, NOREC);
 				if (strcmp(want_rule, "XL-13") == 0)
-					ck_assert_msg(count_rule(res, "LEGACY-1") == 0, "%s", describe(res));
+					ck_assert_msg(rt_count_rule(res, "LEGACY-1") == 0, "%s", rt_describe(res));
 			}
 			free(res);
 		}
@@ -3295,7 +3145,7 @@ START_TEST(test_detect_legacy)
 	tb_free(&b);
 	/* An xl file without STREAMv2: XL-13 (no LEGACY-1); the file is xl. */
 	v4(&b);
-	poke(&b, 0x24, 0x01);
+	rt_p8(&b, 0x24, 0x01);
 	detect_case(&b, NULL, MIGSTREAM_FORMAT_XL, MIGSTREAM_E_LEGACY, "XL-13", V4_OFF_LIBXL);
 	tb_free(&b);
 }
@@ -3306,10 +3156,10 @@ END_TEST
 static void not_stream_case(const tbuf *b, const char *want)
 {
 	detect_case(b, NULL, MIGSTREAM_FORMAT_AUTO, MIGSTREAM_E_NOT_STREAM, "", 0);
-	t_result *res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
-	ck_assert_msg(strstr(res->errmsg, want) != NULL, "expected \"%s\"; %s", want, describe(res));
-	ck_assert_msg(strstr(res->errmsg, "LEGACY") == NULL && count_rule(res, "LEGACY-1") == 0,
-	              "reported as legacy; %s", describe(res));
+	t_result *res = rt_run(b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	ck_assert_msg(strstr(res->errmsg, want) != NULL, "expected \"%s\"; %s", want, rt_describe(res));
+	ck_assert_msg(strstr(res->errmsg, "LEGACY") == NULL && rt_count_rule(res, "LEGACY-1") == 0,
+	              "reported as legacy; %s", rt_describe(res));
 	free(res);
 }
 
@@ -3361,7 +3211,7 @@ START_TEST(test_detect_not_stream)
 	/* A v2 image header whose marker is damaged: a bad marker, not legacy. */
 	tb_init(&b);
 	tb_vector_v1(&b);
-	poke(&b, 7, 0xfe);
+	rt_p8(&b, 7, 0xfe);
 	detect_case(&b, NULL, MIGSTREAM_FORMAT_LIBXC, MIGSTREAM_E_BAD_MAGIC, "IHDR-2", 0);
 	tb_free(&b);
 	/* The three legacy shapes of F 16.1 stay legacy. */
@@ -3433,7 +3283,7 @@ START_TEST(test_truncation_v4)
 		ck_assert_ptr_nonnull(res);
 		t_read_all(res, b.data, p, T_SRC_IO_7, MIGSTREAM_MODE_RESTORE, NULL);
 		ck_assert_msg(res->rc == MIGSTREAM_E_TRUNCATED && res->err.offset == p,
-		              "io-7 prefix %zu: %s", p, describe(res));
+		              "io-7 prefix %zu: %s", p, rt_describe(res));
 		free(res);
 	}
 	tb_free(&b);
@@ -3469,8 +3319,8 @@ START_TEST(test_truncation_hvm_pages)
 	lx_xs(&b);
 	lx_ec(&b);
 	tb_empty(&b, 0);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
-	check_clean(res);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
+	rt_check_clean(res);
 	ck_assert_uint_eq(res->records, 13);
 	free(res);
 	for (p = 0; p < b.len; p++)

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruletest.h"
 #include "testutil.h"
 
 #define NOREC MIGSTREAM_NO_RECORD
@@ -57,109 +58,32 @@
 #define V2_CR3          (V2_BASIC_CTX + 5008u)
 #define V2_BASIC_SIZE   5184u
 
-/* ------------------------------------------------------------ helpers */
+/* ------------------------------------------------------------ expectations */
 
-static const char *describe(const t_result *res)
-{
-	static char buf[8192];
-	size_t i, off;
+/* The shared helpers (ruletest.h) with this suite's policy: every finding
+ * is in the libxc layer; errors, info findings and passes are asserted in
+ * restore mode (an error there is one in strict mode too), from memory
+ * unless a source is named. */
+#define L_XC MIGSTREAM_LAYER_LIBXC
 
-	off = (size_t)snprintf(buf, sizeof buf, "rc %s rule '%s' @0x%llx #%lld msg '%s'; diags:",
-	                       migstream_error_name(res->rc), res->err_rule,
-	                       (unsigned long long)res->err.offset,
-	                       (long long)res->err.record_index, res->errmsg);
-	for (i = 0; i < res->diags.n && off < sizeof buf; i++)
-		off += (size_t)snprintf(buf + off, sizeof buf - off, " [%s %s @0x%llx #%lld]",
-		                        migstream_severity_name(res->diags.d[i].severity),
-		                        res->diags.d[i].rule,
-		                        (unsigned long long)res->diags.d[i].offset,
-		                        (long long)res->diags.d[i].record_index);
-	return buf;
-}
-
-static t_result *run(const tbuf *b, int src, int mode, const uint64_t *opts)
-{
-	t_result *res = calloc(1, sizeof *res);
-
-	ck_assert_ptr_nonnull(res);
-	t_read_all(res, b->data, b->len, src, mode, opts);
-	return res;
-}
-
-static size_t count_rule(const t_result *res, const char *rule)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < res->diags.n; i++)
-		if (strcmp(res->diags.d[i].rule, rule) == 0)
-			n++;
-	return n;
-}
-
-/* A finding with rule and severity at offset / record index, reported once. */
 static void check_finding(const t_result *res, const char *rule, uint32_t sev, uint64_t off,
                           uint64_t idx)
 {
-	const t_diag *d = t_find(&res->diags, rule, -1);
-
-	ck_assert_msg(d != NULL, "no %s finding; %s", rule, describe(res));
-	ck_assert_msg(d->severity == sev, "%s has severity %s, expected %s; %s", rule,
-	              migstream_severity_name(d->severity), migstream_severity_name(sev),
-	              describe(res));
-	ck_assert_msg(d->offset == off, "%s at offset 0x%llx, expected 0x%llx; %s", rule,
-	              (unsigned long long)d->offset, (unsigned long long)off, describe(res));
-	ck_assert_msg(d->record_index == idx, "%s record_index %lld, expected %lld; %s", rule,
-	              (long long)d->record_index, (long long)idx, describe(res));
-	ck_assert_msg(d->layer == MIGSTREAM_LAYER_LIBXC, "%s layer %u; %s", rule, d->layer,
-	              describe(res));
-	ck_assert_msg(count_rule(res, rule) == 1, "%s reported %zu times; %s", rule,
-	              count_rule(res, rule), describe(res));
+	rt_check_finding(res, rule, sev, L_XC, off, idx);
 }
 
 /* The run stopped with rule as its error (code 0: any code). */
 static void check_error(const t_result *res, const char *rule, int code, uint64_t off,
                         uint64_t idx)
 {
-	ck_assert_msg(res->rc < 0, "expected error %s; %s", rule, describe(res));
-	ck_assert_msg(strcmp(res->err_rule, rule) == 0, "expected rule %s; %s", rule,
-	              describe(res));
-	if (code != 0)
-		ck_assert_msg(res->rc == code, "expected %s, got %s; %s", migstream_error_name(code),
-		              migstream_error_name(res->rc), describe(res));
-	ck_assert_msg(res->err.code == res->rc, "err.code %d, rc %d; %s", res->err.code, res->rc,
-	              describe(res));
-	ck_assert_msg(res->err.severity == MIGSTREAM_SEV_ERROR, "severity %u; %s",
-	              res->err.severity, describe(res));
-	ck_assert_msg(res->err.offset == off, "%s at offset 0x%llx, expected 0x%llx; %s", rule,
-	              (unsigned long long)res->err.offset, (unsigned long long)off, describe(res));
-	ck_assert_msg(res->err.record_index == idx, "%s record_index %lld, expected %lld; %s",
-	              rule, (long long)res->err.record_index, (long long)idx, describe(res));
-	check_finding(res, rule, MIGSTREAM_SEV_ERROR, off, idx);
-}
-
-static void check_accepted(const t_result *res)
-{
-	ck_assert_msg(res->rc == MIGSTREAM_EOF, "expected the stream accepted; %s", describe(res));
-	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_ERROR) == 0, "errors reported; %s",
-	              describe(res));
-}
-
-static void check_absent(const t_result *res, const char *rule)
-{
-	ck_assert_msg(count_rule(res, rule) == 0, "unexpected %s finding; %s", rule,
-	              describe(res));
-	ck_assert_msg(strcmp(res->err_rule, rule) != 0, "unexpected %s error; %s", rule,
-	              describe(res));
+	rt_check_error(res, rule, code, L_XC, off, idx);
 }
 
 /* error: rejected in restore mode (and so in strict mode). */
 static void want_error_src(const tbuf *b, int src, const uint64_t *opts, const char *rule,
                            int code, uint64_t off, uint64_t idx)
 {
-	t_result *res = run(b, src, MIGSTREAM_MODE_RESTORE, opts);
-
-	check_error(res, rule, code, off, idx);
-	free(res);
+	rt_want_error(b, src, RT_RESTORE, opts, rule, code, L_XC, off, idx);
 }
 
 static void want_error(const tbuf *b, const uint64_t *opts, const char *rule, int code,
@@ -172,14 +96,7 @@ static void want_error(const tbuf *b, const uint64_t *opts, const char *rule, in
 static void want_ws(const tbuf *b, const uint64_t *opts, const char *rule, int code,
                     uint64_t off, uint64_t idx)
 {
-	t_result *res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, opts);
-
-	check_finding(res, rule, MIGSTREAM_SEV_WARNING, off, idx);
-	check_accepted(res);
-	free(res);
-	res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, opts);
-	check_error(res, rule, code, off, idx);
-	free(res);
+	rt_want_ws(b, opts, rule, code, L_XC, off, idx);
 }
 
 /* warning: reported, accepted in restore and strict mode.  accepted = 0 when
@@ -187,17 +104,7 @@ static void want_ws(const tbuf *b, const uint64_t *opts, const char *rule, int c
 static void want_warning_acc(const tbuf *b, const uint64_t *opts, const char *rule,
                              uint64_t off, uint64_t idx, int accepted)
 {
-	static const int modes[2] = { MIGSTREAM_MODE_RESTORE, MIGSTREAM_MODE_STRICT };
-	int m;
-
-	for (m = 0; m < 2; m++) {
-		t_result *res = run(b, T_SRC_MEMORY, modes[m], opts);
-
-		check_finding(res, rule, MIGSTREAM_SEV_WARNING, off, idx);
-		if (accepted)
-			check_accepted(res);
-		free(res);
-	}
+	rt_want_warning(b, opts, rule, L_XC, off, idx, accepted);
 }
 
 static void want_warning(const tbuf *b, const uint64_t *opts, const char *rule, uint64_t off,
@@ -210,22 +117,13 @@ static void want_warning(const tbuf *b, const uint64_t *opts, const char *rule, 
 static void want_info(const tbuf *b, const uint64_t *opts, const char *rule, uint64_t off,
                       uint64_t idx, int accepted)
 {
-	t_result *res = run(b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, opts);
-
-	check_finding(res, rule, MIGSTREAM_SEV_INFO, off, idx);
-	if (accepted)
-		check_accepted(res);
-	free(res);
+	rt_want_info(b, RT_RESTORE, opts, rule, L_XC, off, idx, accepted);
 }
 
 /* pass: accepted, and nothing reported under rule. */
 static void want_pass_src(const tbuf *b, int src, const uint64_t *opts, const char *rule)
 {
-	t_result *res = run(b, src, MIGSTREAM_MODE_RESTORE, opts);
-
-	check_absent(res, rule);
-	check_accepted(res);
-	free(res);
+	rt_want_pass(b, src, RT_RESTORE, opts, rule, 0);
 }
 
 static void want_pass(const tbuf *b, const uint64_t *opts, const char *rule)
@@ -249,57 +147,6 @@ static void v2(tbuf *b)
 {
 	tb_init(b);
 	tb_vector_v2(b);
-}
-
-static void p8(tbuf *b, size_t off, uint8_t v)
-{
-	ck_assert_uint_lt(off, b->len);
-	b->data[off] = v;
-}
-
-static void p32(tbuf *b, size_t off, uint32_t v)
-{
-	unsigned i;
-
-	ck_assert_uint_le(off + 4, b->len);
-	for (i = 0; i < 4; i++)
-		b->data[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void p64(tbuf *b, size_t off, uint64_t v)
-{
-	unsigned i;
-
-	ck_assert_uint_le(off + 8, b->len);
-	for (i = 0; i < 8; i++)
-		b->data[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void le32(uint8_t *p, uint32_t v)
-{
-	unsigned i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void le64(uint8_t *p, uint64_t v)
-{
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Insert a record {type, body} at off. */
-static void ins_rec(tbuf *b, size_t off, uint32_t type, const void *body, uint32_t len)
-{
-	tbuf r;
-
-	tb_init(&r);
-	tb_record(&r, type, body, len);
-	tb_insert(b, off, r.data, r.len);
-	tb_free(&r);
 }
 
 /* A COLO back channel (F 12.3): headerless, one cycle of CHECKPOINT_STATE
@@ -328,37 +175,6 @@ static void ins_vcpu(tbuf *b, size_t off, uint32_t type, uint32_t vcpu, const vo
 	tb_free(&r);
 }
 
-/* Move n octets at from to position to (to counted after the removal). */
-static void move(tbuf *b, size_t from, size_t n, size_t to)
-{
-	uint8_t *tmp = malloc(n);
-
-	ck_assert_ptr_nonnull(tmp);
-	memcpy(tmp, b->data + from, n);
-	tb_delete(b, from, n);
-	tb_insert(b, to, tmp, n);
-	free(tmp);
-}
-
-/* Copy n octets at from to position to. */
-static void copy(tbuf *b, size_t from, size_t n, size_t to)
-{
-	uint8_t *tmp = malloc(n);
-
-	ck_assert_ptr_nonnull(tmp);
-	memcpy(tmp, b->data + from, n);
-	tb_insert(b, to, tmp, n);
-	free(tmp);
-}
-
-/* Replace the record of size old_size at off with {type, body}. */
-static void replace_rec(tbuf *b, size_t off, size_t old_size, uint32_t type, const void *body,
-                        uint32_t len)
-{
-	tb_delete(b, off, old_size);
-	ins_rec(b, off, type, body, len);
-}
-
 /* V1 with HVM_PARAMS replaced by the given pairs. */
 static void v1_params(tbuf *b, uint32_t n, const uint64_t *pairs)
 {
@@ -384,10 +200,10 @@ static void v1_ctx_entry(tbuf *b, uint16_t tc, uint16_t inst, uint32_t plen)
 	e[1] = (uint8_t)(tc >> 8);
 	e[2] = (uint8_t)inst;
 	e[3] = (uint8_t)(inst >> 8);
-	le32(e + 4, plen);
+	rt_le32(e + 4, plen);
 	v1(b);
 	tb_insert(b, V1_CTX_END_DESC, e, 8 + plen);
-	p32(b, V1_OFF_HVM_CTX + 4, 40 + 8 + plen);
+	rt_p32(b, V1_OFF_HVM_CTX + 4, 40 + 8 + plen);
 }
 
 /* The (leaf, subleaf) pairs current Xen accepts (F 8.15), in a fixed order. */
@@ -423,10 +239,10 @@ static void ins_cpuid(tbuf *b, size_t off, const uint32_t (*leaves)[2], uint32_t
 
 	ck_assert_ptr_nonnull(body);
 	for (i = 0; i < n; i++) {
-		le32(body + 24 * i, leaves[i][0]);
-		le32(body + 24 * i + 4, leaves[i][1]);
+		rt_le32(body + 24 * i, leaves[i][0]);
+		rt_le32(body + 24 * i + 4, leaves[i][1]);
 	}
-	ins_rec(b, off, MIGSTREAM_REC_X86_CPUID_POLICY, body, 24 * n);
+	rt_ins_rec(b, off, MIGSTREAM_REC_X86_CPUID_POLICY, body, 24 * n);
 	free(body);
 }
 
@@ -436,9 +252,9 @@ static void ins_msr(tbuf *b, size_t off, uint32_t idx, uint32_t flags)
 	uint8_t body[16];
 
 	memset(body, 0, sizeof body);
-	le32(body, idx);
-	le32(body + 4, flags);
-	ins_rec(b, off, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
+	rt_le32(body, idx);
+	rt_le32(body + 4, flags);
+	rt_ins_rec(b, off, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
 }
 
 /* A big-endian twin of V1 (IHDR-5, IHDR-6). */
@@ -462,8 +278,8 @@ static void v1_big_endian(tbuf *b)
 static void v1_version2(tbuf *b)
 {
 	v1(b);
-	p8(b, 0x0F, 2);
-	p32(b, 0x24, 13);
+	rt_p8(b, 0x0F, 2);
+	rt_p32(b, 0x24, 13);
 	tb_delete(b, V1_OFF_SDE, 8);
 }
 
@@ -471,7 +287,7 @@ static void v1_version2(tbuf *b)
 static void v1_checkpoint_at(tbuf *b, size_t off)
 {
 	v1(b);
-	ins_rec(b, off, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	rt_ins_rec(b, off, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 }
 
 /* ================================================================ IHDR */
@@ -530,7 +346,7 @@ START_TEST(test_rule_IHDR_3_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, 0x0B, 'G');              /* "XENG" */
+	rt_p8(&b, 0x0B, 'G');              /* "XENG" */
 	want_error(&b, NULL, "IHDR-3", MIGSTREAM_E_BAD_MAGIC, 8, NOREC);
 	tb_free(&b);
 }
@@ -551,9 +367,9 @@ START_TEST(test_rule_IHDR_4_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, 0x0F, 4);
+	rt_p8(&b, 0x0F, 4);
 	want_error(&b, NULL, "IHDR-4", MIGSTREAM_E_VERSION, 12, NOREC);
-	p8(&b, 0x0F, 1);
+	rt_p8(&b, 0x0F, 1);
 	want_error(&b, NULL, "IHDR-4", MIGSTREAM_E_VERSION, 12, NOREC);
 	tb_free(&b);
 }
@@ -617,11 +433,11 @@ START_TEST(test_rule_IHDR_7_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, 0x11, 0x02);             /* options bit 1 */
+	rt_p8(&b, 0x11, 0x02);             /* options bit 1 */
 	want_ws(&b, NULL, "IHDR-7", MIGSTREAM_E_RESERVED, 16, NOREC);
 	tb_free(&b);
 	v1(&b);
-	p8(&b, 0x10, 0x80);             /* options bit 15 */
+	rt_p8(&b, 0x10, 0x80);             /* options bit 15 */
 	want_ws(&b, NULL, "IHDR-7", MIGSTREAM_E_RESERVED, 16, NOREC);
 	tb_free(&b);
 }
@@ -642,11 +458,11 @@ START_TEST(test_rule_IHDR_8_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, 0x17, 0x01);
+	rt_p8(&b, 0x17, 0x01);
 	want_ws(&b, NULL, "IHDR-8", MIGSTREAM_E_RESERVED, 18, NOREC);
 	tb_free(&b);
 	v1(&b);
-	p8(&b, 0x12, 0x01);
+	rt_p8(&b, 0x12, 0x01);
 	want_ws(&b, NULL, "IHDR-8", MIGSTREAM_E_RESERVED, 18, NOREC);
 	tb_free(&b);
 }
@@ -698,7 +514,7 @@ START_TEST(test_rule_DHDR_2_break)
 
 	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
 		v1(&b);
-		p32(&b, 0x18, types[i]);
+		rt_p32(&b, 0x18, types[i]);
 		want_error(&b, NULL, "DHDR-2", MIGSTREAM_E_HEADER, 24, NOREC);
 		tb_free(&b);
 	}
@@ -723,7 +539,7 @@ START_TEST(test_rule_DHDR_3_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, 0x1C, 13);
+	rt_p8(&b, 0x1C, 13);
 	want_error(&b, NULL, "DHDR-3", MIGSTREAM_E_HEADER, 28, NOREC);
 	tb_free(&b);
 }
@@ -744,7 +560,7 @@ START_TEST(test_rule_DHDR_4_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, 0x1E, 0x01);
+	rt_p8(&b, 0x1E, 0x01);
 	want_ws(&b, NULL, "DHDR-4", MIGSTREAM_E_RESERVED, 30, NOREC);
 	tb_free(&b);
 }
@@ -799,7 +615,7 @@ START_TEST(test_rule_DHDR_6_break)
 	tbuf b;
 
 	v1(&b);
-	p32(&b, 0x20, 0);               /* xen_major 0: legacy converter */
+	rt_p32(&b, 0x20, 0);               /* xen_major 0: legacy converter */
 	want_info(&b, NULL, "DHDR-6", 32, NOREC, 1);
 	tb_free(&b);
 }
@@ -820,15 +636,15 @@ START_TEST(test_rule_DHDR_7_break)
 	tbuf b;
 
 	v1(&b);
-	p32(&b, 0x24, 5);               /* Xen 4.5: older than the format */
+	rt_p32(&b, 0x24, 5);               /* Xen 4.5: older than the format */
 	want_warning(&b, NULL, "DHDR-7", 32, NOREC);
-	p32(&b, 0x24, 10);              /* v3 image claiming Xen 4.10 */
+	rt_p32(&b, 0x24, 10);              /* v3 image claiming Xen 4.10 */
 	want_warning(&b, NULL, "DHDR-7", 32, NOREC);
-	p32(&b, 0x24, 0x10000);         /* minor above 0xffff */
+	rt_p32(&b, 0x24, 0x10000);         /* minor above 0xffff */
 	want_warning(&b, NULL, "DHDR-7", 32, NOREC);
 	tb_free(&b);
 	v1_version2(&b);
-	p32(&b, 0x24, 14);              /* v2 image claiming Xen 4.14 */
+	rt_p32(&b, 0x24, 14);              /* v2 image claiming Xen 4.14 */
 	want_warning(&b, NULL, "DHDR-7", 32, NOREC);
 	tb_free(&b);
 }
@@ -897,7 +713,7 @@ START_TEST(test_rule_REC_2_break)
 	size_t i;
 
 	v1(&b);
-	p32(&b, V1_OFF_PAGE_DATA + 4, 0x08000001u);
+	rt_p32(&b, V1_OFF_PAGE_DATA + 4, 0x08000001u);
 	want_error(&b, NULL, "REC-2", MIGSTREAM_E_TOO_LONG, V1_OFF_PAGE_DATA, 1);
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_error_src(&b, other_srcs[i], NULL, "REC-2", MIGSTREAM_E_TOO_LONG,
@@ -931,8 +747,8 @@ START_TEST(test_rule_REC_3_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, 0x80000001u, "hello", 5);
-	p8(&b, 0x30 + 8 + 5 + 2, 0x01);
+	rt_ins_rec(&b, 0x30, 0x80000001u, "hello", 5);
+	rt_p8(&b, 0x30 + 8 + 5 + 2, 0x01);
 	want_ws(&b, NULL, "REC-3", MIGSTREAM_E_RESERVED, 0x30, 1);
 	tb_free(&b);
 }
@@ -943,7 +759,7 @@ START_TEST(test_rule_REC_3_pass)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, 0x80000001u, "hello", 5);
+	rt_ins_rec(&b, 0x30, 0x80000001u, "hello", 5);
 	want_pass(&b, NULL, "REC-3");
 	tb_free(&b);
 }
@@ -954,11 +770,11 @@ START_TEST(test_rule_REC_4_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, 0x13, NULL, 0);
+	rt_ins_rec(&b, 0x30, 0x13, NULL, 0);
 	want_error(&b, NULL, "REC-4", MIGSTREAM_E_UNKNOWN_MANDATORY, 0x30, 1);
 	tb_free(&b);
 	v1(&b);
-	ins_rec(&b, 0x30, 0x7FFFFFFFu, "abcdefgh", 8);
+	rt_ins_rec(&b, 0x30, 0x7FFFFFFFu, "abcdefgh", 8);
 	want_error(&b, NULL, "REC-4", MIGSTREAM_E_UNKNOWN_MANDATORY, 0x30, 1);
 	tb_free(&b);
 }
@@ -981,7 +797,7 @@ START_TEST(test_rule_REC_5_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, 0x80000001u, "hello", 5);
+	rt_ins_rec(&b, 0x30, 0x80000001u, "hello", 5);
 	want_warning(&b, NULL, "REC-5", 0x30, 1);
 	tb_free(&b);
 }
@@ -1002,7 +818,7 @@ START_TEST(test_rule_REC_6_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, MIGSTREAM_REC_SHARED_INFO, NULL, 4096);
+	rt_ins_rec(&b, 0x30, MIGSTREAM_REC_SHARED_INFO, NULL, 4096);
 	want_error(&b, NULL, "REC-6", 0, 0x30, 1);
 	tb_free(&b);
 	/* An HVM record in a PV image. */
@@ -1038,7 +854,7 @@ START_TEST(test_rule_REC_7_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, MIGSTREAM_REC_TOOLSTACK, "abc", 3);
+	rt_ins_rec(&b, 0x30, MIGSTREAM_REC_TOOLSTACK, "abc", 3);
 	want_error(&b, NULL, "REC-7", 0, 0x30, 1);
 	tb_free(&b);
 }
@@ -1060,7 +876,7 @@ START_TEST(test_rule_REC_8_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, pfn, 8);
+	rt_ins_rec(&b, 0x30, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, pfn, 8);
 	want_error(&b, NULL, "REC-8", MIGSTREAM_E_SEQUENCE, 0x30, 1);
 	tb_free(&b);
 }
@@ -1084,11 +900,11 @@ START_TEST(test_rule_REC_9_break)
 	tbuf b;
 
 	v1(&b);                         /* END with an 8-octet body */
-	replace_rec(&b, V1_OFF_END, 8, MIGSTREAM_REC_END, body, 8);
+	rt_replace_rec(&b, V1_OFF_END, 8, MIGSTREAM_REC_END, body, 8);
 	want_error(&b, NULL, "REC-9", MIGSTREAM_E_BODY_LENGTH, V1_OFF_END, 5);
 	tb_free(&b);
 	v1(&b);                         /* STATIC_DATA_END with a body */
-	replace_rec(&b, V1_OFF_SDE, 8, MIGSTREAM_REC_STATIC_DATA_END, body, 1);
+	rt_replace_rec(&b, V1_OFF_SDE, 8, MIGSTREAM_REC_STATIC_DATA_END, body, 1);
 	want_error(&b, NULL, "REC-9", MIGSTREAM_E_BODY_LENGTH, V1_OFF_SDE, 0);
 	tb_free(&b);
 }
@@ -1109,7 +925,7 @@ START_TEST(test_rule_REC_10_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, 0x0F, 2);
+	rt_p8(&b, 0x0F, 2);
 	want_error(&b, NULL, "REC-10", MIGSTREAM_E_UNKNOWN_MANDATORY, V1_OFF_SDE, 0);
 	tb_free(&b);
 }
@@ -1133,24 +949,24 @@ START_TEST(test_rule_REC_11_break)
 	tbuf b;
 
 	v1(&b);                         /* empty X86_TSC_INFO */
-	replace_rec(&b, V1_OFF_TSC, 32, MIGSTREAM_REC_X86_TSC_INFO, NULL, 0);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_replace_rec(&b, V1_OFF_TSC, 32, MIGSTREAM_REC_X86_TSC_INFO, NULL, 0);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	check_error(res, "TSC-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_TSC, 2);
-	check_absent(res, "REC-11");
+	rt_check_absent(res, "REC-11");
 	free(res);
 	tb_free(&b);
 	v1(&b);                         /* empty HVM_CONTEXT */
-	replace_rec(&b, V1_OFF_HVM_CTX, 48, MIGSTREAM_REC_HVM_CONTEXT, NULL, 0);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_replace_rec(&b, V1_OFF_HVM_CTX, 48, MIGSTREAM_REC_HVM_CONTEXT, NULL, 0);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	check_error(res, "HVM-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_HVM_CTX, 3);
-	check_absent(res, "REC-11");
+	rt_check_absent(res, "REC-11");
 	free(res);
 	tb_free(&b);
 	v2(&b);                         /* empty SHARED_INFO */
-	replace_rec(&b, V2_OFF_SHARED, 4104, MIGSTREAM_REC_SHARED_INFO, NULL, 0);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_replace_rec(&b, V2_OFF_SHARED, 4104, MIGSTREAM_REC_SHARED_INFO, NULL, 0);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	check_error(res, "PV-27", MIGSTREAM_E_BODY_LENGTH, V2_OFF_SHARED, 5);
-	check_absent(res, "REC-11");
+	rt_check_absent(res, "REC-11");
 	free(res);
 	tb_free(&b);
 }
@@ -1234,7 +1050,7 @@ START_TEST(test_rule_ORDER_3_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, 0x30, MIGSTREAM_REC_STATIC_DATA_END, NULL, 0);
+	rt_ins_rec(&b, 0x30, MIGSTREAM_REC_STATIC_DATA_END, NULL, 0);
 	want_error(&b, NULL, "ORDER-3", MIGSTREAM_E_SEQUENCE, 0x30, 1);
 	tb_free(&b);
 }
@@ -1256,11 +1072,11 @@ START_TEST(test_rule_ORDER_4_break)
 	tbuf b;
 
 	v1(&b);
-	move(&b, V1_OFF_SDE, 8, V1_OFF_SDE + 4128);
+	rt_move(&b, V1_OFF_SDE, 8, V1_OFF_SDE + 4128);
 	want_error(&b, NULL, "ORDER-4", MIGSTREAM_E_SEQUENCE, V1_OFF_SDE, 0);
 	tb_free(&b);
 	v2(&b);
-	move(&b, V2_OFF_SDE, 8, V2_OFF_SDE + 24);
+	rt_move(&b, V2_OFF_SDE, 8, V2_OFF_SDE + 24);
 	want_error(&b, NULL, "ORDER-4", MIGSTREAM_E_SEQUENCE, V2_OFF_SDE, 1);
 	tb_free(&b);
 }
@@ -1284,11 +1100,11 @@ START_TEST(test_rule_ORDER_5_break)
 	tbuf b;
 
 	v1(&b);                         /* X86_TSC_INFO first */
-	move(&b, V1_OFF_TSC, 32, V1_OFF_SDE);
+	rt_move(&b, V1_OFF_TSC, 32, V1_OFF_SDE);
 	want_error(&b, NULL, "ORDER-5", MIGSTREAM_E_SEQUENCE, V1_OFF_SDE, 0);
 	tb_free(&b);
 	v1(&b);                         /* HVM_PARAMS first */
-	move(&b, V1_OFF_HVM_PARAMS, 32, V1_OFF_SDE);
+	rt_move(&b, V1_OFF_HVM_PARAMS, 32, V1_OFF_SDE);
 	want_error(&b, NULL, "ORDER-5", MIGSTREAM_E_SEQUENCE, V1_OFF_SDE, 0);
 	tb_free(&b);
 }
@@ -1313,8 +1129,8 @@ START_TEST(test_rule_ORDER_6_break)
 	v2(&b);
 	tb_delete(&b, 0x28, V2_OFF_END - 0x28);
 	want_error(&b, NULL, "ORDER-6", MIGSTREAM_E_SEQUENCE, 0x28, 0);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
-	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_ERROR) == 1, "%s", describe(res));
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_ERROR) == 1, "%s", rt_describe(res));
 	free(res);
 	tb_free(&b);
 }
@@ -1341,8 +1157,8 @@ START_TEST(test_rule_ORDER_7_break)
 	want_info(&b, NULL, "ORDER-7", 0x28, 0, 1);
 	tb_free(&b);
 	v2(&b);                         /* PV: before the first P2M frames */
-	p8(&b, 0x0F, 2);
-	p32(&b, 0x24, 13);
+	rt_p8(&b, 0x0F, 2);
+	rt_p32(&b, 0x24, 13);
 	tb_delete(&b, V2_OFF_SDE, 8);
 	want_info(&b, NULL, "ORDER-7", V2_OFF_SDE, 1, 1);
 	tb_free(&b);
@@ -1424,7 +1240,7 @@ START_TEST(test_rule_ORDER_10_break)
 	tbuf b;
 
 	v2(&b);                         /* STATIC_DATA_END, then X86_PV_INFO */
-	move(&b, V2_OFF_PV_INFO, 16, V2_OFF_PV_INFO + 8);
+	rt_move(&b, V2_OFF_PV_INFO, 16, V2_OFF_PV_INFO + 8);
 	want_warning(&b, NULL, "ORDER-10", 0x30, 1);
 	tb_free(&b);
 }
@@ -1456,7 +1272,7 @@ START_TEST(test_rule_ORDER_11_pass)
 	tbuf b;
 
 	v1(&b);                         /* the spec's order: parameters first */
-	move(&b, V1_OFF_HVM_PARAMS, 32, V1_OFF_HVM_CTX);
+	rt_move(&b, V1_OFF_HVM_PARAMS, 32, V1_OFF_HVM_CTX);
 	want_pass(&b, NULL, "ORDER-11");
 	tb_free(&b);
 }
@@ -1468,12 +1284,12 @@ START_TEST(test_rule_ORDER_12_break)
 	tbuf b;
 
 	v1(&b);                         /* two VERIFY */
-	ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
-	ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
+	rt_ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
+	rt_ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
 	want_warning(&b, NULL, "ORDER-12", V1_OFF_END + 8, 6);
 	tb_free(&b);
 	v1(&b);                         /* VERIFY in a checkpointed stream */
-	ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
+	rt_ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
 	want_warning(&b, remus, "ORDER-12", V1_OFF_END, 5);
 	tb_free(&b);
 }
@@ -1484,7 +1300,7 @@ START_TEST(test_rule_ORDER_12_pass)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
+	rt_ins_rec(&b, V1_OFF_END, MIGSTREAM_REC_VERIFY, NULL, 0);
 	want_pass(&b, NULL, "ORDER-12");
 	tb_free(&b);
 }
@@ -1498,11 +1314,11 @@ START_TEST(test_rule_PAGE_1_break)
 	tbuf b;
 
 	v1(&b);
-	replace_rec(&b, V1_OFF_PAGE_DATA, 4128, MIGSTREAM_REC_PAGE_DATA, body, 4);
+	rt_replace_rec(&b, V1_OFF_PAGE_DATA, 4128, MIGSTREAM_REC_PAGE_DATA, body, 4);
 	want_error(&b, NULL, "PAGE-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 	v1(&b);
-	replace_rec(&b, V1_OFF_PAGE_DATA, 4128, MIGSTREAM_REC_PAGE_DATA, NULL, 0);
+	rt_replace_rec(&b, V1_OFF_PAGE_DATA, 4128, MIGSTREAM_REC_PAGE_DATA, NULL, 0);
 	want_error(&b, NULL, "PAGE-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1524,7 +1340,7 @@ START_TEST(test_rule_PAGE_2_break)
 	tbuf b;
 
 	v1(&b);
-	replace_rec(&b, V1_OFF_PAGE_DATA, 4128, MIGSTREAM_REC_PAGE_DATA, body, 8);
+	rt_replace_rec(&b, V1_OFF_PAGE_DATA, 4128, MIGSTREAM_REC_PAGE_DATA, body, 8);
 	want_error(&b, NULL, "PAGE-2", MIGSTREAM_E_FIELD, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1545,7 +1361,7 @@ START_TEST(test_rule_PAGE_3_break)
 	tbuf b;
 
 	v1(&b);
-	p32(&b, V1_PD_BODY, 1000);      /* 8 + 8000 > 4120 */
+	rt_p32(&b, V1_PD_BODY, 1000);      /* 8 + 8000 > 4120 */
 	want_error(&b, NULL, "PAGE-3", MIGSTREAM_E_BODY_LENGTH, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1566,7 +1382,7 @@ START_TEST(test_rule_PAGE_4_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PD_BODY + 4, 0x01);
+	rt_p8(&b, V1_PD_BODY + 4, 0x01);
 	want_ws(&b, NULL, "PAGE-4", MIGSTREAM_E_RESERVED, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1587,11 +1403,11 @@ START_TEST(test_rule_PAGE_5_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PFN0 + 6, 0x10);      /* bit 52 */
+	rt_p8(&b, V1_PFN0 + 6, 0x10);      /* bit 52 */
 	want_ws(&b, NULL, "PAGE-5", MIGSTREAM_E_RESERVED, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 	v1(&b);
-	p8(&b, V1_PFN1 + 7, 0xF8);      /* XTAB with bit 59 */
+	rt_p8(&b, V1_PFN1 + 7, 0xF8);      /* XTAB with bit 59 */
 	want_ws(&b, NULL, "PAGE-5", MIGSTREAM_E_RESERVED, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1602,7 +1418,7 @@ START_TEST(test_rule_PAGE_5_pass)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PFN0 + 6, 0x0F);      /* bits 48-51 belong to the pfn */
+	rt_p8(&b, V1_PFN0 + 6, 0x0F);      /* bits 48-51 belong to the pfn */
 	want_pass(&b, NULL, "PAGE-5");
 	tb_free(&b);
 }
@@ -1616,12 +1432,12 @@ START_TEST(test_rule_PAGE_6_break)
 
 	for (i = 0; i < 4; i++) {
 		v1(&b);
-		p8(&b, V1_PFN1 + 7, bad[i]);
+		rt_p8(&b, V1_PFN1 + 7, bad[i]);
 		want_error(&b, NULL, "PAGE-6", MIGSTREAM_E_PAGE_TYPE, V1_OFF_PAGE_DATA, 1);
 		tb_free(&b);
 	}
 	v1(&b);
-	p8(&b, V1_PFN1 + 7, 0x50);
+	rt_p8(&b, V1_PFN1 + 7, 0x50);
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_error_src(&b, other_srcs[i], NULL, "PAGE-6", MIGSTREAM_E_PAGE_TYPE,
 		               V1_OFF_PAGE_DATA, 1);
@@ -1634,7 +1450,7 @@ START_TEST(test_rule_PAGE_6_pass)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PFN1 + 7, 0xD0);      /* BROKEN: valid, no data */
+	rt_p8(&b, V1_PFN1 + 7, 0xD0);      /* BROKEN: valid, no data */
 	want_pass(&b, NULL, "PAGE-6");
 	tb_free(&b);
 }
@@ -1645,7 +1461,7 @@ START_TEST(test_rule_PAGE_7_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PFN1 + 7, 0x00);      /* XTAB -> NOTAB: a second page is missing */
+	rt_p8(&b, V1_PFN1 + 7, 0x00);      /* XTAB -> NOTAB: a second page is missing */
 	want_error(&b, NULL, "PAGE-7", MIGSTREAM_E_BODY_LENGTH, V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1666,7 +1482,7 @@ START_TEST(test_rule_PAGE_8_break)
 	tbuf b;
 
 	v2(&b);
-	p8(&b, V2_PFN2_ENTRY, 3);       /* max_pfn is 2 */
+	rt_p8(&b, V2_PFN2_ENTRY, 3);       /* max_pfn is 2 */
 	want_error(&b, NULL, "PAGE-8", MIGSTREAM_E_FIELD, V2_OFF_PAGE_DATA, 3);
 	tb_free(&b);
 }
@@ -1687,7 +1503,7 @@ START_TEST(test_rule_PAGE_9_break)
 	tbuf b;
 
 	v1(&b);
-	p64(&b, V1_PFN1, 0xF0000000000FEFFCull);   /* XTAB for pfn 0xfeffc again */
+	rt_p64(&b, V1_PFN1, 0xF0000000000FEFFCull);   /* XTAB for pfn 0xfeffc again */
 	want_warning(&b, NULL, "PAGE-9", V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1708,11 +1524,11 @@ START_TEST(test_rule_PAGE_10_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PFN0 + 7, 0x10);      /* L1TAB in an HVM image */
+	rt_p8(&b, V1_PFN0 + 7, 0x10);      /* L1TAB in an HVM image */
 	want_warning(&b, NULL, "PAGE-10", V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 	v1(&b);
-	p8(&b, V1_PFN0 + 7, 0xC0);      /* L4TAB|PINNED */
+	rt_p8(&b, V1_PFN0 + 7, 0xC0);      /* L4TAB|PINNED */
 	want_warning(&b, NULL, "PAGE-10", V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1736,7 +1552,7 @@ START_TEST(test_rule_PAGE_11_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PFN1 + 7, 0xE0);      /* XALLOC, producer Xen 4.20 */
+	rt_p8(&b, V1_PFN1 + 7, 0xE0);      /* XALLOC, producer Xen 4.20 */
 	want_warning(&b, NULL, "PAGE-11", V1_OFF_PAGE_DATA, 1);
 	tb_free(&b);
 }
@@ -1747,8 +1563,8 @@ START_TEST(test_rule_PAGE_11_pass)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PFN1 + 7, 0xE0);      /* XALLOC in converter output */
-	p32(&b, 0x20, 0);
+	rt_p8(&b, V1_PFN1 + 7, 0xE0);      /* XALLOC in converter output */
+	rt_p32(&b, 0x20, 0);
 	want_pass(&b, NULL, "PAGE-11");
 	tb_free(&b);
 }
@@ -1801,7 +1617,7 @@ START_TEST(test_rule_PV_1_break)
 	tbuf b;
 
 	v2(&b);
-	p32(&b, V2_OFF_PV_INFO + 4, 4);  /* body 4 + 4 octets of (zero) padding */
+	rt_p32(&b, V2_OFF_PV_INFO + 4, 4);  /* body 4 + 4 octets of (zero) padding */
 	want_error(&b, NULL, "PV-1", MIGSTREAM_E_BODY_LENGTH, V2_OFF_PV_INFO, 0);
 	tb_free(&b);
 }
@@ -1824,7 +1640,7 @@ START_TEST(test_rule_PV_2_break)
 
 	v2(&b);
 	tb_insert(&b, V2_OFF_SDE, z, 8);
-	p32(&b, V2_OFF_PV_INFO + 4, 16);
+	rt_p32(&b, V2_OFF_PV_INFO + 4, 16);
 	want_ws(&b, NULL, "PV-2", MIGSTREAM_E_BODY_LENGTH, V2_OFF_PV_INFO, 0);
 	tb_free(&b);
 }
@@ -1845,10 +1661,10 @@ START_TEST(test_rule_PV_3_break)
 	tbuf b;
 
 	v2(&b);
-	p8(&b, 0x31, 3);                /* I3: (8, 3) */
+	rt_p8(&b, 0x31, 3);                /* I3: (8, 3) */
 	want_error(&b, NULL, "PV-3", MIGSTREAM_E_FIELD, V2_OFF_PV_INFO, 0);
-	p8(&b, 0x30, 4);                /* (4, 4) */
-	p8(&b, 0x31, 4);
+	rt_p8(&b, 0x30, 4);                /* (4, 4) */
+	rt_p8(&b, 0x31, 4);
 	want_error(&b, NULL, "PV-3", MIGSTREAM_E_FIELD, V2_OFF_PV_INFO, 0);
 	tb_free(&b);
 }
@@ -1869,7 +1685,7 @@ START_TEST(test_rule_PV_4_break)
 	tbuf b;
 
 	v2(&b);
-	p8(&b, 0x37, 0x01);
+	rt_p8(&b, 0x37, 0x01);
 	want_ws(&b, NULL, "PV-4", MIGSTREAM_E_RESERVED, V2_OFF_PV_INFO, 0);
 	tb_free(&b);
 }
@@ -1890,7 +1706,7 @@ START_TEST(test_rule_PV_5_break)
 	tbuf b;
 
 	v2(&b);
-	copy(&b, V2_OFF_PV_INFO, 16, V2_OFF_SDE);
+	rt_copy(&b, V2_OFF_PV_INFO, 16, V2_OFF_SDE);
 	want_error(&b, NULL, "PV-5", MIGSTREAM_E_SEQUENCE, V2_OFF_SDE, 1);
 	tb_free(&b);
 }
@@ -1933,7 +1749,7 @@ START_TEST(test_rule_PV_7_break)
 
 	v2(&b);
 	tb_delete(&b, V2_P2M_BODY + 8, 8);
-	p32(&b, V2_OFF_P2M + 4, 8);
+	rt_p32(&b, V2_OFF_P2M + 4, 8);
 	want_error(&b, NULL, "PV-7", MIGSTREAM_E_BODY_LENGTH, V2_OFF_P2M, 2);
 	tb_free(&b);
 }
@@ -1954,7 +1770,7 @@ START_TEST(test_rule_PV_8_break)
 	tbuf b;
 
 	v2(&b);
-	p32(&b, V2_P2M_BODY, 3);        /* start 3 > end 2 */
+	rt_p32(&b, V2_P2M_BODY, 3);        /* start 3 > end 2 */
 	want_error(&b, NULL, "PV-8", MIGSTREAM_E_FIELD, V2_OFF_P2M, 2);
 	tb_free(&b);
 }
@@ -1975,7 +1791,7 @@ START_TEST(test_rule_PV_9_break)
 	tbuf b;
 
 	v2(&b);
-	p32(&b, V2_P2M_BODY + 4, 1023); /* I5 */
+	rt_p32(&b, V2_P2M_BODY + 4, 1023); /* I5 */
 	want_error(&b, NULL, "PV-9", MIGSTREAM_E_BODY_LENGTH, V2_OFF_P2M, 2);
 	tb_free(&b);
 }
@@ -2017,9 +1833,9 @@ START_TEST(test_rule_PV_11_break)
 	tbuf b;
 
 	v2(&b);
-	p64(&b, V2_P2M_BODY + 8, 1);    /* p2m frame is the L4 page */
+	rt_p64(&b, V2_P2M_BODY + 8, 1);    /* p2m frame is the L4 page */
 	want_error(&b, NULL, "PV-11", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
-	p64(&b, V2_P2M_BODY + 8, 3);    /* p2m frame above max_pfn */
+	rt_p64(&b, V2_P2M_BODY + 8, 3);    /* p2m frame above max_pfn */
 	want_error(&b, NULL, "PV-11", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
 	/* A second X86_PV_P2M_FRAMES for pfn 1024 (frame 2): max_pfn 1024 needs
@@ -2055,7 +1871,7 @@ START_TEST(test_rule_PV_12_break)
 	tbuf b;
 
 	v2(&b);
-	replace_rec(&b, V2_OFF_BASIC, V2_BASIC_SIZE, MIGSTREAM_REC_X86_PV_VCPU_BASIC, body, 4);
+	rt_replace_rec(&b, V2_OFF_BASIC, V2_BASIC_SIZE, MIGSTREAM_REC_X86_PV_VCPU_BASIC, body, 4);
 	want_error(&b, NULL, "PV-12", MIGSTREAM_E_BODY_LENGTH, V2_OFF_BASIC, 6);
 	tb_free(&b);
 }
@@ -2076,7 +1892,7 @@ START_TEST(test_rule_PV_13_break)
 	tbuf b;
 
 	v2(&b);
-	p8(&b, V2_OFF_BASIC + 12, 0x01);
+	rt_p8(&b, V2_OFF_BASIC + 12, 0x01);
 	want_ws(&b, NULL, "PV-13", MIGSTREAM_E_RESERVED, V2_OFF_BASIC, 6);
 	tb_free(&b);
 }
@@ -2133,7 +1949,7 @@ START_TEST(test_rule_PV_15_break)
 
 	v2(&b);                         /* context 5160 octets */
 	tb_delete(&b, V2_OFF_END - 8, 8);
-	p32(&b, V2_OFF_BASIC + 4, 5176 - 8);
+	rt_p32(&b, V2_OFF_BASIC + 4, 5176 - 8);
 	want_error(&b, NULL, "PV-15", MIGSTREAM_E_BODY_LENGTH, V2_OFF_BASIC, 6);
 	tb_free(&b);
 }
@@ -2155,7 +1971,7 @@ START_TEST(test_rule_PV_16_break)
 	tbuf b;
 
 	v2(&b);
-	replace_rec(&b, V2_OFF_BASIC, V2_BASIC_SIZE, MIGSTREAM_REC_X86_PV_VCPU_BASIC, body, 8);
+	rt_replace_rec(&b, V2_OFF_BASIC, V2_BASIC_SIZE, MIGSTREAM_REC_X86_PV_VCPU_BASIC, body, 8);
 	want_error(&b, NULL, "PV-16", MIGSTREAM_E_BODY_LENGTH, V2_OFF_BASIC, 6);
 	tb_free(&b);
 }
@@ -2176,9 +1992,9 @@ static void ext_ctx(uint8_t *ctx, uint32_t len, uint32_t vcpu, uint32_t size)
 {
 	memset(ctx, 0, len);
 	if (len >= 4)
-		le32(ctx, vcpu);
+		rt_le32(ctx, vcpu);
 	if (len >= 8)
-		le32(ctx + 4, size);
+		rt_le32(ctx + 4, size);
 }
 
 START_TEST(test_rule_PV_17_break)
@@ -2295,8 +2111,8 @@ END_TEST
 static void msr_ctx(uint8_t *ctx, uint32_t idx, uint32_t rsvd)
 {
 	memset(ctx, 0, 16);
-	le32(ctx, idx);
-	le32(ctx + 4, rsvd);
+	rt_le32(ctx, idx);
+	rt_le32(ctx + 4, rsvd);
 }
 
 START_TEST(test_rule_PV_21_break)
@@ -2395,7 +2211,7 @@ START_TEST(test_rule_PV_24_break)
 	tbuf b;
 
 	v2(&b);
-	copy(&b, V2_OFF_BASIC, V2_BASIC_SIZE, V2_OFF_END);
+	rt_copy(&b, V2_OFF_BASIC, V2_BASIC_SIZE, V2_OFF_END);
 	want_warning(&b, NULL, "PV-24", V2_OFF_END, 7);
 	tb_free(&b);
 }
@@ -2410,9 +2226,9 @@ START_TEST(test_rule_PV_24_pass)
 	want_pass(&b, NULL, "PV-24");
 	tb_free(&b);
 	v2(&b);                         /* one BASIC in each checkpoint segment */
-	ins_rec(&b, V2_OFF_END, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
-	copy(&b, V2_OFF_BASIC, V2_BASIC_SIZE, V2_OFF_END + 8);
-	ins_rec(&b, V2_OFF_END + 8 + V2_BASIC_SIZE, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	rt_ins_rec(&b, V2_OFF_END, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	rt_copy(&b, V2_OFF_BASIC, V2_BASIC_SIZE, V2_OFF_END + 8);
+	rt_ins_rec(&b, V2_OFF_END + 8 + V2_BASIC_SIZE, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 	want_pass(&b, NULL, "PV-24");
 	tb_free(&b);
 }
@@ -2423,11 +2239,11 @@ START_TEST(test_rule_PV_25_break)
 	tbuf b;
 
 	v2(&b);
-	p8(&b, V2_OFF_BASIC + 8, 1);    /* the only BASIC is vCPU 1's */
+	rt_p8(&b, V2_OFF_BASIC + 8, 1);    /* the only BASIC is vCPU 1's */
 	want_error(&b, NULL, "PV-25", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
 	v2(&b);                         /* at a CHECKPOINT before any BASIC */
-	ins_rec(&b, V2_OFF_BASIC, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	rt_ins_rec(&b, V2_OFF_BASIC, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 	want_error(&b, NULL, "PV-25", MIGSTREAM_E_CONSISTENCY, V2_OFF_BASIC, 6);
 	tb_free(&b);
 }
@@ -2448,7 +2264,7 @@ START_TEST(test_rule_PV_26_break)
 	tbuf b;
 
 	v2(&b);
-	move(&b, V2_OFF_BASIC, V2_BASIC_SIZE, V2_OFF_PAGE_DATA);
+	rt_move(&b, V2_OFF_BASIC, V2_BASIC_SIZE, V2_OFF_PAGE_DATA);
 	want_error(&b, NULL, "PV-26", MIGSTREAM_E_SEQUENCE, V2_OFF_PAGE_DATA, 3);
 	tb_free(&b);
 }
@@ -2470,7 +2286,7 @@ START_TEST(test_rule_PV_27_break)
 
 	v2(&b);
 	tb_delete(&b, V2_OFF_SHARED + 8, 8);
-	p32(&b, V2_OFF_SHARED + 4, 4088);
+	rt_p32(&b, V2_OFF_SHARED + 4, 4088);
 	want_error(&b, NULL, "PV-27", MIGSTREAM_E_BODY_LENGTH, V2_OFF_SHARED, 5);
 	tb_free(&b);
 }
@@ -2519,14 +2335,14 @@ START_TEST(test_rule_PV_29_break)
 	size_t i;
 
 	v2(&b);                         /* start_info pfn above max_pfn */
-	p64(&b, V2_RDX, 3);
+	rt_p64(&b, V2_RDX, 3);
 	want_error(&b, NULL, "PV-29", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
-	p64(&b, V2_RDX, 1);             /* start_info pfn is the L4 page */
+	rt_p64(&b, V2_RDX, 1);             /* start_info pfn is the L4 page */
 	want_error(&b, NULL, "PV-29", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
 	v2(&b);                         /* store_mfn inside start_info above max_pfn */
 	v2_start_info_magic(&b);
-	p64(&b, V2_PAGE2 + 56, 5);
+	rt_p64(&b, V2_PAGE2 + 56, 5);
 	want_error(&b, NULL, "PV-29", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_error_src(&b, other_srcs[i], NULL, "PV-29", MIGSTREAM_E_CONSISTENCY,
@@ -2534,7 +2350,7 @@ START_TEST(test_rule_PV_29_break)
 	tb_free(&b);
 	v2(&b);                         /* console.domU.mfn above max_pfn */
 	v2_start_info_magic(&b);
-	p64(&b, V2_PAGE2 + 72, 0x1000);
+	rt_p64(&b, V2_PAGE2 + 72, 0x1000);
 	want_error(&b, NULL, "PV-29", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
 }
@@ -2548,7 +2364,7 @@ START_TEST(test_rule_PV_29_pass)
 	v2(&b);
 	want_pass(&b, NULL, "PV-29");
 	v2_start_info_magic(&b);        /* store 2, console 0: both received */
-	p64(&b, V2_PAGE2 + 56, 2);
+	rt_p64(&b, V2_PAGE2 + 56, 2);
 	want_pass(&b, NULL, "PV-29");
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_pass_src(&b, other_srcs[i], NULL, "PV-29");
@@ -2561,12 +2377,12 @@ START_TEST(test_rule_PV_30_break)
 	tbuf b;
 
 	v2(&b);
-	p64(&b, V2_GDT_ENTS, 7169);
+	rt_p64(&b, V2_GDT_ENTS, 7169);
 	want_error(&b, NULL, "PV-30", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
-	p64(&b, V2_GDT_ENTS, 1);        /* gdt_frames[0] = pfn 0... */
-	p64(&b, V2_GDT_FRAMES, 1);      /* ...now the L4 page */
+	rt_p64(&b, V2_GDT_ENTS, 1);        /* gdt_frames[0] = pfn 0... */
+	rt_p64(&b, V2_GDT_FRAMES, 1);      /* ...now the L4 page */
 	want_error(&b, NULL, "PV-30", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
-	p64(&b, V2_GDT_FRAMES, 3);      /* above max_pfn */
+	rt_p64(&b, V2_GDT_FRAMES, 3);      /* above max_pfn */
 	want_error(&b, NULL, "PV-30", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
 }
@@ -2578,9 +2394,9 @@ START_TEST(test_rule_PV_30_pass)
 
 	v2(&b);
 	want_pass(&b, NULL, "PV-30");
-	p64(&b, V2_GDT_ENTS, 513);      /* two frames, both NOTAB */
-	p64(&b, V2_GDT_FRAMES, 2);
-	p64(&b, V2_GDT_FRAMES + 8, 0);
+	rt_p64(&b, V2_GDT_ENTS, 513);      /* two frames, both NOTAB */
+	rt_p64(&b, V2_GDT_FRAMES, 2);
+	rt_p64(&b, V2_GDT_FRAMES + 8, 0);
 	want_pass(&b, NULL, "PV-30");
 	tb_free(&b);
 }
@@ -2591,13 +2407,13 @@ START_TEST(test_rule_PV_31_break)
 	tbuf b;
 
 	v2(&b);
-	p64(&b, V2_CR3, 0x2000);        /* pfn 2 is NOTAB */
+	rt_p64(&b, V2_CR3, 0x2000);        /* pfn 2 is NOTAB */
 	want_error(&b, NULL, "PV-31", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
-	p64(&b, V2_CR3, 0x5000);        /* above max_pfn */
+	rt_p64(&b, V2_CR3, 0x5000);        /* above max_pfn */
 	want_error(&b, NULL, "PV-31", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
 	v2(&b);                         /* user cr1 valid bit set, pfn 2 */
-	p64(&b, V2_CR1, 0x2001);
+	rt_p64(&b, V2_CR1, 0x2001);
 	want_error(&b, NULL, "PV-31", MIGSTREAM_E_CONSISTENCY, V2_OFF_END, 7);
 	tb_free(&b);
 }
@@ -2609,9 +2425,9 @@ START_TEST(test_rule_PV_31_pass)
 
 	v2(&b);
 	want_pass(&b, NULL, "PV-31");
-	p64(&b, V2_CR1, 0x1001);        /* user cr1 -> the L4 page */
+	rt_p64(&b, V2_CR1, 0x1001);        /* user cr1 -> the L4 page */
 	want_pass(&b, NULL, "PV-31");
-	p64(&b, V2_CR1, 0x2000);        /* bit 0 clear: not checked */
+	rt_p64(&b, V2_CR1, 0x2000);        /* bit 0 clear: not checked */
 	want_pass(&b, NULL, "PV-31");
 	tb_free(&b);
 }
@@ -2623,15 +2439,15 @@ START_TEST(test_rule_PV_32_break)
 	size_t i;
 
 	v2(&b);
-	p64(&b, V2_PAGE1 + 8 * 7, 0x5001);      /* present, pfn 5 > max_pfn */
+	rt_p64(&b, V2_PAGE1 + 8 * 7, 0x5001);      /* present, pfn 5 > max_pfn */
 	want_error(&b, NULL, "PV-32", MIGSTREAM_E_CONSISTENCY, V2_OFF_PAGE_DATA, 3);
 	/* Reported when the record is finished: PAGE_DATA itself was delivered. */
 	for (i = 0; i < 2; i++) {
-		t_result *res = run(&b, i ? T_SRC_PIPE : T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+		t_result *res = rt_run(&b, i ? T_SRC_PIPE : T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 
 		ck_assert_msg(res->records == 4 && res->types[3] == MIGSTREAM_REC_PAGE_DATA,
 		              "%llu records delivered before PV-32; %s",
-		              (unsigned long long)res->records, describe(res));
+		              (unsigned long long)res->records, rt_describe(res));
 		free(res);
 	}
 	for (i = 0; i < N_OTHER_SRCS; i++)
@@ -2647,8 +2463,8 @@ START_TEST(test_rule_PV_32_pass)
 	size_t i;
 
 	v2(&b);
-	p64(&b, V2_PAGE1 + 8 * 7, 0x2001);      /* present, pfn 2 */
-	p64(&b, V2_PAGE1 + 8 * 8, 0x5000);      /* not present: not checked */
+	rt_p64(&b, V2_PAGE1 + 8 * 7, 0x2001);      /* present, pfn 2 */
+	rt_p64(&b, V2_PAGE1 + 8 * 8, 0x5000);      /* not present: not checked */
 	want_pass(&b, NULL, "PV-32");
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_pass_src(&b, other_srcs[i], NULL, "PV-32");
@@ -2663,7 +2479,7 @@ START_TEST(test_rule_HVM_1_break)
 	tbuf b;
 
 	v1(&b);
-	replace_rec(&b, V1_OFF_HVM_CTX, 48, MIGSTREAM_REC_HVM_CONTEXT, NULL, 0);
+	rt_replace_rec(&b, V1_OFF_HVM_CTX, 48, MIGSTREAM_REC_HVM_CONTEXT, NULL, 0);
 	want_error(&b, NULL, "HVM-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 }
@@ -2689,8 +2505,8 @@ START_TEST(test_rule_HVM_2_break)
 	tb_free(&b);
 	/* Checkpointed: before the first CHECKPOINT. */
 	v1(&b);
-	move(&b, V1_OFF_HVM_CTX, 48, V1_OFF_END - 48);
-	ins_rec(&b, V1_OFF_HVM_CTX, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	rt_move(&b, V1_OFF_HVM_CTX, 48, V1_OFF_END - 48);
+	rt_ins_rec(&b, V1_OFF_HVM_CTX, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 	want_error(&b, NULL, "HVM-2", MIGSTREAM_E_SEQUENCE, V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 }
@@ -2714,7 +2530,7 @@ START_TEST(test_rule_HVM_3_break)
 	tbuf b;
 
 	v1(&b);
-	copy(&b, V1_OFF_HVM_CTX, 48, V1_OFF_HVM_PARAMS);
+	rt_copy(&b, V1_OFF_HVM_CTX, 48, V1_OFF_HVM_PARAMS);
 	want_warning(&b, NULL, "HVM-3", V1_OFF_HVM_PARAMS, 4);
 	tb_free(&b);
 }
@@ -2729,8 +2545,8 @@ START_TEST(test_rule_HVM_3_pass)
 	tb_free(&b);
 	/* One per checkpoint segment is fine. */
 	v1_checkpoint_at(&b, V1_OFF_END);
-	copy(&b, V1_OFF_HVM_CTX, 48, V1_OFF_END + 8);
-	ins_rec(&b, V1_OFF_END + 8 + 48, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	rt_copy(&b, V1_OFF_HVM_CTX, 48, V1_OFF_END + 8);
+	rt_ins_rec(&b, V1_OFF_END + 8 + 48, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 	want_pass(&b, NULL, "HVM-3");
 	tb_free(&b);
 }
@@ -2742,7 +2558,7 @@ START_TEST(test_rule_HVM_4_break)
 
 	v1(&b);                         /* body 4 (count only) + 4 padding */
 	tb_delete(&b, V1_PARAMS_BODY + 8, 16);
-	p32(&b, V1_OFF_HVM_PARAMS + 4, 4);
+	rt_p32(&b, V1_OFF_HVM_PARAMS + 4, 4);
 	want_error(&b, NULL, "HVM-4", MIGSTREAM_E_BODY_LENGTH, V1_OFF_HVM_PARAMS, 4);
 	tb_free(&b);
 }
@@ -2763,7 +2579,7 @@ START_TEST(test_rule_HVM_5_break)
 	tbuf b;
 
 	v1(&b);
-	p32(&b, V1_PARAMS_BODY, 2);
+	rt_p32(&b, V1_PARAMS_BODY, 2);
 	want_error(&b, NULL, "HVM-5", MIGSTREAM_E_BODY_LENGTH, V1_OFF_HVM_PARAMS, 4);
 	tb_free(&b);
 }
@@ -2784,7 +2600,7 @@ START_TEST(test_rule_HVM_6_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_PARAMS_BODY + 4, 0x01);
+	rt_p8(&b, V1_PARAMS_BODY + 4, 0x01);
 	want_ws(&b, NULL, "HVM-6", MIGSTREAM_E_RESERVED, V1_OFF_HVM_PARAMS, 4);
 	tb_free(&b);
 }
@@ -2805,7 +2621,7 @@ START_TEST(test_rule_HVM_7_break)
 	tbuf b;
 
 	v1(&b);
-	p64(&b, V1_PARAMS_BODY + 8, 39);
+	rt_p64(&b, V1_PARAMS_BODY + 8, 39);
 	want_warning(&b, NULL, "HVM-7", V1_OFF_HVM_PARAMS, 4);
 	tb_free(&b);
 }
@@ -2827,7 +2643,7 @@ START_TEST(test_rule_HVM_8_break)
 	tbuf b;
 
 	v1(&b);
-	p64(&b, V1_PARAMS_BODY + 8, 4);
+	rt_p64(&b, V1_PARAMS_BODY + 8, 4);
 	want_info(&b, NULL, "HVM-8", V1_OFF_HVM_PARAMS, 4, 1);
 	tb_free(&b);
 }
@@ -2871,7 +2687,7 @@ START_TEST(test_rule_HVM_10_break)
 	tbuf b;
 
 	v1(&b);
-	p64(&b, V1_PARAMS_BODY + 8, 2);
+	rt_p64(&b, V1_PARAMS_BODY + 8, 2);
 	want_warning(&b, NULL, "HVM-10", V1_OFF_HVM_PARAMS, 4);
 	tb_free(&b);
 	v1_params(&b, 2, p);
@@ -2895,7 +2711,7 @@ START_TEST(test_rule_HVM_11_break)
 	tbuf b;
 
 	v1(&b);
-	p64(&b, V1_PARAMS_BODY + 16, 0x12345);
+	rt_p64(&b, V1_PARAMS_BODY + 16, 0x12345);
 	want_warning(&b, NULL, "HVM-11", V1_OFF_HVM_PARAMS, 4);
 	tb_free(&b);
 }
@@ -2916,11 +2732,11 @@ START_TEST(test_rule_HVM_12_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_CTX_BODY + 8, 0x87);  /* magic */
+	rt_p8(&b, V1_CTX_BODY + 8, 0x87);  /* magic */
 	want_error(&b, NULL, "HVM-12", MIGSTREAM_E_FIELD, V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 	v1(&b);
-	p8(&b, V1_CTX_BODY + 12, 2);    /* version */
+	rt_p8(&b, V1_CTX_BODY + 12, 2);    /* version */
 	want_error(&b, NULL, "HVM-12", MIGSTREAM_E_FIELD, V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 }
@@ -2941,7 +2757,7 @@ START_TEST(test_rule_HVM_13_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_CTX_END_DESC + 4, 8); /* END's payload runs past the blob */
+	rt_p8(&b, V1_CTX_END_DESC + 4, 8); /* END's payload runs past the blob */
 	want_error(&b, NULL, "HVM-13", MIGSTREAM_E_FIELD, V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 }
@@ -2962,7 +2778,7 @@ START_TEST(test_rule_HVM_14_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_CTX_END_DESC, 3);     /* END descriptor becomes typecode 3 */
+	rt_p8(&b, V1_CTX_END_DESC, 3);     /* END descriptor becomes typecode 3 */
 	want_error(&b, NULL, "HVM-14", MIGSTREAM_E_FIELD, V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 }
@@ -3027,12 +2843,12 @@ START_TEST(test_rule_HVM_17_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_CTX_END_DESC + 2, 1); /* END instance 1 */
+	rt_p8(&b, V1_CTX_END_DESC + 2, 1); /* END instance 1 */
 	want_warning(&b, NULL, "HVM-17", V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 	v1(&b);                         /* 8 octets after END */
 	tb_insert(&b, V1_CTX_END_DESC + 8, extra, 8);
-	p32(&b, V1_OFF_HVM_CTX + 4, 48);
+	rt_p32(&b, V1_OFF_HVM_CTX + 4, 48);
 	want_warning(&b, NULL, "HVM-17", V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 }
@@ -3083,7 +2899,7 @@ START_TEST(test_rule_TSC_1_break)
 
 	v1(&b);
 	tb_delete(&b, V1_OFF_TSC + 24, 8);
-	p32(&b, V1_OFF_TSC + 4, 16);
+	rt_p32(&b, V1_OFF_TSC + 4, 16);
 	want_error(&b, NULL, "TSC-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_TSC, 2);
 	tb_free(&b);
 }
@@ -3104,7 +2920,7 @@ START_TEST(test_rule_TSC_2_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_OFF_TSC + 8 + 20, 0x01);
+	rt_p8(&b, V1_OFF_TSC + 8 + 20, 0x01);
 	want_ws(&b, NULL, "TSC-2", MIGSTREAM_E_RESERVED, V1_OFF_TSC, 2);
 	tb_free(&b);
 }
@@ -3125,7 +2941,7 @@ START_TEST(test_rule_TSC_3_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_OFF_TSC + 8, 3);
+	rt_p8(&b, V1_OFF_TSC + 8, 3);
 	want_warning(&b, NULL, "TSC-3", V1_OFF_TSC, 2);
 	tb_free(&b);
 }
@@ -3136,7 +2952,7 @@ START_TEST(test_rule_TSC_3_pass)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_OFF_TSC + 8, 2);
+	rt_p8(&b, V1_OFF_TSC + 8, 2);
 	want_pass(&b, NULL, "TSC-3");
 	tb_free(&b);
 }
@@ -3147,7 +2963,7 @@ START_TEST(test_rule_TSC_4_break)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_OFF_TSC + 8, 4);
+	rt_p8(&b, V1_OFF_TSC + 8, 4);
 	want_error(&b, NULL, "TSC-4", MIGSTREAM_E_FIELD, V1_OFF_TSC, 2);
 	tb_free(&b);
 }
@@ -3158,7 +2974,7 @@ START_TEST(test_rule_TSC_4_pass)
 	tbuf b;
 
 	v1(&b);
-	p8(&b, V1_OFF_TSC + 8, 1);
+	rt_p8(&b, V1_OFF_TSC + 8, 1);
 	want_pass(&b, NULL, "TSC-4");
 	tb_free(&b);
 }
@@ -3169,7 +2985,7 @@ START_TEST(test_rule_TSC_5_break)
 	tbuf b;
 
 	v1(&b);
-	copy(&b, V1_OFF_TSC, 32, V1_OFF_HVM_CTX);
+	rt_copy(&b, V1_OFF_TSC, 32, V1_OFF_HVM_CTX);
 	want_warning(&b, NULL, "TSC-5", V1_OFF_HVM_CTX, 3);
 	tb_free(&b);
 }
@@ -3184,8 +3000,8 @@ START_TEST(test_rule_TSC_5_pass)
 	tb_free(&b);
 	/* One in each checkpoint segment. */
 	v1_checkpoint_at(&b, V1_OFF_END);
-	copy(&b, V1_OFF_TSC, 32, V1_OFF_END + 8);
-	ins_rec(&b, V1_OFF_END + 8 + 32, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
+	rt_copy(&b, V1_OFF_TSC, 32, V1_OFF_END + 8);
+	rt_ins_rec(&b, V1_OFF_END + 8 + 32, MIGSTREAM_REC_CHECKPOINT, NULL, 0);
 	want_pass(&b, NULL, "TSC-5");
 	tb_free(&b);
 }
@@ -3220,11 +3036,11 @@ START_TEST(test_rule_POLICY_1_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_CPUID_POLICY, body, 16);
+	rt_ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_CPUID_POLICY, body, 16);
 	want_error(&b, NULL, "POLICY-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_SDE, 0);
 	tb_free(&b);
 	v1(&b);
-	ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_CPUID_POLICY, NULL, 0);
+	rt_ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_CPUID_POLICY, NULL, 0);
 	want_error(&b, NULL, "POLICY-1", MIGSTREAM_E_BODY_LENGTH, V1_OFF_SDE, 0);
 	tb_free(&b);
 }
@@ -3248,11 +3064,11 @@ START_TEST(test_rule_POLICY_2_break)
 	tbuf b;
 
 	v1(&b);
-	ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, 24);
+	rt_ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, 24);
 	want_error(&b, NULL, "POLICY-2", MIGSTREAM_E_BODY_LENGTH, V1_OFF_SDE, 0);
 	tb_free(&b);
 	v1(&b);
-	ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, NULL, 0);
+	rt_ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, NULL, 0);
 	want_error(&b, NULL, "POLICY-2", MIGSTREAM_E_BODY_LENGTH, V1_OFF_SDE, 0);
 	tb_free(&b);
 }
@@ -3304,17 +3120,17 @@ START_TEST(test_rule_POLICY_4_break)
 	tb_free(&b);
 	/* Three MSR entries; the third repeats 0xce (POLICY-7 as well). */
 	memset(body, 0, sizeof body);
-	le32(body, 0xCE);
-	le32(body + 16, 0x10A);
-	le32(body + 32, 0xCE);
-	le64(body + 40, 1);
+	rt_le32(body, 0xCE);
+	rt_le32(body + 16, 0x10A);
+	rt_le32(body + 32, 0xCE);
+	rt_le64(body + 40, 1);
 	v1(&b);
-	ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
+	rt_ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
 	{
-		t_result *res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+		t_result *res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 
 		check_finding(res, "POLICY-4", MIGSTREAM_SEV_WARNING, V1_OFF_SDE, 0);
-		check_accepted(res);
+		rt_check_accepted(res);
 		free(res);
 	}
 	tb_free(&b);
@@ -3363,10 +3179,10 @@ START_TEST(test_rule_POLICY_5_pass)
 	ins_cpuid(&b, V1_OFF_SDE + 8 + 24 * 62, (const uint32_t (*)[2])(leaves + 62),
 	          (uint32_t)(n - 62));
 	{
-		t_result *res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+		t_result *res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 
-		check_absent(res, "POLICY-5");
-		check_accepted(res);
+		rt_check_absent(res, "POLICY-5");
+		rt_check_accepted(res);
 		free(res);
 	}
 	tb_free(&b);
@@ -3390,10 +3206,10 @@ START_TEST(test_rule_POLICY_6_pass)
 	tbuf b;
 
 	memset(body, 0, sizeof body);
-	le32(body, 0xCE);
-	le32(body + 16, 0x10A);
+	rt_le32(body, 0xCE);
+	rt_le32(body + 16, 0x10A);
 	v1(&b);
-	ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
+	rt_ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
 	want_pass(&b, NULL, "POLICY-6");
 	tb_free(&b);
 }
@@ -3410,10 +3226,10 @@ START_TEST(test_rule_POLICY_7_break)
 	want_warning(&b, NULL, "POLICY-7", V1_OFF_SDE, 0);
 	tb_free(&b);
 	memset(body, 0, sizeof body);
-	le32(body, 0xCE);
-	le32(body + 16, 0xCE);
+	rt_le32(body, 0xCE);
+	rt_le32(body + 16, 0xCE);
 	v1(&b);
-	ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
+	rt_ins_rec(&b, V1_OFF_SDE, MIGSTREAM_REC_X86_MSR_POLICY, body, sizeof body);
 	want_warning(&b, NULL, "POLICY-7", V1_OFF_SDE, 0);
 	tb_free(&b);
 }
@@ -3485,7 +3301,7 @@ static void v1_partial_segment(tbuf *b)
 {
 	v1_checkpoint_at(b, V1_OFF_END);
 	b->len = V1_OFF_END + 8;
-	copy(b, V1_OFF_TSC, 32, V1_OFF_END + 8);
+	rt_copy(b, V1_OFF_TSC, 32, V1_OFF_END + 8);
 }
 
 START_TEST(test_rule_CKPT_5_break)
@@ -3497,19 +3313,19 @@ START_TEST(test_rule_CKPT_5_break)
 
 	v1_partial_segment(&b);
 	/* Channel, EOF at a record boundary: failover, warning. */
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, chan);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, chan);
 	check_finding(res, "CKPT-5", MIGSTREAM_SEV_WARNING, V1_OFF_END + 40, NOREC);
-	check_accepted(res);
+	rt_check_accepted(res);
 	free(res);
-	res = run(&b, T_SRC_PIPE, MIGSTREAM_MODE_STRICT, chan);
+	res = rt_run(&b, T_SRC_PIPE, MIGSTREAM_MODE_STRICT, chan);
 	check_finding(res, "CKPT-5", MIGSTREAM_SEV_WARNING, V1_OFF_END + 40, NOREC);
-	check_accepted(res);
+	rt_check_accepted(res);
 	free(res);
 	/* File or buffer: the same EOF is a truncation naming CKPT-5, whose
 	 * message names the last complete checkpoint. */
 	want_error(&b, NULL, "CKPT-5", MIGSTREAM_E_TRUNCATED, V1_OFF_END + 40, NOREC);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
-	ck_assert_msg(strstr(res->errmsg, "checkpoint") != NULL, "%s", describe(res));
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	ck_assert_msg(strstr(res->errmsg, "checkpoint") != NULL, "%s", rt_describe(res));
 	free(res);
 	for (i = 0; i < N_OTHER_SRCS; i++)
 		want_error_src(&b, other_srcs[i], NULL, "CKPT-5", MIGSTREAM_E_TRUNCATED,
@@ -3531,9 +3347,9 @@ START_TEST(test_rule_CKPT_5_break_channel_inside_record)
 
 	v1_partial_segment(&b);
 	b.len = V1_OFF_END + 8 + 12;
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, chan);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, chan);
 	check_finding(res, "CKPT-5", MIGSTREAM_SEV_WARNING, V1_OFF_END + 20, 6);
-	check_accepted(res);
+	rt_check_accepted(res);
 	free(res);
 	tb_free(&b);
 }
@@ -3604,10 +3420,10 @@ START_TEST(test_rule_CKPT_8_break)
 	tbuf b;
 
 	v1_checkpoint_at(&b, V1_OFF_END);
-	ins_rec(&b, V1_OFF_END + 8, 0x80000001u, "hello", 5);
+	rt_ins_rec(&b, V1_OFF_END + 8, 0x80000001u, "hello", 5);
 	want_warning(&b, NULL, "CKPT-8", V1_OFF_END + 8, 6);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
-	check_absent(res, "REC-5");
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_check_absent(res, "REC-5");
 	free(res);
 	tb_free(&b);
 }
@@ -3618,7 +3434,7 @@ START_TEST(test_rule_CKPT_8_pass)
 	tbuf b;
 
 	v1_checkpoint_at(&b, V1_OFF_END);
-	ins_rec(&b, V1_OFF_END, 0x80000001u, "hello", 5);
+	rt_ins_rec(&b, V1_OFF_END, 0x80000001u, "hello", 5);
 	want_pass(&b, NULL, "CKPT-8");
 	tb_free(&b);
 }
@@ -3659,8 +3475,8 @@ START_TEST(test_rule_CKPT_12_break)
 	uint8_t pfns[16];
 	tbuf b;
 
-	le64(pfns, 5);
-	le64(pfns + 8, 0x100000);
+	rt_le64(pfns, 5);
+	rt_le64(pfns + 8, 0x100000);
 	back_channel(&b, pfns, 16);
 	want_error(&b, back, "CKPT-12", MIGSTREAM_E_FIELD, 0x30, 0);
 	tb_free(&b);
@@ -3675,8 +3491,8 @@ START_TEST(test_rule_CKPT_12_pass)
 	uint8_t pfns[16];
 	tbuf b;
 
-	le64(pfns, 5);
-	le64(pfns + 8, 0xFFFFF);
+	rt_le64(pfns, 5);
+	rt_le64(pfns + 8, 0xFFFFF);
 	back_channel(&b, pfns, 16);
 	want_pass(&b, back, "CKPT-12");
 	tb_free(&b);
@@ -3695,10 +3511,10 @@ START_TEST(test_rule_COMPAT_1_break)
 	v1_params(&b, 0, NULL);
 	want_warning(&b, NULL, "COMPAT-1", V1_OFF_HVM_PARAMS, 4);
 	/* From Xen 4.7 (a named producer): info. */
-	p32(&b, 0x24, 7);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	rt_p32(&b, 0x24, 7);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	check_finding(res, "COMPAT-1", MIGSTREAM_SEV_INFO, V1_OFF_HVM_PARAMS, 4);
-	check_accepted(res);
+	rt_check_accepted(res);
 	free(res);
 	tb_free(&b);
 	/* Empty EXTENDED, XSAVE and MSRS contexts. */
@@ -3724,10 +3540,10 @@ START_TEST(test_rule_COMPAT_1_break_strict_named_producer)
 	tbuf b;
 
 	v1_params(&b, 0, NULL);
-	p32(&b, 0x24, 7);               /* Xen 4.7 */
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
+	rt_p32(&b, 0x24, 7);               /* Xen 4.7 */
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
 	check_finding(res, "COMPAT-1", MIGSTREAM_SEV_WARNING, V1_OFF_HVM_PARAMS, 4);
-	check_accepted(res);
+	rt_check_accepted(res);
 	free(res);
 	tb_free(&b);
 }
@@ -3751,11 +3567,11 @@ START_TEST(test_rule_COMPAT_2_break)
 	tbuf b;
 
 	v1_version2(&b);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
-	check_accepted(res);
-	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_WARNING) == 0, "%s", describe(res));
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
+	rt_check_accepted(res);
+	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_WARNING) == 0, "%s", rt_describe(res));
 	ck_assert_msg(t_find(&res->diags, "ORDER-7", MIGSTREAM_SEV_INFO) != NULL, "%s",
-	              describe(res));
+	              rt_describe(res));
 	free(res);
 	want_info(&b, NULL, "COMPAT-2", 12, NOREC, 1);
 	tb_free(&b);
@@ -3778,12 +3594,12 @@ END_TEST
 static void v1_converted(tbuf *b)
 {
 	v1_version2(b);
-	p32(b, 0x20, 0);                /* xen_major 0 */
-	p32(b, 0x24, 1);                /* converter version 1 */
+	rt_p32(b, 0x20, 0);                /* xen_major 0 */
+	rt_p32(b, 0x24, 1);                /* converter version 1 */
 	/* After deleting STATIC_DATA_END, every V1 offset moved down by 8. */
-	p8(b, V1_PFN1 - 8 + 7, 0xE0);   /* XALLOC */
-	copy(b, V1_OFF_HVM_PARAMS - 8, 32, V1_OFF_HVM_CTX - 8);
-	copy(b, V1_OFF_HVM_PARAMS - 8 + 32, 32, V1_OFF_HVM_CTX - 8);
+	rt_p8(b, V1_PFN1 - 8 + 7, 0xE0);   /* XALLOC */
+	rt_copy(b, V1_OFF_HVM_PARAMS - 8, 32, V1_OFF_HVM_CTX - 8);
+	rt_copy(b, V1_OFF_HVM_PARAMS - 8 + 32, 32, V1_OFF_HVM_CTX - 8);
 	tb_delete(b, V1_OFF_HVM_PARAMS - 8 + 64, 32);
 }
 
@@ -3793,13 +3609,13 @@ START_TEST(test_rule_COMPAT_3_break)
 	tbuf b;
 
 	v1_converted(&b);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
-	check_accepted(res);
-	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_WARNING) == 0, "%s", describe(res));
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_STRICT, NULL);
+	rt_check_accepted(res);
+	ck_assert_msg(t_count(&res->diags, MIGSTREAM_SEV_WARNING) == 0, "%s", rt_describe(res));
 	ck_assert_msg(t_find(&res->diags, "DHDR-6", MIGSTREAM_SEV_INFO) != NULL, "%s",
-	              describe(res));
+	              rt_describe(res));
 	ck_assert_msg(t_find(&res->diags, "COMPAT-3", MIGSTREAM_SEV_INFO) != NULL,
-	              "no COMPAT-3 info for a converted image; %s", describe(res));
+	              "no COMPAT-3 info for a converted image; %s", rt_describe(res));
 	free(res);
 	tb_free(&b);
 }
@@ -3841,7 +3657,7 @@ START_TEST(test_rule_LEGACY_1_break)
 	want_error(&b, NULL, "LEGACY-1", MIGSTREAM_E_LEGACY, 0, NOREC);
 	tb_free(&b);
 	v1(&b);                         /* one octet of the marker off: a bad v2 marker */
-	p8(&b, 7, 0xFE);
+	rt_p8(&b, 7, 0xFE);
 	want_error(&b, NULL, "IHDR-2", MIGSTREAM_E_BAD_MAGIC, 0, NOREC);
 	tb_free(&b);
 }
@@ -3864,14 +3680,14 @@ START_TEST(test_rule_LEGACY_2_break)
 
 	legacy_stream(&b, 0);
 	want_info(&b, NULL, "LEGACY-2", 0, NOREC, 0);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	ck_assert_msg(strstr(t_find(&res->diags, "LEGACY-2", -1)->message, "64-bit") != NULL,
 	              "%s", t_find(&res->diags, "LEGACY-2", -1)->message);
 	free(res);
 	tb_free(&b);
 	legacy_stream(&b, 1);
 	want_info(&b, NULL, "LEGACY-2", 0, NOREC, 0);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	ck_assert_msg(strstr(t_find(&res->diags, "LEGACY-2", -1)->message, "32-bit") != NULL,
 	              "%s", t_find(&res->diags, "LEGACY-2", -1)->message);
 	free(res);
@@ -3917,12 +3733,12 @@ START_TEST(test_rule_LEGACY_3_break)
 	legacy_stream(&legacy, 0);
 	tb_bytes(&b, legacy.data, legacy.len);
 	tb_free(&legacy);
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	/* Today: MIGSTREAM_E_UNSUPPORTED; with the xl layer: error XL-13. */
 	ck_assert_msg(res->rc == MIGSTREAM_E_UNSUPPORTED ||
-	              (res->rc < 0 && strcmp(res->err_rule, "XL-13") == 0), "%s", describe(res));
-	check_absent(res, "LEGACY-1");
-	check_absent(res, "LEGACY-2");
+	              (res->rc < 0 && strcmp(res->err_rule, "XL-13") == 0), "%s", rt_describe(res));
+	rt_check_absent(res, "LEGACY-1");
+	rt_check_absent(res, "LEGACY-2");
 	free(res);
 	tb_free(&b);
 }
@@ -3943,11 +3759,11 @@ START_TEST(test_rule_LEGACY_3_pass)
 	tb_bytes(&b, v.data, v.len);
 	tb_free(&v);
 	tb_le64(&b, 0);                 /* libxl END */
-	res = run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
+	res = rt_run(&b, T_SRC_MEMORY, MIGSTREAM_MODE_RESTORE, NULL);
 	ck_assert_msg(res->rc == MIGSTREAM_E_UNSUPPORTED || res->rc == MIGSTREAM_EOF, "%s",
-	              describe(res));
-	check_absent(res, "LEGACY-1");
-	check_absent(res, "LEGACY-3");
+	              rt_describe(res));
+	rt_check_absent(res, "LEGACY-1");
+	rt_check_absent(res, "LEGACY-3");
 	free(res);
 	tb_free(&b);
 }
