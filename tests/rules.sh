@@ -6,8 +6,10 @@
 #     severities as the catalogue;
 #   - doc/rules.md is what scripts/rules.awk makes of the catalogue now;
 #   - every rule has a break test and a pass test (test_rule_<ID>_break and
-#     _pass, defined and registered with tcase_add_test), and no test names
-#     a rule ID that is not in the catalogue;
+#     _pass, defined and registered with tcase_add_test, or a BREAK_ROW or
+#     PASS_ROW of a rule table, which its program runs as loop tests and
+#     checks it runs every row of), and no test names a rule ID that is not
+#     in the catalogue; the count of rules covered is printed;
 #   - migstream explain prints every rule and exits 2 for an unknown ID.
 #
 # Exit status: 0 pass, 1 fail, 77 skipped (programs not built).
@@ -65,20 +67,36 @@ $gen -v out=md "$def" > "$tmp/rules.md"
 cmp -s "$tmp/rules.md" "$srcdir/doc/rules.md" || fail "doc/rules.md is not what lib/rules.def makes (run make)"
 
 # Break and pass tests: defined and registered, one of each per rule.
+# A table row, BREAK_ROW("X-N", ...) or PASS_ROW("X-N", ...), is a test
+# defined and registered at once: the program that holds the table runs
+# its rows as loop tests and exits 1 unless every row is in a TCase.
 cat "$srcdir"/tests/*.c > "$tmp/tests.c"
-sed -n 's/^START_TEST(test_rule_\([A-Z]*\)_\([0-9]*\)_\(break\|pass\)).*/\1-\2 \3/p' \
-	"$tmp/tests.c" | sort > "$tmp/defined"
+rows() {
+	sed -n 's/^[[:space:]]*\(BREAK\|PASS\)_ROW("\([A-Z]*\)-\([0-9]*\)",.*/\2-\3 \1/p' \
+		"$tmp/tests.c" | sed 's/ BREAK$/ break/; s/ PASS$/ pass/'
+}
+{
+	sed -n 's/^START_TEST(test_rule_\([A-Z]*\)_\([0-9]*\)_\(break\|pass\)).*/\1-\2 \3/p' \
+		"$tmp/tests.c"
+	rows
+} | sort > "$tmp/defined"
 # tcase_add_test(tc, test_rule_X_N_break), or RULE(tc, X_N) for both.
 {
 	sed -n 's/.*tcase_add_test([^,]*, *test_rule_\([A-Z]*\)_\([0-9]*\)_\(break\|pass\)).*/\1-\2 \3/p' \
 		"$tmp/tests.c"
 	grep -o 'RULE([^,()]*, *[A-Z][A-Z]*_[0-9][0-9]*)' "$tmp/tests.c" |
 		sed 's/.*, *\([A-Z]*\)_\([0-9]*\))/\1-\2 break\n\1-\2 pass/' 
+	rows
 } | sort > "$tmp/registered"
 cmp -s "$tmp/defined" "$tmp/registered" || { fail "rule tests defined but not registered (or the reverse)"; diff "$tmp/defined" "$tmp/registered" | head; }
 $AWK '{ print $1, "break"; print $1, "pass" }' "$tmp/def" | sort > "$tmp/wanted"
 comm -23 "$tmp/wanted" "$tmp/defined" > "$tmp/missing"
 [ -s "$tmp/missing" ] && { fail "rules without a break or pass test:"; head "$tmp/missing"; }
+covered=$(sort -u "$tmp/defined" | $AWK '{ n[$1]++ } END { for (id in n) if (n[id] == 2) c++; print c + 0 }')
+echo "rule tests: $covered/$n rules have a break and a pass test"
+# A rule tested twice the same way (a row and a START_TEST, two rows) is a slip.
+sort "$tmp/defined" | uniq -d > "$tmp/twice"
+[ -s "$tmp/twice" ] && { fail "rule tests defined twice:"; head "$tmp/twice"; }
 
 # No test names a rule that does not exist: test names and quoted IDs.
 # NOPE-1 and PV-33 are the unknown IDs the lookup tests ask for.
