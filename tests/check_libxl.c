@@ -440,6 +440,9 @@ END_TEST
 
 /* ------------------------------------------------------------ XL rules */
 
+/* Table rows (below): passing XL-2, XL-3, XL-5, XL-6, XL-8, XL-9, XL-11,
+ * XL-12, XL-13. */
+
 static void v4(tbuf *b)
 {
 	tb_init(b);
@@ -757,6 +760,10 @@ START_TEST(test_rule_XL_14_pass)
 END_TEST
 
 /* ------------------------------------------------------------ LIBXL rules */
+
+/* Table rows (below): passing LIBXL-1, LIBXL-3, LIBXL-4, LIBXL-7, LIBXL-8,
+ * LIBXL-11, LIBXL-12, LIBXL-13, LIBXL-14, LIBXL-17, LIBXL-20, LIBXL-24,
+ * LIBXL-27, LIBXL-28. */
 
 static void v3(tbuf *b)
 {

@@ -300,6 +300,9 @@ static void v1_checkpoint_at(tbuf *b, size_t off)
 
 /* ================================================================ IHDR */
 
+/* Table rows (below): breaking IHDR-3; passing IHDR-1, IHDR-3, IHDR-5,
+ * IHDR-6, IHDR-7, IHDR-8. */
+
 START_TEST(test_rule_IHDR_1_break)
 {
 	tbuf b;
@@ -417,6 +420,9 @@ END_TEST
 
 /* ================================================================ DHDR */
 
+/* Table rows (below): breaking DHDR-3, DHDR-4, DHDR-6; passing DHDR-1,
+ * DHDR-3, DHDR-4, DHDR-6. */
+
 START_TEST(test_rule_DHDR_1_break)
 {
 	tbuf b;
@@ -528,6 +534,8 @@ START_TEST(test_rule_DHDR_7_pass)
 END_TEST
 
 /* ================================================================ REC */
+
+/* Table rows (below): breaking REC-10; passing REC-5, REC-7, REC-9, REC-10. */
 
 START_TEST(test_rule_REC_1_break)
 {
@@ -800,6 +808,8 @@ END_TEST
 
 /* ================================================================ ORDER */
 
+/* Table rows (below): passing ORDER-2, ORDER-3, ORDER-5, ORDER-7, ORDER-10. */
+
 START_TEST(test_rule_ORDER_1_break)
 {
 	static const uint8_t junk[4] = { 0xde, 0xad, 0xbe, 0xef };
@@ -1071,6 +1081,9 @@ END_TEST
 
 /* ================================================================ PAGE */
 
+/* Table rows (below): breaking PAGE-3, PAGE-4, PAGE-7, PAGE-8, PAGE-9,
+ * PAGE-11; passing PAGE-1, PAGE-2, PAGE-3, PAGE-4, PAGE-7, PAGE-8, PAGE-9. */
+
 START_TEST(test_rule_PAGE_1_break)
 {
 	static const uint8_t body[4] = { 1, 0, 0, 0 };
@@ -1238,6 +1251,10 @@ START_TEST(test_rule_PAGE_12_pass)
 END_TEST
 
 /* ================================================================ PV */
+
+/* Table rows (below): breaking PV-1, PV-4, PV-8, PV-9, PV-13; passing PV-1,
+ * PV-2, PV-3, PV-4, PV-5, PV-6, PV-7, PV-8, PV-9, PV-10, PV-11, PV-12,
+ * PV-13, PV-15, PV-16, PV-25, PV-26, PV-27, PV-28. */
 
 START_TEST(test_rule_PV_2_break)
 {
@@ -1856,6 +1873,10 @@ END_TEST
 
 /* ================================================================ HVM */
 
+/* Table rows (below): breaking HVM-5, HVM-6, HVM-7, HVM-8, HVM-11, HVM-13,
+ * HVM-14; passing HVM-1, HVM-4, HVM-5, HVM-6, HVM-8, HVM-10, HVM-11,
+ * HVM-12, HVM-13, HVM-14, HVM-17. */
+
 START_TEST(test_rule_HVM_1_break)
 {
 	tbuf b;
@@ -2087,6 +2108,9 @@ START_TEST(test_rule_HVM_18_pass)
 END_TEST
 
 /* ================================================================ TSC */
+
+/* Table rows (below): breaking TSC-2, TSC-3, TSC-4; passing TSC-1, TSC-2,
+ * TSC-6. */
 
 START_TEST(test_rule_TSC_1_break)
 {
@@ -2633,6 +2657,8 @@ END_TEST
 
 /* ================================================================ COMPAT */
 
+/* Table rows (below): passing COMPAT-1, COMPAT-2, COMPAT-3. */
+
 START_TEST(test_rule_COMPAT_1_break)
 {
 	t_result *res;
@@ -2734,6 +2760,8 @@ START_TEST(test_rule_COMPAT_3_break)
 END_TEST
 
 /* ================================================================ LEGACY */
+
+/* Table rows (below): passing LEGACY-1, LEGACY-2. */
 
 /* A legacy stream's first octets: p2m_size, then a batch count of -1. */
 static void legacy_stream(tbuf *b, int bits32)
