@@ -443,6 +443,7 @@ END_TEST
 /* Table rows (below): passing XL-2, XL-3, XL-5, XL-6, XL-8, XL-9, XL-11,
  * XL-12, XL-13. */
 
+
 static void v4(tbuf *b)
 {
 	tb_init(b);
@@ -763,7 +764,8 @@ END_TEST
 
 /* Table rows (below): passing LIBXL-1, LIBXL-3, LIBXL-4, LIBXL-7, LIBXL-8,
  * LIBXL-11, LIBXL-12, LIBXL-13, LIBXL-14, LIBXL-17, LIBXL-20, LIBXL-24,
- * LIBXL-27, LIBXL-28. */
+ * LIBXL-27, LIBXL-28, LIBXL-29, LIBXL-30, LIBXL-31, LIBXL-32, LIBXL-33. */
+
 
 static void v3(tbuf *b)
 {
@@ -1499,17 +1501,6 @@ START_TEST(test_rule_LIBXL_29_break)
 }
 END_TEST
 
-START_TEST(test_rule_LIBXL_29_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 0, 2);
-	want_pass(&b, OPT_REMUS, "LIBXL-29", 1);
-	tb_free(&b);
-}
-END_TEST
-
 START_TEST(test_rule_LIBXL_30_break)
 {
 	tbuf b;
@@ -1529,17 +1520,6 @@ START_TEST(test_rule_LIBXL_30_break)
 }
 END_TEST
 
-START_TEST(test_rule_LIBXL_30_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 1, 2);
-	want_pass(&b, OPT_COLO, "LIBXL-30", 1);
-	tb_free(&b);
-}
-END_TEST
-
 START_TEST(test_rule_LIBXL_31_break)
 {
 	tbuf b;
@@ -1554,17 +1534,6 @@ START_TEST(test_rule_LIBXL_31_break)
 }
 END_TEST
 
-START_TEST(test_rule_LIBXL_31_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 1, 2);
-	want_pass(&b, OPT_COLO, "LIBXL-31", 1);
-	tb_free(&b);
-}
-END_TEST
-
 START_TEST(test_rule_LIBXL_32_break)
 {
 	tbuf b;
@@ -1575,17 +1544,6 @@ START_TEST(test_rule_LIBXL_32_break)
 	tb_empty(&b, 0);
 	tb_empty(&b, 0);
 	want_error(&b, OPT_COLO, "LIBXL-32", MIGSTREAM_E_FIELD, L_LX, off + 8, 4);
-	tb_free(&b);
-}
-END_TEST
-
-START_TEST(test_rule_LIBXL_32_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 1, 3);
-	want_pass(&b, OPT_COLO, "LIBXL-32", 1);
 	tb_free(&b);
 }
 END_TEST
@@ -1616,18 +1574,9 @@ START_TEST(test_rule_LIBXL_33_break)
 }
 END_TEST
 
-START_TEST(test_rule_LIBXL_33_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 1, 1);
-	want_pass(&b, OPT_COLO, "LIBXL-33", 1);
-	tb_free(&b);
-}
-END_TEST
-
 /* ------------------------------------------------------------ CKPT rules */
+
+/* Table rows (below): passing CKPT-3, CKPT-4, CKPT-9. */
 
 START_TEST(test_rule_CKPT_2_break)
 {
@@ -1698,17 +1647,6 @@ START_TEST(test_rule_CKPT_3_break)
 }
 END_TEST
 
-START_TEST(test_rule_CKPT_3_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 0, 2);
-	want_pass(&b, OPT_REMUS, "CKPT-3", 1);
-	tb_free(&b);
-}
-END_TEST
-
 START_TEST(test_rule_CKPT_4_break)
 {
 	tbuf b;
@@ -1742,17 +1680,6 @@ START_TEST(test_rule_CKPT_4_break)
 }
 END_TEST
 
-START_TEST(test_rule_CKPT_4_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 0, 3);
-	want_pass(&b, OPT_REMUS, "CKPT-4", 1);
-	tb_free(&b);
-}
-END_TEST
-
 START_TEST(test_rule_CKPT_9_break)
 {
 	tbuf b;
@@ -1770,17 +1697,6 @@ START_TEST(test_rule_CKPT_9_break)
 	lx_state(&b, MIGSTREAM_CHECKPOINT_NEW);
 	tb_empty(&b, MIGSTREAM_LIBXL_REC_CHECKPOINT_END);
 	want_error(&b, OPT_COLO, "CKPT-9", MIGSTREAM_E_SEQUENCE, L_LX, off, 3);
-	tb_free(&b);
-}
-END_TEST
-
-START_TEST(test_rule_CKPT_9_pass)
-{
-	tbuf b;
-
-	tb_init(&b);
-	ck_stream(&b, 1, 3);
-	want_pass(&b, OPT_COLO, "CKPT-9", 1);
 	tb_free(&b);
 }
 END_TEST
@@ -1926,44 +1842,87 @@ END_TEST
 /* ------------------------------------------------------------ rule tables */
 
 /*
- * Pass tests of one shape, one row per rule: V3 (libxl stream) or V4 (xl
- * file) as it stands is accepted in both modes, with no warning at all
- * and nothing reported under the rule.  Each family's TCase runs
- * its rows (consecutive) as loop tests; rules.sh counts a PASS_ROW as the
- * rule's pass test, and libxl_suite() fails unless every row is run.
+ * Pass tests of one shape, one row per rule: a stream as it is built (V3,
+ * the libxl stream; V4, the xl file; a Remus or COLO stream with 1 to 3
+ * checkpoints), read with the row's options, is accepted in both modes,
+ * with no warning at all and nothing reported under the rule.  Each
+ * family's TCase runs its rows (consecutive) as loop tests; rules.sh
+ * counts a PASS_ROW as the rule's pass test, and libxl_suite() fails
+ * unless every row is run.
  */
 struct pass_row {
 	const char *rule;
 	void (*base)(tbuf *b);
+	const uint64_t *opts;
 };
-#define PASS_ROW(rule, base) { rule, base }
+#define PASS_ROW(rule, base, opts) { rule, base, opts }
+
+/* Complete checkpointed streams (ck_stream) with 1 to 3 checkpoints. */
+static void remus_2(tbuf *b)
+{
+	tb_init(b);
+	ck_stream(b, 0, 2);
+}
+
+static void remus_3(tbuf *b)
+{
+	tb_init(b);
+	ck_stream(b, 0, 3);
+}
+
+static void colo_1(tbuf *b)
+{
+	tb_init(b);
+	ck_stream(b, 1, 1);
+}
+
+static void colo_2(tbuf *b)
+{
+	tb_init(b);
+	ck_stream(b, 1, 2);
+}
+
+static void colo_3(tbuf *b)
+{
+	tb_init(b);
+	ck_stream(b, 1, 3);
+}
 
 static const struct pass_row pass_rows[] = {
-	PASS_ROW("XL-2", v4),
-	PASS_ROW("XL-3", v4),
-	PASS_ROW("XL-5", v4),
-	PASS_ROW("XL-6", v4),
+	PASS_ROW("XL-2", v4, NULL),
+	PASS_ROW("XL-3", v4, NULL),
+	PASS_ROW("XL-5", v4, NULL),
+	PASS_ROW("XL-6", v4, NULL),
 	/* config_len 39 = 43 - 4 exactly */
-	PASS_ROW("XL-8", v4),
-	PASS_ROW("XL-9", v4),
-	PASS_ROW("XL-11", v4),
-	PASS_ROW("XL-12", v4),
-	PASS_ROW("XL-13", v4),
+	PASS_ROW("XL-8", v4, NULL),
+	PASS_ROW("XL-9", v4, NULL),
+	PASS_ROW("XL-11", v4, NULL),
+	PASS_ROW("XL-12", v4, NULL),
+	PASS_ROW("XL-13", v4, NULL),
 
-	PASS_ROW("LIBXL-1", v3),
-	PASS_ROW("LIBXL-3", v3),
-	PASS_ROW("LIBXL-4", v3),
-	PASS_ROW("LIBXL-7", v3),
-	PASS_ROW("LIBXL-8", v3),
-	PASS_ROW("LIBXL-11", v3),
-	PASS_ROW("LIBXL-12", v3),
-	PASS_ROW("LIBXL-13", v3),
-	PASS_ROW("LIBXL-14", v3),
-	PASS_ROW("LIBXL-17", v3),
-	PASS_ROW("LIBXL-20", v4),
-	PASS_ROW("LIBXL-24", v3),
-	PASS_ROW("LIBXL-27", v3),
-	PASS_ROW("LIBXL-28", v3),
+	PASS_ROW("LIBXL-1", v3, NULL),
+	PASS_ROW("LIBXL-3", v3, NULL),
+	PASS_ROW("LIBXL-4", v3, NULL),
+	PASS_ROW("LIBXL-7", v3, NULL),
+	PASS_ROW("LIBXL-8", v3, NULL),
+	PASS_ROW("LIBXL-11", v3, NULL),
+	PASS_ROW("LIBXL-12", v3, NULL),
+	PASS_ROW("LIBXL-13", v3, NULL),
+	PASS_ROW("LIBXL-14", v3, NULL),
+	PASS_ROW("LIBXL-17", v3, NULL),
+	PASS_ROW("LIBXL-20", v4, NULL),
+	PASS_ROW("LIBXL-24", v3, NULL),
+	PASS_ROW("LIBXL-27", v3, NULL),
+	PASS_ROW("LIBXL-28", v3, NULL),
+	PASS_ROW("LIBXL-29", remus_2, OPT_REMUS),
+	PASS_ROW("LIBXL-30", colo_2, OPT_COLO),
+	PASS_ROW("LIBXL-31", colo_2, OPT_COLO),
+	PASS_ROW("LIBXL-32", colo_3, OPT_COLO),
+	PASS_ROW("LIBXL-33", colo_1, OPT_COLO),
+
+	PASS_ROW("CKPT-3", remus_2, OPT_REMUS),
+	PASS_ROW("CKPT-4", remus_3, OPT_REMUS),
+	PASS_ROW("CKPT-9", colo_3, OPT_COLO),
 };
 #define N_PASS_ROWS (sizeof pass_rows / sizeof pass_rows[0])
 
@@ -1973,7 +1932,7 @@ START_TEST(test_rule_pass_row)
 	tbuf b;
 
 	row->base(&b);
-	want_pass(&b, NULL, row->rule, 1);
+	want_pass(&b, row->opts, row->rule, 1);
 	tb_free(&b);
 }
 END_TEST
@@ -3245,13 +3204,19 @@ static Suite *libxl_suite(void)
 	RULE(tc, LIBXL_25); RULE(tc, LIBXL_26);
 	tcase_add_test(tc, test_rule_LIBXL_27_break);
 	tcase_add_test(tc, test_rule_LIBXL_28_break);
-	RULE(tc, LIBXL_29); RULE(tc, LIBXL_30); RULE(tc, LIBXL_31); RULE(tc, LIBXL_32);
-	RULE(tc, LIBXL_33);
+	tcase_add_test(tc, test_rule_LIBXL_29_break);
+	tcase_add_test(tc, test_rule_LIBXL_30_break);
+	tcase_add_test(tc, test_rule_LIBXL_31_break);
+	tcase_add_test(tc, test_rule_LIBXL_32_break);
+	tcase_add_test(tc, test_rule_LIBXL_33_break);
 
 	tc = family(s, "CKPT", &rows);
 	RULE(tc, CKPT_2);
 	tcase_add_test(tc, test_rule_CKPT_2_break_new_headers);
-	RULE(tc, CKPT_3); RULE(tc, CKPT_4); RULE(tc, CKPT_9); RULE(tc, CKPT_10);
+	tcase_add_test(tc, test_rule_CKPT_3_break);
+	tcase_add_test(tc, test_rule_CKPT_4_break);
+	tcase_add_test(tc, test_rule_CKPT_9_break);
+	RULE(tc, CKPT_10);
 	RULE(tc, CKPT_13);
 
 	tc = tcase_create("roundtrip");
