@@ -2,10 +2,10 @@
  * libmigstream - Xen domain save/migration streams
  * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
  *
- * migstream: verify, dump, summarise, copy and extract memory from Xen save
- * and migration streams.  This file holds main() and the pieces shared by
- * the subcommands: inputs (mapped files, pipes), reader options, progress,
- * finding lines, JSON output, decoded record fields and pfn sets.
+ * common.c: the pieces the migstream command's subcommands share: inputs
+ * (mapped files, pipes), reader options, reading sessions, progress, finding
+ * lines, JSON output, decoded record fields, headers and pfn sets.  It calls
+ * the library and decompress.c, never a subcommand.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -20,9 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migstream.h"
-
-const char *progname = "migstream";
+#include "common.h"
 
 /* ================================================================== input */
 
@@ -259,6 +257,65 @@ int read_opts_apply(const struct read_opts *o, migstream_reader *r)
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_STREAM_KIND, (uint64_t)o->kind);
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_DEEP, (uint64_t)o->deep);
 	return rc ? -1 : 0;
+}
+
+/* ================================================================ sessions */
+
+void session_init(struct session *s)
+{
+	memset(s, 0, sizeof *s);
+	s->in.fd = -1;
+	s->dp.out = stderr;
+}
+
+int session_open(struct session *s, const char *path, const struct read_opts *o)
+{
+	if (input_open(&s->in, path) != 0)
+		return EXIT_USAGE;
+	s->r = migstream_reader_new();
+	if (!s->r || read_opts_apply(o, s->r) != 0) {
+		fprintf(stderr, "%s: cannot set up the reader\n", progname);
+		session_close(s);
+		return EXIT_USAGE;
+	}
+	migstream_reader_set_diag_handler(s->r, diag_print, &s->dp);
+	progress_init(&s->pr, s->dp.quiet ? 0 : o->progress, s->in.regular ? s->in.size : 0);
+	s->records = 0;
+	s->rc = input_attach(&s->in, s->r);
+	if (s->rc == 0)
+		s->rc = migstream_reader_read_headers(s->r);
+	return 0;
+}
+
+int session_next(struct session *s, const migstream_record **rec)
+{
+	while (s->rc == 0 ||
+	       (!s->stop_at_error && s->rc < 0 && !migstream_error_is_fatal(s->rc))) {
+		s->rc = migstream_reader_next(s->r, rec);
+		if (s->rc != 0)
+			continue;
+		s->records++;
+		progress_update(&s->pr, migstream_reader_offset(s->r), s->records);
+		return 1;
+	}
+	return 0;
+}
+
+int session_finish(struct session *s)
+{
+	int status;
+
+	progress_done(&s->pr, migstream_reader_offset(s->r), s->records);
+	status = report_end(&s->dp, s->r, s->rc, s->in.name);
+	diag_finish(&s->dp);
+	return status;
+}
+
+void session_close(struct session *s)
+{
+	migstream_reader_free(s->r);
+	s->r = NULL;
+	input_close(&s->in);
 }
 
 /* ================================================================ progress */
@@ -1006,69 +1063,4 @@ uint64_t fnv1a64(const void *p, size_t n)
 		h *= 0x100000001b3ull;
 	}
 	return h;
-}
-
-/* ==================================================================== main */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: migstream COMMAND [OPTIONS] ...\n"
-	        "\n"
-	        "Commands:\n"
-	        "  verify [-f auto|libxc|libxl|xl] [-v] [-q] [--strict|--restore|--lax]\n"
-	        "         [--channel] [--progress] [-i] FILE|-\n"
-	        "                 check a stream; exit 0 valid, 1 invalid, 2 usage/internal\n"
-	        "  dump [--json] [--pages] FILE|-\n"
-	        "                 every header and record with decoded fields\n"
-	        "  stats [--json] FILE|-\n"
-	        "                 totals per layer and record type, pages, vCPUs, throughput\n"
-	        "  copy [--big-endian|--little-endian] IN OUT\n"
-	        "                 re-encode a stream through the reader and the writer\n"
-	        "  extract-memory [--format raw|elf] FILE OUT\n"
-	        "                 the guest's final memory image from PAGE_DATA\n"
-	        "  rules [--json] [--layer L] [--severity S]\n"
-	        "                 the rules findings refer to (see migstream-rules(7))\n"
-	        "  explain ID     one rule in full: what it checks, why, what to do instead\n"
-	        "\n"
-	        "  migstream COMMAND --help    options of one command\n"
-	        "  migstream --version         version of the tool and the library\n");
-}
-
-int main(int argc, char **argv)
-{
-	const char *cmd;
-
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
-	}
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("migstream (libmigstream) %s\n", MIGSTREAM_VERSION_STRING);
-		printf("library %s\n", migstream_version_string());
-		printf("compressed input: %s\n", decomp_available());
-		return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
-	}
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(argc - 1, argv + 1);
-	if (strcmp(cmd, "dump") == 0)
-		return cmd_dump(argc - 1, argv + 1);
-	if (strcmp(cmd, "stats") == 0)
-		return cmd_stats(argc - 1, argv + 1);
-	if (strcmp(cmd, "copy") == 0)
-		return cmd_copy(argc - 1, argv + 1);
-	if (strcmp(cmd, "extract-memory") == 0)
-		return cmd_extract(argc - 1, argv + 1);
-	if (strcmp(cmd, "rules") == 0)
-		return cmd_rules(argc - 1, argv + 1);
-	if (strcmp(cmd, "explain") == 0)
-		return cmd_explain(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
-	usage(stderr);
-	return EXIT_USAGE;
 }
