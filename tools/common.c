@@ -815,17 +815,23 @@ void headers_init(struct hdr_state *hs)
 void headers_record(struct hdr_state *hs, const migstream_record *rec)
 {
 	if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXL &&
-	    migstream_record_type(rec) == MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT) {
+	    migstream_record_type(rec) == MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT)
 		hs->libxc_done = 0;
-		hs->image_off = migstream_record_offset(rec) + 8 +
-		                ((migstream_record_length(rec) + 7u) & ~(uint64_t)7);
-	}
+}
+
+/* Where the reader found a header (the library knows its size). */
+static uint64_t header_offset(migstream_reader *r, int which)
+{
+	uint64_t off = 0, len = 0;
+
+	if (migstream_reader_get_header_span(r, which, &off, &len) != 0)
+		return 0;
+	return off;
 }
 
 void headers_emit(migstream_reader *r, struct hdr_state *hs, hdr_emit_fn fn, void *ctx)
 {
 	struct fields fs;
-	uint64_t libxl_off = 0;
 
 	if (!hs->xl_done) {
 		migstream_xl_header xh;
@@ -843,22 +849,19 @@ void headers_emit(migstream_reader *r, struct hdr_state *hs, hdr_emit_fn fn, voi
 			f_uint(&fs, "optional_data_len", xh.optional_data_len);
 			if (migstream_reader_get_xl_config(r, &cfg, &cfg_len) == 0)
 				f_uint(&fs, "config_len", cfg_len);
-			fn(ctx, "xl_header", 0, &fs);
+			fn(ctx, "xl_header", header_offset(r, MIGSTREAM_HEADER_XL), &fs);
 		}
 	}
 	if (!hs->libxl_done) {
-		migstream_xl_header xh;
 		migstream_libxl_header lh;
 		if (migstream_reader_get_libxl_header(r, &lh, sizeof lh) == 0) {
 			hs->libxl_done = 1;
-			if (migstream_reader_get_xl_header(r, &xh, sizeof xh) == 0)
-				libxl_off = 48 + (uint64_t)xh.optional_data_len;
 			fields_init(&fs);
 			f_uint(&fs, "version", lh.version);
 			f_hex(&fs, "options", lh.options);
 			f_bool(&fs, "big_endian", lh.options & MIGSTREAM_LIBXL_OPT_BIG_ENDIAN);
 			f_bool(&fs, "legacy", lh.options & MIGSTREAM_LIBXL_OPT_LEGACY);
-			fn(ctx, "libxl_header", libxl_off, &fs);
+			fn(ctx, "libxl_header", header_offset(r, MIGSTREAM_HEADER_LIBXL), &fs);
 		}
 	}
 	if (!hs->libxc_done) {
@@ -871,14 +874,14 @@ void headers_emit(migstream_reader *r, struct hdr_state *hs, hdr_emit_fn fn, voi
 			f_uint(&fs, "version", ih.version);
 			f_hex(&fs, "options", ih.options);
 			f_bool(&fs, "big_endian", ih.options & 1u);
-			fn(ctx, "image_header", hs->image_off, &fs);
+			fn(ctx, "image_header", header_offset(r, MIGSTREAM_HEADER_IMAGE), &fs);
 			fields_init(&fs);
 			f_uint(&fs, "type", dh.type);
 			f_str(&fs, "type_name", domain_type_name(dh.type));
 			f_uint(&fs, "page_shift", dh.page_shift);
 			f_uint(&fs, "xen_major", dh.xen_major);
 			f_uint(&fs, "xen_minor", dh.xen_minor);
-			fn(ctx, "domain_header", hs->image_off + 24, &fs);
+			fn(ctx, "domain_header", header_offset(r, MIGSTREAM_HEADER_DOMAIN), &fs);
 		}
 	}
 }

@@ -188,7 +188,6 @@ const char *domain_type_name(uint32_t type);
 /* Headers, emitted once each as the reader reaches them. */
 struct hdr_state {
 	int xl_done, libxl_done, libxc_done;
-	uint64_t image_off;   /* where the libxc image header starts */
 };
 typedef void (*hdr_emit_fn)(void *ctx, const char *kind, uint64_t offset,
                             const struct fields *fs);
