@@ -663,53 +663,57 @@ static const char *control_name(uint32_t id)
 	}
 }
 
-void record_fields(const migstream_record *rec, struct fields *fs)
+/* The fields of a libxl record. */
+static void libxl_fields(const migstream_record *rec, struct fields *fs)
+{
+	uint32_t type = migstream_record_type(rec);
+	uint32_t u32 = 0, v32 = 0;
+	const void *p;
+	size_t len;
+
+	switch (type) {
+	case MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA:
+	case MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT:
+		if (migstream_record_get_emulator(rec, &u32, &v32) == 0) {
+			f_uint(fs, "emulator_id", u32);
+			f_str(fs, "emulator", emulator_name(u32));
+			f_uint(fs, "emulator_index", v32);
+		}
+		if (type == MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT &&
+		    migstream_record_get_emulator_context(rec, &p, &len) == 0)
+			f_uint(fs, "context_len", len);
+		if (type == MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) {
+			size_t pos = 0;
+			const char *k, *v;
+			uint64_t pairs = 0;
+			int rc;
+			while ((rc = migstream_record_next_xenstore_pair(rec, &pos, &k, &v)) == 0)
+				pairs++;
+			if (rc == MIGSTREAM_EOF)
+				f_uint(fs, "pairs", pairs);
+		}
+		break;
+	case MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE:
+		if (migstream_record_get_checkpoint_state(rec, &u32) == 0) {
+			f_uint(fs, "control_id", u32);
+			f_str(fs, "control", control_name(u32));
+		}
+		break;
+	default:
+		if ((type & MIGSTREAM_REC_OPTIONAL) &&
+		    migstream_record_get_blob(rec, &p, &len) == 0)
+			f_uint(fs, "blob_len", len);
+		break;
+	}
+}
+
+/* The fields of a libxc record. */
+static void libxc_fields(const migstream_record *rec, struct fields *fs)
 {
 	uint32_t type = migstream_record_type(rec);
 	uint32_t n = 0, u32 = 0, v32 = 0;
 	const void *p;
 	size_t len;
-
-	fields_init(fs);
-	if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXL) {
-		switch (type) {
-		case MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA:
-		case MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT:
-			if (migstream_record_get_emulator(rec, &u32, &v32) == 0) {
-				f_uint(fs, "emulator_id", u32);
-				f_str(fs, "emulator", emulator_name(u32));
-				f_uint(fs, "emulator_index", v32);
-			}
-			if (type == MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT &&
-			    migstream_record_get_emulator_context(rec, &p, &len) == 0)
-				f_uint(fs, "context_len", len);
-			if (type == MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) {
-				size_t pos = 0;
-				const char *k, *v;
-				uint64_t pairs = 0;
-				int rc;
-				while ((rc = migstream_record_next_xenstore_pair(rec, &pos, &k, &v)) == 0)
-					pairs++;
-				if (rc == MIGSTREAM_EOF)
-					f_uint(fs, "pairs", pairs);
-			}
-			break;
-		case MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE:
-			if (migstream_record_get_checkpoint_state(rec, &u32) == 0) {
-				f_uint(fs, "control_id", u32);
-				f_str(fs, "control", control_name(u32));
-			}
-			break;
-		default:
-			if ((type & MIGSTREAM_REC_OPTIONAL) &&
-			    migstream_record_get_blob(rec, &p, &len) == 0)
-				f_uint(fs, "blob_len", len);
-			break;
-		}
-		return;
-	}
-	if (migstream_record_layer(rec) != MIGSTREAM_LAYER_LIBXC)
-		return;
 
 	switch (type) {
 	case MIGSTREAM_REC_PAGE_DATA: {
@@ -803,6 +807,15 @@ void record_fields(const migstream_record *rec, struct fields *fs)
 			f_uint(fs, "blob_len", len);
 		break;
 	}
+}
+
+void record_fields(const migstream_record *rec, struct fields *fs)
+{
+	fields_init(fs);
+	if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXL)
+		libxl_fields(rec, fs);
+	else if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXC)
+		libxc_fields(rec, fs);
 }
 
 /* ================================================================= headers */

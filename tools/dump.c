@@ -112,6 +112,30 @@ static void arr_close(struct dump *d)
 		fputc(']', d->out);
 }
 
+/* The key/value pairs of EMULATOR_XENSTORE_DATA. */
+static void dump_xenstore(struct dump *d, const migstream_record *rec)
+{
+	FILE *f = d->out;
+	size_t pos = 0;
+	const char *k, *v;
+	int first = 1;
+
+	arr_open(d, "xenstore");
+	while (migstream_record_next_xenstore_pair(rec, &pos, &k, &v) == 0) {
+		if (d->json) {
+			fprintf(f, "%s{\"key\":", first ? "" : ",");
+			json_str(f, k);
+			fputs(",\"value\":", f);
+			json_str(f, v);
+			fputc('}', f);
+		} else {
+			fprintf(f, "\n            %s = %s", k, v);
+		}
+		first = 0;
+	}
+	arr_close(d);
+}
+
 static void dump_arrays(struct dump *d, const migstream_record *rec)
 {
 	FILE *f = d->out;
@@ -119,23 +143,7 @@ static void dump_arrays(struct dump *d, const migstream_record *rec)
 	uint32_t layer = migstream_record_layer(rec);
 
 	if (layer == MIGSTREAM_LAYER_LIBXL && type == MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) {
-		size_t pos = 0;
-		const char *k, *v;
-		int first = 1;
-		arr_open(d, "xenstore");
-		while (migstream_record_next_xenstore_pair(rec, &pos, &k, &v) == 0) {
-			if (d->json) {
-				fprintf(f, "%s{\"key\":", first ? "" : ",");
-				json_str(f, k);
-				fputs(",\"value\":", f);
-				json_str(f, v);
-				fputc('}', f);
-			} else {
-				fprintf(f, "\n            %s = %s", k, v);
-			}
-			first = 0;
-		}
-		arr_close(d);
+		dump_xenstore(d, rec);
 		return;
 	}
 	if (layer != MIGSTREAM_LAYER_LIBXC || migstream_record_count(rec, &n) != 0)
