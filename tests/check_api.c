@@ -1319,6 +1319,176 @@ START_TEST(test_api_rule_of_findings_resolves)
 }
 END_TEST
 
+/* ------------------------------------------------------------ header spans */
+
+/* One expected span: which, offset, length; length UINT64_MAX = absent. */
+struct span {
+	int which;
+	uint64_t offset, length;
+};
+#define NO_SPAN UINT64_MAX
+
+/* After the reader has read what reads to (headers, then n records), every
+ * header span is as expected, from every kind of source. */
+static void check_spans(const tbuf *b, int records, const struct span want[5])
+{
+	for (int src = 0; src < T_SRC_COUNT; src++) {
+		migstream_reader *r = migstream_reader_new();
+		const migstream_record *rec;
+		t_source *ts;
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_MODE,
+		                                             MIGSTREAM_MODE_LAX), 0);
+		ts = t_open_source(r, src, b->data, b->len);
+		ck_assert_ptr_nonnull(ts);
+		ck_assert_int_eq(migstream_reader_read_headers(r), 0);
+		for (int i = 0; i < records; i++)
+			ck_assert_int_eq(migstream_reader_next(r, &rec), 0);
+		for (int i = 0; i < 5; i++) {
+			uint64_t off = 1, len = 1;
+			int rc = migstream_reader_get_header_span(r, want[i].which, &off, &len);
+			if (want[i].length == NO_SPAN) {
+				ck_assert_msg(rc == MIGSTREAM_E_STATE, "%s: header %d: rc %d",
+				              t_src_name(src), want[i].which, rc);
+				ck_assert_ptr_nonnull(strstr(migstream_reader_errmsg(r),
+				                             "migstream_reader_get_header_span: "));
+				ck_assert_uint_eq(off, 1);
+				ck_assert_uint_eq(len, 1);
+				continue;
+			}
+			ck_assert_msg(rc == 0, "%s: header %d: %s", t_src_name(src), want[i].which,
+			              migstream_reader_errmsg(r));
+			ck_assert_uint_eq(off, want[i].offset);
+			ck_assert_uint_eq(len, want[i].length);
+		}
+		t_close_source(ts);
+		migstream_reader_free(r);
+	}
+}
+
+START_TEST(test_api_header_span_xl)
+{
+	tbuf b;
+	/* V4: xl header, optional data (config_len and the config with its
+	 * NUL), the libxl header, LIBXC_CONTEXT, then the image. */
+	const uint64_t opt = 4 + sizeof V4_CONFIG;
+	const struct span before[5] = {
+		{ MIGSTREAM_HEADER_XL, 0, 48 },
+		{ MIGSTREAM_HEADER_XL_OPTIONAL, 48, opt },
+		{ MIGSTREAM_HEADER_LIBXL, V4_OFF_LIBXL, 16 },
+		{ MIGSTREAM_HEADER_IMAGE, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_DOMAIN, 0, NO_SPAN },
+	};
+	const struct span after[5] = {
+		{ MIGSTREAM_HEADER_XL, 0, 48 },
+		{ MIGSTREAM_HEADER_XL_OPTIONAL, 48, opt },
+		{ MIGSTREAM_HEADER_LIBXL, V4_OFF_LIBXL, 16 },
+		{ MIGSTREAM_HEADER_IMAGE, V4_OFF_LIBXL + V3_OFF_IMAGE, 24 },
+		{ MIGSTREAM_HEADER_DOMAIN, V4_OFF_LIBXL + V3_OFF_IMAGE + 24, 16 },
+	};
+
+	ck_assert_uint_eq(48 + opt, V4_OFF_LIBXL);
+	tb_init(&b);
+	tb_vector_v4(&b);
+	check_spans(&b, 0, before);
+	check_spans(&b, 1, before);   /* LIBXC_CONTEXT */
+	check_spans(&b, 2, after);    /* the first libxc record, with the image headers */
+	tb_free(&b);
+}
+END_TEST
+
+START_TEST(test_api_header_span_libxl)
+{
+	tbuf b;
+	const struct span before[5] = {
+		{ MIGSTREAM_HEADER_XL, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_XL_OPTIONAL, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_LIBXL, 0, 16 },
+		{ MIGSTREAM_HEADER_IMAGE, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_DOMAIN, 0, NO_SPAN },
+	};
+	const struct span after[5] = {
+		{ MIGSTREAM_HEADER_XL, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_XL_OPTIONAL, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_LIBXL, 0, 16 },
+		{ MIGSTREAM_HEADER_IMAGE, V3_OFF_IMAGE, 24 },
+		{ MIGSTREAM_HEADER_DOMAIN, V3_OFF_IMAGE + 24, 16 },
+	};
+
+	tb_init(&b);
+	tb_vector_v3(&b);
+	ck_assert_uint_eq(V3_OFF_LIBXC_CTX + 8, V3_OFF_IMAGE);
+	check_spans(&b, 0, before);
+	check_spans(&b, 2, after);
+	tb_free(&b);
+}
+END_TEST
+
+/* A bare libxc image: version 3 (V1) and version 2 (headers and END). */
+START_TEST(test_api_header_span_libxc)
+{
+	tbuf b;
+	const struct span want[5] = {
+		{ MIGSTREAM_HEADER_XL, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_XL_OPTIONAL, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_LIBXL, 0, NO_SPAN },
+		{ MIGSTREAM_HEADER_IMAGE, 0, 24 },
+		{ MIGSTREAM_HEADER_DOMAIN, 24, 16 },
+	};
+	migstream_image_header ih;
+	migstream_reader *r;
+
+	check_spans(&v1, 0, want);
+	check_spans(&v1, 1, want);
+	tb_init(&b);
+	tb_image_header(&b, 2, 0);
+	tb_domain_header(&b, MIGSTREAM_DOMAIN_X86_HVM, 4, 5);
+	tb_empty(&b, MIGSTREAM_REC_END);
+	check_spans(&b, 0, want);
+	r = migstream_reader_new();
+	ck_assert_int_eq(migstream_reader_open_memory(r, b.data, b.len), 0);
+	ck_assert_int_eq(migstream_reader_read_headers(r), 0);
+	ck_assert_int_eq(migstream_reader_get_image_header(r, &ih, sizeof ih), 0);
+	ck_assert_uint_eq(ih.version, 2);
+	migstream_reader_free(r);
+	tb_free(&b);
+}
+END_TEST
+
+/* Before the headers are read: E_STATE for every header; bad arguments:
+ * E_INVAL; a failed call leaves the outputs alone. */
+START_TEST(test_api_header_span_misuse)
+{
+	migstream_reader *r = migstream_reader_new();
+	uint64_t off = 7, len = 7;
+
+	ck_assert_int_eq(migstream_reader_get_header_span(NULL, MIGSTREAM_HEADER_XL, &off, &len),
+	                 MIGSTREAM_E_INVAL);
+	for (int which = MIGSTREAM_HEADER_XL; which <= MIGSTREAM_HEADER_DOMAIN; which++)
+		RMISUSE(migstream_reader_get_header_span, (r, which, &off, &len));
+	ck_assert_int_eq(migstream_reader_get_header_span(r, MIGSTREAM_HEADER_XL, &off, &len),
+	                 MIGSTREAM_E_STATE);
+	ck_assert_int_eq(migstream_reader_open_memory(r, v1.data, v1.len), 0);
+	for (int which = MIGSTREAM_HEADER_XL; which <= MIGSTREAM_HEADER_DOMAIN; which++)
+		ck_assert_int_eq(migstream_reader_get_header_span(r, which, &off, &len),
+		                 MIGSTREAM_E_STATE);
+	ck_assert_int_eq(migstream_reader_read_headers(r), 0);
+	RMISUSE(migstream_reader_get_header_span, (r, 0, &off, &len));
+	RMISUSE(migstream_reader_get_header_span, (r, 6, &off, &len));
+	ck_assert_int_eq(migstream_reader_get_header_span(r, 6, &off, &len), MIGSTREAM_E_INVAL);
+	RMISUSE(migstream_reader_get_header_span, (r, MIGSTREAM_HEADER_IMAGE, NULL, &len));
+	RMISUSE(migstream_reader_get_header_span, (r, MIGSTREAM_HEADER_IMAGE, &off, NULL));
+	ck_assert_uint_eq(off, 7);
+	ck_assert_uint_eq(len, 7);
+	/* A misuse is not fatal: the span is there. */
+	ck_assert_int_eq(migstream_reader_get_header_span(r, MIGSTREAM_HEADER_DOMAIN, &off, &len), 0);
+	ck_assert_uint_eq(off, 24);
+	ck_assert_uint_eq(len, 16);
+	migstream_reader_free(r);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -1381,6 +1551,14 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_api_rule_iterate);
 	tcase_add_test(tc, test_api_rule_size_passed);
 	tcase_add_test(tc, test_api_rule_of_findings_resolves);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("header spans");
+	tcase_add_checked_fixture(tc, setup_v1, teardown_v1);
+	tcase_add_test(tc, test_api_header_span_xl);
+	tcase_add_test(tc, test_api_header_span_libxl);
+	tcase_add_test(tc, test_api_header_span_libxc);
+	tcase_add_test(tc, test_api_header_span_misuse);
 	suite_add_tcase(s, tc);
 	return s;
 }

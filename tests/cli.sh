@@ -15,38 +15,11 @@ JC=$builddir/tests/jsoncheck
 GEN=$builddir/tests/genstreams
 data=$srcdir/tests/data
 
-for p in "$M" "$JC" "$GEN"; do
-	if [ ! -x "$p" ]; then
-		echo "SKIP: $p not built"
-		exit 77
-	fi
-done
+. "$srcdir/tests/lib.sh"
+need "$M" "$JC" "$GEN"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-status=0
-
-fail() {
-	echo "FAIL: $*"
-	status=1
-}
-
-# expect STATUS CMD...: run CMD (output in $tmp/out, $tmp/err), check status
-expect() {
-	want=$1
-	shift
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "$* exited with $got, expected $want"
-		sed 's/^/  | /' "$tmp/err" | head -5
-	fi
-}
-
-# has FILE PATTERN: FILE must contain PATTERN (grep -E)
-has() {
-	grep -E -q -e "$2" "$1" || fail "no '$2' in the output of the last command"
-}
 
 "$GEN" "$tmp" || { echo "FAIL: genstreams"; exit 1; }
 cp "$data/v1-hvm.bin" "$data/v2-pv.bin" "$tmp/"

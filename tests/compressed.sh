@@ -10,42 +10,16 @@
 # Exit status: 0 pass, 1 fail, 77 skipped (programs not built).
 set -u
 
+srcdir=${MIGSTREAM_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${MIGSTREAM_TOP_BUILDDIR:-.}
 M=$builddir/tools/migstream
 GEN=$builddir/tests/genstreams
 
-for p in "$M" "$GEN"; do
-	if [ ! -x "$p" ]; then
-		echo "SKIP: $p not built"
-		exit 77
-	fi
-done
+. "$srcdir/tests/lib.sh"
+need "$M" "$GEN"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/compressed.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-status=0
-
-fail() {
-	echo "FAIL: $*"
-	status=1
-}
-
-# expect STATUS CMD...: run CMD (output in $tmp/out, $tmp/err), check status
-expect() {
-	want=$1
-	shift
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "$* exited with $got, expected $want"
-		sed 's/^/  | /' "$tmp/err" | head -5
-	fi
-}
-
-# has FILE PATTERN: FILE must contain PATTERN (grep -E)
-has() {
-	grep -E -q -e "$2" "$1" || fail "no '$2' in $1 (last command)"
-}
 
 "$GEN" "$tmp" > /dev/null || { echo "FAIL: genstreams"; exit 1; }
 plain=$tmp/hvm.xl

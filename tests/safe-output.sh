@@ -12,16 +12,13 @@
 # Exit status: 0 pass, 1 fail, 77 skipped (programs not built).
 set -u
 
+srcdir=${MIGSTREAM_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${MIGSTREAM_TOP_BUILDDIR:-.}
 M=$builddir/tools/migstream
 GEN=$builddir/tests/genstreams
 
-for p in "$M" "$GEN"; do
-	if [ ! -x "$p" ]; then
-		echo "SKIP: $p not built"
-		exit 77
-	fi
-done
+. "$srcdir/tests/lib.sh"
+need "$M" "$GEN"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/safe.XXXXXX") || exit 1
 mounts=""
@@ -32,31 +29,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-status=0
 root=0
 [ "$(id -u)" = 0 ] && root=1
-
-fail() {
-	echo "FAIL: $*"
-	status=1
-}
-
-# expect STATUS CMD...: run CMD (output in $tmp/out, $tmp/err), check status
-expect() {
-	want=$1
-	shift
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "$* exited with $got, expected $want"
-		sed 's/^/  | /' "$tmp/err" | head -5
-	fi
-}
-
-# has FILE PATTERN: FILE must contain PATTERN (grep -F)
-has() {
-	grep -F -q -e "$2" "$1" || fail "no '$2' in: $(head -c 300 "$1")"
-}
 
 # no_temp DIR WHAT: no temporary file of ours left in DIR
 no_temp() {
@@ -118,9 +92,9 @@ for out in x link hard; do
 	for cmd in "copy" "extract-memory" "extract-memory --format elf"; do
 		# shellcheck disable=SC2086
 		expect 2 "$M" $cmd "$w/x" "$w/$out"
-		has "$tmp/err" "$w/x"
-		has "$tmp/err" "$w/$out"
-		has "$tmp/err" "same file"
+		has_text "$tmp/err" "$w/x"
+		has_text "$tmp/err" "$w/$out"
+		has_text "$tmp/err" "same file"
 		cmp -s "$good" "$w/x" || fail "$cmd x $out changed x"
 		[ -L "$w/link" ] || fail "$cmd x $out removed the symlink"
 	done
@@ -140,7 +114,7 @@ for cmd in "copy" "extract-memory" "extract-memory --format elf"; do
 	cp "$tmp/known" "$w/out"
 	# shellcheck disable=SC2086
 	expect 2 "$M" $cmd "$w/NOSUCH" "$w/out"
-	has "$tmp/err" "NOSUCH"
+	has_text "$tmp/err" "NOSUCH"
 	keep_known "$w/out" "$cmd NOSUCH out"
 done
 rm -f "$w/out" "$w/x" "$w/link" "$w/hard" "$w/target" "$w/tlink"
@@ -155,7 +129,7 @@ for cmd in "copy" "extract-memory"; do
 	[ -c /dev/null ] || fail "$cmd removed /dev/null"
 	# shellcheck disable=SC2086
 	expect 1 "$M" $cmd "$good" /dev/full
-	has "$tmp/err" "No space left on device"
+	has_text "$tmp/err" "No space left on device"
 	[ -c /dev/full ] || fail "$cmd removed /dev/full"
 done
 
@@ -194,7 +168,7 @@ wait $reader
 [ -p "$w/fifo" ] || fail "a failed copy removed the FIFO"
 # extract-memory needs to seek: refused before anything is written.
 expect 2 "$M" extract-memory "$good" "$w/fifo"
-has "$tmp/err" "seekable"
+has_text "$tmp/err" "seekable"
 [ -p "$w/fifo" ] || fail "extract-memory removed the FIFO"
 rm -f "$w/fifo"
 
@@ -208,8 +182,8 @@ if [ $root = 1 ]; then
 		for cmd in "copy" "extract-memory" "extract-memory --format elf"; do
 			# shellcheck disable=SC2086
 			expect 2 "$M" $cmd "$good" "$tmp/ro/out"
-			has "$tmp/err" "$tmp/ro/out"
-			has "$tmp/err" "Read-only file system"
+			has_text "$tmp/err" "$tmp/ro/out"
+			has_text "$tmp/err" "Read-only file system"
 			# shellcheck disable=SC2086
 			expect 2 "$M" $cmd "$good" "$tmp/ro/new"
 			keep_known "$tmp/ro/out" "$cmd into a read-only directory"
@@ -223,7 +197,7 @@ if [ $root = 1 ]; then
 		for cmd in "copy" "extract-memory" "extract-memory --format elf"; do
 			# shellcheck disable=SC2086
 			expect 1 "$M" $cmd "$big" "$tmp/full/out"
-			has "$tmp/err" "No space left on device"
+			has_text "$tmp/err" "No space left on device"
 			keep_known "$tmp/full/out" "$cmd onto a full disk"
 			no_temp "$tmp/full" "$cmd onto a full disk"
 		done

@@ -30,7 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "migstream.h"
+#include "common.h"
+#include "commands.h"
 
 static void copy_usage(FILE *f)
 {
@@ -120,6 +121,7 @@ struct copier {
 	void *held_ctx;
 	size_t held_len;
 	int holding;
+	int need_xc_headers;  /* the next libxc record follows LIBXC_CONTEXT */
 	struct scratch s;
 };
 
@@ -380,42 +382,31 @@ static int put_outer_headers(struct copier *c)
 	return 0;
 }
 
-int cmd_copy(int argc, char **argv)
+/* The options and the two paths.  0 to go on, -1 after --help, else the
+ * exit status of a usage error. */
+static int copy_options(int argc, char **argv, struct read_opts *o, struct copier *c,
+                        int *sync, const char *paths[2])
 {
-	struct read_opts o;
-	struct copier c;
-	struct diag_printer dp;
-	struct input in;
-	struct progress pr;
-	struct output out;
-	const migstream_record *rec;
-	const char *paths[2] = { NULL, NULL };
-	int np = 0, rc, wrc = 0, need_xc_headers = 0, status, sync = 1;
-	uint32_t fmt = 0;
-	uint64_t records = 0;
+	int np = 0;
 
-	memset(&c, 0, sizeof c);
-	memset(&dp, 0, sizeof dp);
-	c.target = -1;
-	read_opts_init(&o, MIGSTREAM_MODE_RESTORE);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--lax") == 0) {
 			fprintf(stderr, "%s copy: %s is not supported by copy\n", progname, a);
 			return EXIT_USAGE;
 		}
-		int k = read_opts_parse(&o, argc, argv, &i);
+		int k = read_opts_parse(o, argc, argv, &i);
 		if (k < 0)
 			return EXIT_USAGE;
 		if (k > 0)
 			continue;
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			copy_usage(stdout);
-			return 0;
+			return -1;
 		} else if (strcmp(a, "--big-endian") == 0) {
-			c.target = 1;
+			c->target = 1;
 		} else if (strcmp(a, "--little-endian") == 0) {
-			c.target = 0;
+			c->target = 0;
 		} else if (strcmp(a, "--batch") == 0 || strncmp(a, "--batch=", 8) == 0) {
 			const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
 			char *end;
@@ -424,13 +415,13 @@ int cmd_copy(int argc, char **argv)
 				fprintf(stderr, "%s copy: --batch takes a number from 1 to 1024\n", progname);
 				return EXIT_USAGE;
 			}
-			c.batch = (uint32_t)b;
+			c->batch = (uint32_t)b;
 		} else if (strcmp(a, "--canonical") == 0) {
-			c.canonical = 1;
+			c->canonical = 1;
 		} else if (strcmp(a, "--drop-optional") == 0) {
-			c.drop_optional = 1;
+			c->drop_optional = 1;
 		} else if (strcmp(a, "--no-sync") == 0) {
-			sync = 0;
+			*sync = 0;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "%s copy: unknown option '%s'\n", progname, a);
 			copy_usage(stderr);
@@ -446,121 +437,151 @@ int cmd_copy(int argc, char **argv)
 		copy_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (c.canonical) {
-		if (c.target == 1) {
+	if (c->canonical) {
+		if (c->target == 1) {
 			fprintf(stderr, "%s copy: --canonical writes little-endian streams\n", progname);
 			return EXIT_USAGE;
 		}
-		c.target = 0;
-		if (c.batch == 0)
-			c.batch = 1024;
+		c->target = 0;
+		if (c->batch == 0)
+			c->batch = 1024;
 	}
-	dp.out = stderr;
+	return 0;
+}
+
+/* The headers the reader read, to the writer on fd. */
+static int copy_headers(struct copier *c, int fd)
+{
+	uint32_t fmt = 0;
+	int wrc = migstream_writer_open_fd(c->w, fd);
+
+	if (wrc == 0)
+		wrc = put_outer_headers(c);
+	if (wrc == 0 && migstream_reader_format(c->r, &fmt) == 0 && fmt == MIGSTREAM_FORMAT_LIBXC &&
+	    migstream_reader_get_image_header(c->r, &(migstream_image_header){ 0 },
+	                                      sizeof(migstream_image_header)) == 0)
+		wrc = put_libxc_headers(c);
+	return wrc;
+}
+
+/* --canonical: hold an HVM_CONTEXT back until HVM_PARAMS is written. */
+static int hold_context(struct copier *c, const migstream_record *rec)
+{
+	const void *blob;
+	size_t len;
+	int wrc;
+
+	if ((wrc = flush_held(c)) != 0 || (wrc = migstream_record_get_blob(rec, &blob, &len)) != 0)
+		return wrc;
+	void *copy = realloc(c->held_ctx, len ? len : 1);
+	if (!copy)
+		return MIGSTREAM_E_NOMEM;
+	memcpy(copy, blob, len);
+	c->held_ctx = copy;
+	c->held_len = len;
+	c->holding = 1;
+	return 0;
+}
+
+/* One record to the writer, as the options say. */
+static int copy_record(struct copier *c, const migstream_record *rec)
+{
+	uint32_t layer = migstream_record_layer(rec), type = migstream_record_type(rec);
+	int wrc;
+
+	if (layer == MIGSTREAM_LAYER_LIBXC && c->need_xc_headers) {
+		c->need_xc_headers = 0;
+		if ((wrc = put_libxc_headers(c)) != 0)
+			return wrc;
+	}
+	if (c->drop_optional && (type & MIGSTREAM_REC_OPTIONAL))
+		return 0;
+	if (c->canonical && empty_data_record(rec))
+		return 0;
+	if (c->canonical && layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_HVM_CONTEXT)
+		return hold_context(c, rec);   /* parameters go first (format.md 17) */
+	if (c->holding && layer == MIGSTREAM_LAYER_LIBXC && type != MIGSTREAM_REC_HVM_PARAMS &&
+	    (wrc = flush_held(c)) != 0)
+		return wrc;
+	if (type == MIGSTREAM_REC_END)   /* END of either layer: 0 */
+		return migstream_writer_put_end(c->w);
+	if (layer == MIGSTREAM_LAYER_LIBXL && type == MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT) {
+		c->need_xc_headers = 1;
+		return migstream_writer_put_libxc_context(c->w);
+	}
+	if (layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_PAGE_DATA)
+		return put_page_data(c, rec);
+	if (c->target >= 0) {
+		wrc = layer == MIGSTREAM_LAYER_LIBXC ? put_libxc_typed(c, rec) : put_libxl_typed(c, rec);
+		if (wrc == 0 && c->holding && type == MIGSTREAM_REC_HVM_PARAMS)
+			wrc = flush_held(c);
+		return wrc;
+	}
+	size_t len;
+	const void *body = migstream_record_body(rec, &len);
+	return migstream_writer_put_record(c->w, type, body, (uint32_t)len);
+}
+
+/* A write (or accessor) failure: the message names its cause.  A failed
+ * accessor leaves it with the reader, not the writer. */
+static int copy_failed(struct copier *c, struct session *s, const char *out_path, int wrc)
+{
+	const char *why = migstream_writer_errmsg(c->w);
+
+	progress_done(&s->pr, migstream_reader_offset(s->r), s->records);
+	if (why && *why)
+		fprintf(stderr, "%s copy: writing %s: %s\n", progname, out_path, why);
+	else if (*(why = migstream_reader_errmsg(s->r)))
+		fprintf(stderr, "%s copy: reading %s: %s\n", progname, s->in.name, why);
+	else
+		fprintf(stderr, "%s copy: writing %s: %s\n", progname, out_path,
+		        migstream_error_name(wrc));
+	/* Releases the sink; the write error above is the one to report. */
+	int crc = migstream_writer_close(c->w);
+	(void)crc;
+	return wrc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
+}
+
+int cmd_copy(int argc, char **argv)
+{
+	struct read_opts o;
+	struct copier c;
+	struct session s;
+	struct output out;
+	const migstream_record *rec;
+	const char *paths[2] = { NULL, NULL };
+	int wrc = 0, status, sync = 1;
+
+	memset(&c, 0, sizeof c);
+	c.target = -1;
+	read_opts_init(&o, MIGSTREAM_MODE_RESTORE);
+	if ((status = copy_options(argc, argv, &o, &c, &sync, paths)) != 0)
+		return status < 0 ? 0 : status;
 	/* OUT is checked against IN and opened before anything is read: a
 	 * regular file only as a temporary file beside it. */
 	if ((status = output_open(&out, paths[1], paths[0], sync)) != 0)
 		return status;
-	if (input_open(&in, paths[0]) != 0) {
+	session_init(&s);
+	s.stop_at_error = 1;
+	if (session_open(&s, paths[0], &o) != 0) {
 		output_abort(&out);
 		return EXIT_USAGE;
 	}
-	c.r = migstream_reader_new();
+	c.r = s.r;
 	c.w = migstream_writer_new();
-	if (!c.r || !c.w || read_opts_apply(&o, c.r) != 0 ||
-	    migstream_writer_set_option(c.w, MIGSTREAM_OPT_STREAM_KIND, (uint64_t)o.kind) != 0) {
-		fprintf(stderr, "%s: cannot set up the reader and writer\n", progname);
+	if (!c.w || migstream_writer_set_option(c.w, MIGSTREAM_OPT_STREAM_KIND, (uint64_t)o.kind) != 0) {
+		fprintf(stderr, "%s: cannot set up the writer\n", progname);
 		status = EXIT_USAGE;
 		goto out;
 	}
-	migstream_reader_set_diag_handler(c.r, diag_print, &dp);
-	progress_init(&pr, o.progress, in.regular ? in.size : 0);
-
-	rc = input_attach(&in, c.r);
-	if (rc == 0)
-		rc = migstream_reader_read_headers(c.r);
-	if (rc == 0) {
-		wrc = migstream_writer_open_fd(c.w, out.fd);
-		if (wrc == 0)
-			wrc = put_outer_headers(&c);
-		if (wrc == 0 && migstream_reader_format(c.r, &fmt) == 0 &&
-		    fmt == MIGSTREAM_FORMAT_LIBXC &&
-		    migstream_reader_get_image_header(c.r, &(migstream_image_header){ 0 },
-		                                      sizeof(migstream_image_header)) == 0)
-			wrc = put_libxc_headers(&c);
-	}
-	while (rc == 0 && wrc == 0) {
-		rc = migstream_reader_next(c.r, &rec);
-		if (rc != 0)
-			break;
-		records++;
-		progress_update(&pr, migstream_reader_offset(c.r), records);
-		uint32_t layer = migstream_record_layer(rec), type = migstream_record_type(rec);
-		if (layer == MIGSTREAM_LAYER_LIBXC && need_xc_headers) {
-			need_xc_headers = 0;
-			if ((wrc = put_libxc_headers(&c)) != 0)
-				break;
-		}
-		if (c.drop_optional && (type & MIGSTREAM_REC_OPTIONAL))
-			continue;
-		if (c.canonical && empty_data_record(rec))
-			continue;
-		if (c.canonical && layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_HVM_CONTEXT) {
-			/* Held back: parameters go first (format.md 17). */
-			const void *blob;
-			size_t len;
-			if ((wrc = flush_held(&c)) != 0 || (wrc = migstream_record_get_blob(rec, &blob, &len)) != 0)
-				break;
-			void *copy = realloc(c.held_ctx, len ? len : 1);
-			if (!copy) {
-				wrc = MIGSTREAM_E_NOMEM;
-				break;
-			}
-			memcpy(copy, blob, len);
-			c.held_ctx = copy;
-			c.held_len = len;
-			c.holding = 1;
-			continue;
-		}
-		if (c.holding && layer == MIGSTREAM_LAYER_LIBXC && type != MIGSTREAM_REC_HVM_PARAMS &&
-		    (wrc = flush_held(&c)) != 0)
-			break;
-		if (type == MIGSTREAM_REC_END) {   /* END of either layer: 0 */
-			wrc = migstream_writer_put_end(c.w);
-		} else if (layer == MIGSTREAM_LAYER_LIBXL &&
-		           type == MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT) {
-			wrc = migstream_writer_put_libxc_context(c.w);
-			need_xc_headers = 1;
-		} else if (layer == MIGSTREAM_LAYER_LIBXC && type == MIGSTREAM_REC_PAGE_DATA) {
-			wrc = put_page_data(&c, rec);
-		} else if (c.target >= 0) {
-			wrc = layer == MIGSTREAM_LAYER_LIBXC ? put_libxc_typed(&c, rec) :
-			                                       put_libxl_typed(&c, rec);
-			if (wrc == 0 && c.holding && type == MIGSTREAM_REC_HVM_PARAMS)
-				wrc = flush_held(&c);
-		} else {
-			size_t len;
-			const void *body = migstream_record_body(rec, &len);
-			wrc = migstream_writer_put_record(c.w, type, body, (uint32_t)len);
-		}
-	}
-	progress_done(&pr, migstream_reader_offset(c.r), records);
+	if (s.rc == 0)
+		wrc = copy_headers(&c, out.fd);
+	while (wrc == 0 && session_next(&s, &rec))
+		wrc = copy_record(&c, rec);
 	if (wrc != 0) {
-		/* Every message names its cause: a failed accessor leaves it
-		 * with the reader, not the writer. */
-		const char *why = migstream_writer_errmsg(c.w);
-		if (why && *why)
-			fprintf(stderr, "%s copy: writing %s: %s\n", progname, paths[1], why);
-		else if (*(why = migstream_reader_errmsg(c.r)))
-			fprintf(stderr, "%s copy: reading %s: %s\n", progname, in.name, why);
-		else
-			fprintf(stderr, "%s copy: writing %s: %s\n", progname, paths[1],
-			        migstream_error_name(wrc));
-		status = wrc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
-		/* Releases the sink; the write error above is the one to report. */
-		int crc = migstream_writer_close(c.w);
-		(void)crc;
+		status = copy_failed(&c, &s, paths[1], wrc);
 	} else {
-		status = report_end(&dp, c.r, rc, in.name);
+		status = session_finish(&s);
 		int crc = migstream_writer_close(c.w);
 		if (status == EXIT_VALID && crc != 0) {
 			fprintf(stderr, "%s copy: %s: %s\n", progname, paths[1],
@@ -576,8 +597,7 @@ out:
 	else
 		output_abort(&out);
 	migstream_writer_free(c.w);
-	migstream_reader_free(c.r);
-	input_close(&in);
+	session_close(&s);
 	free(c.s.a);
 	free(c.s.b);
 	free(c.s.t);

@@ -33,7 +33,7 @@
 #include <zlib.h>
 #endif
 
-#include "migstream.h"
+#include "common.h"
 
 enum { D_PASS, D_XZ, D_ZSTD, D_GZIP };
 

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migstream.h"
+#include "common.h"
+#include "commands.h"
 
 /* Parse the options dump and stats share; returns the input path, NULL
  * after --help (*status 0) or a usage error (*status 2). */
@@ -111,6 +112,30 @@ static void arr_close(struct dump *d)
 		fputc(']', d->out);
 }
 
+/* The key/value pairs of EMULATOR_XENSTORE_DATA. */
+static void dump_xenstore(struct dump *d, const migstream_record *rec)
+{
+	FILE *f = d->out;
+	size_t pos = 0;
+	const char *k, *v;
+	int first = 1;
+
+	arr_open(d, "xenstore");
+	while (migstream_record_next_xenstore_pair(rec, &pos, &k, &v) == 0) {
+		if (d->json) {
+			fprintf(f, "%s{\"key\":", first ? "" : ",");
+			json_str(f, k);
+			fputs(",\"value\":", f);
+			json_str(f, v);
+			fputc('}', f);
+		} else {
+			fprintf(f, "\n            %s = %s", k, v);
+		}
+		first = 0;
+	}
+	arr_close(d);
+}
+
 static void dump_arrays(struct dump *d, const migstream_record *rec)
 {
 	FILE *f = d->out;
@@ -118,23 +143,7 @@ static void dump_arrays(struct dump *d, const migstream_record *rec)
 	uint32_t layer = migstream_record_layer(rec);
 
 	if (layer == MIGSTREAM_LAYER_LIBXL && type == MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) {
-		size_t pos = 0;
-		const char *k, *v;
-		int first = 1;
-		arr_open(d, "xenstore");
-		while (migstream_record_next_xenstore_pair(rec, &pos, &k, &v) == 0) {
-			if (d->json) {
-				fprintf(f, "%s{\"key\":", first ? "" : ",");
-				json_str(f, k);
-				fputs(",\"value\":", f);
-				json_str(f, v);
-				fputc('}', f);
-			} else {
-				fprintf(f, "\n            %s = %s", k, v);
-			}
-			first = 0;
-		}
-		arr_close(d);
+		dump_xenstore(d, rec);
 		return;
 	}
 	if (layer != MIGSTREAM_LAYER_LIBXC || migstream_record_count(rec, &n) != 0)
@@ -280,81 +289,66 @@ static void dump_record(struct dump *d, const migstream_record *rec)
 		dump_pages(d, rec);
 }
 
+/* The closing line(s): status and totals, the channel's trailing octets. */
+static void dump_summary(struct dump *d, struct session *s, const struct read_opts *o, int status)
+{
+	uint64_t trailing = 0;
+	int channel_end = o->channel && s->rc == MIGSTREAM_EOF;
+
+	if (channel_end)
+		trailing = input_trailing(&s->in, s->r);
+	if (d->json) {
+		fprintf(stdout,
+		        "{\"kind\":\"summary\",\"status\":\"%s\",\"records\":%" PRIu64
+		        ",\"octets\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64
+		        ",\"anomalies\":%" PRIu64,
+		        status == EXIT_VALID ? "valid" : "invalid", s->records,
+		        migstream_reader_offset(s->r), s->dp.errors, s->dp.warnings,
+		        migstream_reader_anomalies(s->r));
+		if (channel_end)
+			fprintf(stdout, ",\"trailing\":%" PRIu64, trailing);
+		fputs("}\n", stdout);
+	} else {
+		printf("%s: %" PRIu64 " records, %" PRIu64 " octets, %" PRIu64 " errors, %" PRIu64
+		       " warnings\n", status == EXIT_VALID ? "valid" : "invalid", s->records,
+		       migstream_reader_offset(s->r), s->dp.errors, s->dp.warnings);
+		if (channel_end)
+			printf("channel: %" PRIu64 " octets follow the stream\n", trailing);
+	}
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	struct read_opts o;
 	struct dump d;
-	struct diag_printer dp;
-	struct input in;
-	struct progress pr;
+	struct session s;
 	struct hdr_state hs;
-	migstream_reader *r;
 	const migstream_record *rec;
 	const char *path;
-	uint64_t records = 0, trailing = 0;
-	int rc, status = 0;
+	int status = 0;
 
 	memset(&d, 0, sizeof d);
-	memset(&dp, 0, sizeof dp);
 	read_opts_init(&o, MIGSTREAM_MODE_LAX);
 	path = parse_common(argc, argv, &o, &d.json, &d.pages, dump_usage, &status);
 	if (!path)
 		return status;
 	d.out = stdout;
-	dp.out = stdout;
-	dp.json = d.json;
-	dp.info = 1;
-	if (input_open(&in, path) != 0)
+	session_init(&s);
+	s.dp.out = stdout;
+	s.dp.json = d.json;
+	s.dp.info = 1;
+	if (session_open(&s, path, &o) != 0)
 		return EXIT_USAGE;
-	r = migstream_reader_new();
-	if (!r || read_opts_apply(&o, r) != 0) {
-		fprintf(stderr, "%s: cannot set up the reader\n", progname);
-		migstream_reader_free(r);
-		input_close(&in);
-		return EXIT_USAGE;
-	}
-	migstream_reader_set_diag_handler(r, diag_print, &dp);
-	progress_init(&pr, o.progress, in.regular ? in.size : 0);
 	headers_init(&hs);
-
-	rc = input_attach(&in, r);
-	if (rc == 0)
-		rc = migstream_reader_read_headers(r);
-	headers_emit(r, &hs, dump_header, &d);
-	while (rc == 0 || (rc < 0 && !migstream_error_is_fatal(rc))) {
-		rc = migstream_reader_next(r, &rec);
-		if (rc != 0)
-			continue;
-		records++;
+	headers_emit(s.r, &hs, dump_header, &d);
+	while (session_next(&s, &rec)) {
 		headers_record(&hs, rec);
-		headers_emit(r, &hs, dump_header, &d);
+		headers_emit(s.r, &hs, dump_header, &d);
 		dump_record(&d, rec);
-		progress_update(&pr, migstream_reader_offset(r), records);
 	}
-	progress_done(&pr, migstream_reader_offset(r), records);
-	status = report_end(&dp, r, rc, in.name);
-	diag_finish(&dp);
-	if (rc == MIGSTREAM_EOF && o.channel)
-		trailing = input_trailing(&in, r);
-	if (d.json) {
-		fprintf(stdout,
-		        "{\"kind\":\"summary\",\"status\":\"%s\",\"records\":%" PRIu64
-		        ",\"octets\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64
-		        ",\"anomalies\":%" PRIu64,
-		        status == EXIT_VALID ? "valid" : "invalid", records, migstream_reader_offset(r),
-		        dp.errors, dp.warnings, migstream_reader_anomalies(r));
-		if (o.channel && rc == MIGSTREAM_EOF)
-			fprintf(stdout, ",\"trailing\":%" PRIu64, trailing);
-		fputs("}\n", stdout);
-	} else {
-		printf("%s: %" PRIu64 " records, %" PRIu64 " octets, %" PRIu64 " errors, %" PRIu64
-		       " warnings\n", status == EXIT_VALID ? "valid" : "invalid", records,
-		       migstream_reader_offset(r), dp.errors, dp.warnings);
-		if (o.channel && rc == MIGSTREAM_EOF)
-			printf("channel: %" PRIu64 " octets follow the stream\n", trailing);
-	}
-	migstream_reader_free(r);
-	input_close(&in);
+	status = session_finish(&s);
+	dump_summary(&d, &s, &o, status);
+	session_close(&s);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error writing standard output\n", progname);
 		return EXIT_USAGE;
@@ -536,197 +530,214 @@ static const char *format_name(uint32_t f)
 	}
 }
 
+/* What the summary says besides the counts of struct stats. */
+struct stats_end {
+	int status;
+	uint32_t format;
+	uint64_t octets, records, errors, warnings;
+	double seconds;
+	int have_ih;
+	migstream_image_header ih;
+	migstream_domain_header dh;
+	uint64_t vcpus, vcpu_max;
+	int pfns_over, vcpus_over;
+};
+
+static void stats_json(FILE *f, const struct stats *s, const struct stats_end *e)
+{
+	double mbs = e->seconds > 0 ? (double)e->octets / 1e6 / e->seconds : 0;
+	int be = e->have_ih && (e->ih.options & 1);
+	char tl[24];
+
+	fprintf(f, "{\"status\":\"%s\",\"format\":\"%s\",\"octets\":%" PRIu64
+	        ",\"records\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64,
+	        e->status == EXIT_VALID ? "valid" : "invalid", format_name(e->format), e->octets,
+	        e->records, e->errors, e->warnings);
+	if (e->have_ih)
+		fprintf(f, ",\"stream_version\":%" PRIu32 ",\"byte_order\":\"%s\","
+		        "\"guest_type\":\"%s\",\"domain_type\":%" PRIu32
+		        ",\"xen_version\":\"%" PRIu32 ".%" PRIu32 "\"",
+		        e->ih.version, be ? "big" : "little", domain_type_name(e->dh.type), e->dh.type,
+		        e->dh.xen_major, e->dh.xen_minor);
+	if (s->have_pv_info)
+		fprintf(f, ",\"guest_width\":%u,\"pt_levels\":%u", (unsigned)s->pv.guest_width,
+		        (unsigned)s->pv.pt_levels);
+	fputs(",\"record_types\":[", f);
+	for (int i = 0; i < s->nt; i++)
+		fprintf(f, "%s{\"layer\":\"%s\",\"type\":%" PRIu32 ",\"type_name\":\"%s\","
+		        "\"count\":%" PRIu64 ",\"octets\":%" PRIu64 "}", i ? "," : "",
+		        layer_name(s->t[i].layer), s->t[i].type,
+		        migstream_record_type_name(s->t[i].layer, s->t[i].type), s->t[i].count,
+		        s->t[i].octets);
+	fprintf(f, "],\"page_data_records\":%" PRIu64 ",\"page_entries\":%" PRIu64
+	        ",\"data_pages\":%" PRIu64 ",\"pages_by_type\":{", s->page_records, s->entries,
+	        s->data_pages);
+	int first = 1;
+	for (unsigned t = 0; t < 16; t++) {
+		if (!s->by_page_type[t])
+			continue;
+		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", page_type_label(t, tl),
+		        s->by_page_type[t]);
+		first = 0;
+	}
+	fputc('}', f);
+	/* pfn figures count data pages only, as verify -v's ranges. */
+	if (s->data_pages)
+		fprintf(f, ",\"pfn_min\":\"0x%" PRIx64 "\",\"pfn_max\":\"0x%" PRIx64 "\"",
+		        s->pfn_min, s->pfn_max);
+	if (e->pfns_over)
+		fprintf(f, ",\"distinct_pfns\":null,\"resent_pages\":%" PRIu64
+		        ",\"resent_pfns\":null", s->resent);
+	else
+		fprintf(f, ",\"distinct_pfns\":%" PRIu64 ",\"resent_pages\":%" PRIu64
+		        ",\"resent_pfns\":%" PRIu64, s->pfns.count, s->resent, s->twice.count);
+	if (e->vcpus_over)
+		fprintf(f, ",\"vcpus\":null");
+	else
+		fprintf(f, ",\"vcpus\":%" PRIu64, e->vcpus);
+	if (e->vcpus && !e->vcpus_over)
+		fprintf(f, ",\"vcpu_max_id\":%" PRIu64, e->vcpu_max);
+	fprintf(f, ",\"checkpoints\":%" PRIu64 ",\"checkpoint_ends\":%" PRIu64
+	        ",\"checkpoint_states\":%" PRIu64 ",\"seconds\":%.6f,\"mb_per_s\":%.1f}\n",
+	        s->ckpt_libxc, s->ckpt_end, s->ckpt_state, e->seconds, mbs);
+}
+
+static void stats_text(FILE *f, const struct stats *s, const struct stats_end *e)
+{
+	double mbs = e->seconds > 0 ? (double)e->octets / 1e6 / e->seconds : 0;
+	int be = e->have_ih && (e->ih.options & 1);
+	char tl[24];
+
+	fprintf(f, "status:           %s (%" PRIu64 " errors, %" PRIu64 " warnings)\n",
+	        e->status == EXIT_VALID ? "valid" : "invalid", e->errors, e->warnings);
+	fprintf(f, "format:           %s\n", format_name(e->format));
+	if (e->have_ih) {
+		fprintf(f, "stream version:   %" PRIu32 ", %s-endian\n", e->ih.version,
+		        be ? "big" : "little");
+		fprintf(f, "guest type:       %s", domain_type_name(e->dh.type));
+		if (s->have_pv_info)
+			fprintf(f, ", %u-bit, %u page-table levels", 8u * s->pv.guest_width,
+			        (unsigned)s->pv.pt_levels);
+		fprintf(f, "\nsaved by:         Xen %" PRIu32 ".%" PRIu32 "\n", e->dh.xen_major,
+		        e->dh.xen_minor);
+	}
+	fprintf(f, "size:             %" PRIu64 " octets, %" PRIu64 " records\n", e->octets,
+	        e->records);
+	fprintf(f, "records:\n");
+	for (int i = 0; i < s->nt; i++)
+		fprintf(f, "  %-5s %-26s %10" PRIu64 " records %14" PRIu64 " octets\n",
+		        layer_name(s->t[i].layer),
+		        migstream_record_type_name(s->t[i].layer, s->t[i].type), s->t[i].count,
+		        s->t[i].octets);
+	fprintf(f, "pages:            %" PRIu64 " entries in %" PRIu64 " PAGE_DATA records, %"
+	        PRIu64 " with data\n", s->entries, s->page_records, s->data_pages);
+	for (unsigned t = 0; t < 16; t++)
+		if (s->by_page_type[t])
+			fprintf(f, "  %-16s %10" PRIu64 "\n", page_type_label(t, tl), s->by_page_type[t]);
+	if (s->data_pages)
+		fprintf(f, "pfn range:        0x%" PRIx64 "-0x%" PRIx64 " (data pages)\n",
+		        s->pfn_min, s->pfn_max);
+	if (e->pfns_over) {
+		fprintf(f, "distinct pfns:    not counted (over the %u MiB budget)\n",
+		        STATS_PFN_BUDGET >> 20);
+		fprintf(f, "resent pages:     not counted\n");
+	} else {
+		fprintf(f, "distinct pfns:    %" PRIu64 " (data pages)\n", s->pfns.count);
+		fprintf(f, "resent pages:     %" PRIu64 " (%" PRIu64 " pfns sent more than once)\n",
+		        s->resent, s->twice.count);
+	}
+	if (e->vcpus_over)
+		fprintf(f, "vcpus:            not counted");
+	else
+		fprintf(f, "vcpus:            %" PRIu64, e->vcpus);
+	if (e->vcpus && !e->vcpus_over)
+		fprintf(f, " (highest id %" PRIu64 ")", e->vcpu_max);
+	fprintf(f, "\ncheckpoints:      %" PRIu64 " (libxl CHECKPOINT_END %" PRIu64
+	        ", CHECKPOINT_STATE %" PRIu64 ")\n", s->ckpt_libxc, s->ckpt_end, s->ckpt_state);
+	fprintf(f, "throughput:       %.1f MB/s (%.3f s)\n", mbs, e->seconds);
+}
+
+static void stats_init(struct stats *s)
+{
+	memset(s, 0, sizeof *s);
+	s->pfn_min = UINT64_MAX;
+	pfnset_init(&s->pfns);
+	pfnset_init(&s->twice);
+	pfnset_init(&s->vcpus);
+	pfnset_budget(&s->pfns, STATS_PFN_BUDGET);
+	pfnset_budget(&s->twice, STATS_PFN_BUDGET);
+	pfnset_budget(&s->vcpus, STATS_PFN_BUDGET / 64);
+}
+
+static void stats_free(struct stats *s)
+{
+	pfnset_free(&s->pfns);
+	pfnset_free(&s->twice);
+	pfnset_free(&s->vcpus);
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	struct read_opts o;
 	struct stats s;
-	struct diag_printer dp;
-	struct input in;
-	struct progress pr;
-	migstream_reader *r;
+	struct stats_end e;
+	struct session ss;
 	const migstream_record *rec;
-	migstream_image_header ih;
-	migstream_domain_header dh;
 	const char *path;
-	uint64_t records = 0, octets, hvm_vcpus = 0, hvm_vcpu_max = 0;
-	uint32_t fmt = 0;
-	int rc, status = 0, json = 0, have_ih, be = 0;
-	double t0, el;
+	uint64_t hvm_vcpus = 0, hvm_vcpu_max = 0;
+	int status = 0, json = 0;
+	double t0;
 
-	memset(&s, 0, sizeof s);
-	memset(&dp, 0, sizeof dp);
-	s.pfn_min = UINT64_MAX;
-	pfnset_init(&s.pfns);
-	pfnset_init(&s.twice);
-	pfnset_init(&s.vcpus);
-	pfnset_budget(&s.pfns, STATS_PFN_BUDGET);
-	pfnset_budget(&s.twice, STATS_PFN_BUDGET);
-	pfnset_budget(&s.vcpus, STATS_PFN_BUDGET / 64);
 	read_opts_init(&o, MIGSTREAM_MODE_LAX);
 	path = parse_common(argc, argv, &o, &json, NULL, stats_usage, &status);
 	if (!path)
 		return status;
-	dp.out = stderr;
-	if (input_open(&in, path) != 0)
-		return EXIT_USAGE;
-	r = migstream_reader_new();
-	if (!r || read_opts_apply(&o, r) != 0) {
-		fprintf(stderr, "%s: cannot set up the reader\n", progname);
-		migstream_reader_free(r);
-		input_close(&in);
+	stats_init(&s);
+	memset(&e, 0, sizeof e);
+	session_init(&ss);
+	t0 = now_seconds();
+	if (session_open(&ss, path, &o) != 0) {
+		stats_free(&s);
 		return EXIT_USAGE;
 	}
-	migstream_reader_set_diag_handler(r, diag_print, &dp);
-	progress_init(&pr, o.progress, in.regular ? in.size : 0);
-	t0 = now_seconds();
-	rc = input_attach(&in, r);
-	while (rc == 0 || (rc < 0 && !migstream_error_is_fatal(rc))) {
-		rc = migstream_reader_next(r, &rec);
-		if (rc != 0)
-			continue;
-		records++;
+	while (session_next(&ss, &rec)) {
 		stats_record(&s, rec);
 		if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXC &&
 		    migstream_record_type(rec) == MIGSTREAM_REC_HVM_CONTEXT)
 			hvm_vcpus = hvm_cpu_entries(rec, &hvm_vcpu_max);
-		progress_update(&pr, migstream_reader_offset(r), records);
 	}
-	octets = migstream_reader_offset(r);
-	progress_done(&pr, octets, records);
-	el = now_seconds() - t0;
-	status = report_end(&dp, r, rc, in.name);
-	diag_finish(&dp);
-	migstream_reader_format(r, &fmt);
-	have_ih = migstream_reader_get_image_header(r, &ih, sizeof ih) == 0 &&
-	          migstream_reader_get_domain_header(r, &dh, sizeof dh) == 0;
-	if (have_ih)
-		be = ih.options & 1;
+	e.octets = migstream_reader_offset(ss.r);
+	e.records = ss.records;
+	e.seconds = now_seconds() - t0;
+	e.status = session_finish(&ss);
+	e.errors = ss.dp.errors;
+	e.warnings = ss.dp.warnings;
+	migstream_reader_format(ss.r, &e.format);
+	e.have_ih = migstream_reader_get_image_header(ss.r, &e.ih, sizeof e.ih) == 0 &&
+	            migstream_reader_get_domain_header(ss.r, &e.dh, sizeof e.dh) == 0;
 	if (s.oom)
 		fprintf(stderr, "%s: out of memory counting pfns; counts are incomplete\n", progname);
-	int pfns_over = s.pfns.over || s.twice.over, vcpus_over = s.vcpus.over;
-	if (pfns_over)
+	e.pfns_over = s.pfns.over || s.twice.over;
+	e.vcpus_over = s.vcpus.over;
+	if (e.pfns_over)
 		fprintf(stderr, "%s: the pfns are too scattered to count within %u MiB; distinct and "
 		        "resent pfn counts are not given\n", progname, STATS_PFN_BUDGET >> 20);
-	if (vcpus_over)
+	if (e.vcpus_over)
 		fprintf(stderr, "%s: too many vCPU ids to count within %u MiB; the vCPU count is not "
 		        "given\n", progname, STATS_PFN_BUDGET >> 26);
-	char tl[24];
-
-	uint64_t vcpus = s.vcpus.count, vmax = s.vcpu_max;
-	if (!vcpus && hvm_vcpus) {
-		vcpus = hvm_vcpus;
-		vmax = hvm_vcpu_max;
+	e.vcpus = s.vcpus.count;
+	e.vcpu_max = s.vcpu_max;
+	if (!e.vcpus && hvm_vcpus) {
+		e.vcpus = hvm_vcpus;
+		e.vcpu_max = hvm_vcpu_max;
 	}
-	double mbs = el > 0 ? (double)octets / 1e6 / el : 0;
-	FILE *f = stdout;
-	if (json) {
-		fprintf(f, "{\"status\":\"%s\",\"format\":\"%s\",\"octets\":%" PRIu64
-		        ",\"records\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64,
-		        status == EXIT_VALID ? "valid" : "invalid", format_name(fmt), octets, records,
-		        dp.errors, dp.warnings);
-		if (have_ih)
-			fprintf(f, ",\"stream_version\":%" PRIu32 ",\"byte_order\":\"%s\","
-			        "\"guest_type\":\"%s\",\"domain_type\":%" PRIu32
-			        ",\"xen_version\":\"%" PRIu32 ".%" PRIu32 "\"",
-			        ih.version, be ? "big" : "little", domain_type_name(dh.type), dh.type,
-			        dh.xen_major, dh.xen_minor);
-		if (s.have_pv_info)
-			fprintf(f, ",\"guest_width\":%u,\"pt_levels\":%u", (unsigned)s.pv.guest_width,
-			        (unsigned)s.pv.pt_levels);
-		fputs(",\"record_types\":[", f);
-		for (int i = 0; i < s.nt; i++)
-			fprintf(f, "%s{\"layer\":\"%s\",\"type\":%" PRIu32 ",\"type_name\":\"%s\","
-			        "\"count\":%" PRIu64 ",\"octets\":%" PRIu64 "}", i ? "," : "",
-			        layer_name(s.t[i].layer), s.t[i].type,
-			        migstream_record_type_name(s.t[i].layer, s.t[i].type), s.t[i].count,
-			        s.t[i].octets);
-		fprintf(f, "],\"page_data_records\":%" PRIu64 ",\"page_entries\":%" PRIu64
-		        ",\"data_pages\":%" PRIu64 ",\"pages_by_type\":{", s.page_records, s.entries,
-		        s.data_pages);
-		int first = 1;
-		for (unsigned t = 0; t < 16; t++) {
-			if (!s.by_page_type[t])
-				continue;
-			fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", page_type_label(t, tl),
-			        s.by_page_type[t]);
-			first = 0;
-		}
-		fputc('}', f);
-		/* pfn figures count data pages only, as verify -v's ranges. */
-		if (s.data_pages)
-			fprintf(f, ",\"pfn_min\":\"0x%" PRIx64 "\",\"pfn_max\":\"0x%" PRIx64 "\"",
-			        s.pfn_min, s.pfn_max);
-		if (pfns_over)
-			fprintf(f, ",\"distinct_pfns\":null,\"resent_pages\":%" PRIu64
-			        ",\"resent_pfns\":null", s.resent);
-		else
-			fprintf(f, ",\"distinct_pfns\":%" PRIu64 ",\"resent_pages\":%" PRIu64
-			        ",\"resent_pfns\":%" PRIu64, s.pfns.count, s.resent, s.twice.count);
-		if (vcpus_over)
-			fprintf(f, ",\"vcpus\":null");
-		else
-			fprintf(f, ",\"vcpus\":%" PRIu64, vcpus);
-		if (vcpus && !vcpus_over)
-			fprintf(f, ",\"vcpu_max_id\":%" PRIu64, vmax);
-		fprintf(f, ",\"checkpoints\":%" PRIu64 ",\"checkpoint_ends\":%" PRIu64
-		        ",\"checkpoint_states\":%" PRIu64 ",\"seconds\":%.6f,\"mb_per_s\":%.1f}\n",
-		        s.ckpt_libxc, s.ckpt_end, s.ckpt_state, el, mbs);
-	} else {
-		fprintf(f, "status:           %s (%" PRIu64 " errors, %" PRIu64 " warnings)\n",
-		        status == EXIT_VALID ? "valid" : "invalid", dp.errors, dp.warnings);
-		fprintf(f, "format:           %s\n", format_name(fmt));
-		if (have_ih) {
-			fprintf(f, "stream version:   %" PRIu32 ", %s-endian\n", ih.version,
-			        be ? "big" : "little");
-			fprintf(f, "guest type:       %s", domain_type_name(dh.type));
-			if (s.have_pv_info)
-				fprintf(f, ", %u-bit, %u page-table levels", 8u * s.pv.guest_width,
-				        (unsigned)s.pv.pt_levels);
-			fprintf(f, "\nsaved by:         Xen %" PRIu32 ".%" PRIu32 "\n", dh.xen_major,
-			        dh.xen_minor);
-		}
-		fprintf(f, "size:             %" PRIu64 " octets, %" PRIu64 " records\n", octets,
-		        records);
-		fprintf(f, "records:\n");
-		for (int i = 0; i < s.nt; i++)
-			fprintf(f, "  %-5s %-26s %10" PRIu64 " records %14" PRIu64 " octets\n",
-			        layer_name(s.t[i].layer),
-			        migstream_record_type_name(s.t[i].layer, s.t[i].type), s.t[i].count,
-			        s.t[i].octets);
-		fprintf(f, "pages:            %" PRIu64 " entries in %" PRIu64 " PAGE_DATA records, %"
-		        PRIu64 " with data\n", s.entries, s.page_records, s.data_pages);
-		for (unsigned t = 0; t < 16; t++)
-			if (s.by_page_type[t])
-				fprintf(f, "  %-16s %10" PRIu64 "\n", page_type_label(t, tl),
-				        s.by_page_type[t]);
-		if (s.data_pages)
-			fprintf(f, "pfn range:        0x%" PRIx64 "-0x%" PRIx64 " (data pages)\n",
-			        s.pfn_min, s.pfn_max);
-		if (pfns_over) {
-			fprintf(f, "distinct pfns:    not counted (over the %u MiB budget)\n",
-			        STATS_PFN_BUDGET >> 20);
-			fprintf(f, "resent pages:     not counted\n");
-		} else {
-			fprintf(f, "distinct pfns:    %" PRIu64 " (data pages)\n", s.pfns.count);
-			fprintf(f, "resent pages:     %" PRIu64 " (%" PRIu64 " pfns sent more than once)\n",
-			        s.resent, s.twice.count);
-		}
-		if (vcpus_over)
-			fprintf(f, "vcpus:            not counted");
-		else
-			fprintf(f, "vcpus:            %" PRIu64, vcpus);
-		if (vcpus && !vcpus_over)
-			fprintf(f, " (highest id %" PRIu64 ")", vmax);
-		fprintf(f, "\ncheckpoints:      %" PRIu64 " (libxl CHECKPOINT_END %" PRIu64
-		        ", CHECKPOINT_STATE %" PRIu64 ")\n", s.ckpt_libxc, s.ckpt_end, s.ckpt_state);
-		fprintf(f, "throughput:       %.1f MB/s (%.3f s)\n", mbs, el);
-	}
-	pfnset_free(&s.pfns);
-	pfnset_free(&s.twice);
-	pfnset_free(&s.vcpus);
-	migstream_reader_free(r);
-	input_close(&in);
+	if (json)
+		stats_json(stdout, &s, &e);
+	else
+		stats_text(stdout, &s, &e);
+	stats_free(&s);
+	session_close(&ss);
 	if (fflush(stdout) != 0)
 		return EXIT_USAGE;
-	return status;
+	return e.status;
 }

@@ -17,7 +17,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "migstream.h"
+#include "common.h"
+#include "commands.h"
 
 static void extract_usage(FILE *f)
 {
@@ -122,89 +123,85 @@ struct pass {
 	int quiet;
 };
 
+/* Where the page of pfn goes in the output: 0 and *off, 1 to skip it (not
+ * in a run), or -1 when it cannot be written (message printed). */
+static int page_offset(const struct pass *ps, const migstream_record *rec, uint64_t pfn,
+                       uint64_t *off)
+{
+	if (ps->runs) {
+		const struct run *ru = find_run(ps->runs, pfn);
+		if (!ru)
+			return 1;
+		*off = ru->offset + (pfn - ru->first) * MIGSTREAM_PAGE_SIZE;
+	} else if (pfn >= (uint64_t)INT64_MAX / MIGSTREAM_PAGE_SIZE) {
+		/* pfn * 4096 is past the largest file offset. */
+		fprintf(stderr, "%s: pfn 0x%" PRIx64 " (record %" PRIu64 ") is out of range "
+		        "for a raw memory image: its offset would pass 2^63\n", progname,
+		        pfn, migstream_record_index(rec));
+		return -1;
+	} else {
+		*off = pfn * MIGSTREAM_PAGE_SIZE;
+	}
+	return 0;
+}
+
+/* The data pages of one PAGE_DATA record: into the set, or written out.
+ * 0, or the error that stops the pass (message printed). */
+static int pass_record(struct pass *ps, const migstream_record *rec)
+{
+	uint32_t n = 0;
+
+	if (migstream_record_layer(rec) != MIGSTREAM_LAYER_LIBXC ||
+	    migstream_record_type(rec) != MIGSTREAM_REC_PAGE_DATA ||
+	    migstream_record_count(rec, &n) != 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t pfn, off;
+		uint32_t type;
+		const void *page;
+		int k;
+		if (migstream_record_get_page(rec, i, &pfn, &type, &page) != 0 || !page)
+			continue;
+		if (ps->set) {
+			if (pfnset_add(ps->set, pfn) < 0) {
+				fprintf(stderr, "%s: out of memory\n", progname);
+				return MIGSTREAM_E_NOMEM;
+			}
+			continue;
+		}
+		if ((k = page_offset(ps, rec, pfn, &off)) > 0)
+			continue;
+		if (k < 0)
+			return MIGSTREAM_E_IO;
+		if (pwrite_all(ps->fd, page, MIGSTREAM_PAGE_SIZE, off) != 0) {
+			fprintf(stderr, "%s: writing the page of pfn 0x%" PRIx64 " at offset 0x%" PRIx64
+			        " of the memory image: %s\n", progname, pfn, off, strerror(errno));
+			return MIGSTREAM_E_IO;
+		}
+		if (off + MIGSTREAM_PAGE_SIZE > ps->max_end)
+			ps->max_end = off + MIGSTREAM_PAGE_SIZE;
+		ps->pages_written++;
+	}
+	return 0;
+}
+
 static int run_pass(struct pass *ps, int *status)
 {
-	struct input in;
-	struct diag_printer dp;
-	struct progress pr;
-	migstream_reader *r;
+	struct session s;
 	const migstream_record *rec;
-	uint64_t records = 0;
-	int rc;
+	int rc = 0;
 
-	memset(&dp, 0, sizeof dp);
-	dp.out = stderr;
-	dp.quiet = ps->quiet;
-	if (input_open(&in, ps->path) != 0)
+	session_init(&s);
+	s.dp.quiet = ps->quiet;
+	if (session_open(&s, ps->path, ps->o) != 0)
 		return -1;
-	r = migstream_reader_new();
-	if (!r || read_opts_apply(ps->o, r) != 0) {
-		migstream_reader_free(r);
-		input_close(&in);
-		return -1;
-	}
-	migstream_reader_set_diag_handler(r, diag_print, &dp);
-	progress_init(&pr, ps->quiet ? 0 : ps->o->progress, in.regular ? in.size : 0);
-	rc = input_attach(&in, r);
-	while (rc == 0 || (rc < 0 && !migstream_error_is_fatal(rc))) {
-		uint32_t n = 0;
-		rc = migstream_reader_next(r, &rec);
-		if (rc != 0)
-			continue;
-		records++;
-		progress_update(&pr, migstream_reader_offset(r), records);
-		if (migstream_record_layer(rec) != MIGSTREAM_LAYER_LIBXC ||
-		    migstream_record_type(rec) != MIGSTREAM_REC_PAGE_DATA ||
-		    migstream_record_count(rec, &n) != 0)
-			continue;
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t pfn, off;
-			uint32_t type;
-			const void *page;
-			if (migstream_record_get_page(rec, i, &pfn, &type, &page) != 0 || !page)
-				continue;
-			if (ps->set) {
-				if (pfnset_add(ps->set, pfn) < 0) {
-					fprintf(stderr, "%s: out of memory\n", progname);
-					rc = MIGSTREAM_E_NOMEM;
-					goto done;
-				}
-				continue;
-			}
-			if (ps->runs) {
-				const struct run *ru = find_run(ps->runs, pfn);
-				if (!ru)
-					continue;
-				off = ru->offset + (pfn - ru->first) * MIGSTREAM_PAGE_SIZE;
-			} else if (pfn >= (uint64_t)INT64_MAX / MIGSTREAM_PAGE_SIZE) {
-				/* pfn * 4096 is past the largest file offset. */
-				fprintf(stderr, "%s: pfn 0x%" PRIx64 " (record %" PRIu64 ") is out of range "
-				        "for a raw memory image: its offset would pass 2^63\n", progname,
-				        pfn, migstream_record_index(rec));
-				rc = MIGSTREAM_E_IO;
-				*status = EXIT_INVALID;
-				goto done;
-			} else {
-				off = pfn * MIGSTREAM_PAGE_SIZE;
-			}
-			if (pwrite_all(ps->fd, page, MIGSTREAM_PAGE_SIZE, off) != 0) {
-				fprintf(stderr, "%s: writing the page of pfn 0x%" PRIx64 " at offset 0x%" PRIx64
-				        " of the memory image: %s\n", progname, pfn, off, strerror(errno));
-				rc = MIGSTREAM_E_IO;
-				*status = EXIT_INVALID;
-				goto done;
-			}
-			if (off + MIGSTREAM_PAGE_SIZE > ps->max_end)
-				ps->max_end = off + MIGSTREAM_PAGE_SIZE;
-			ps->pages_written++;
-		}
-	}
-	progress_done(&pr, migstream_reader_offset(r), records);
-	*status = report_end(&dp, r, rc, in.name);
-	diag_finish(&dp);
-done:
-	migstream_reader_free(r);
-	input_close(&in);
+	while (rc == 0 && session_next(&s, &rec))
+		rc = pass_record(ps, rec);
+	if (rc == MIGSTREAM_E_IO)
+		*status = EXIT_INVALID;
+	else if (rc == 0)
+		*status = session_finish(&s);
+	session_close(&s);
 	return rc == MIGSTREAM_E_NOMEM ? -1 : 0;
 }
 
@@ -350,24 +347,21 @@ static char *spool(const char *path)
 	return name;
 }
 
-int cmd_extract(int argc, char **argv)
+/* The options and the two paths.  0 to go on, -1 after --help, else the
+ * exit status of a usage error. */
+static int extract_options(int argc, char **argv, struct read_opts *o, int *elf, int *sync,
+                           const char *paths[2])
 {
-	struct read_opts o;
-	const char *paths[2] = { NULL, NULL };
-	int np = 0, elf = 0, status = EXIT_VALID, fd, sync = 1;
-	char *tmp = NULL;
-	struct pass ps;
-	struct output out;
+	int np = 0;
 
-	read_opts_init(&o, MIGSTREAM_MODE_LAX);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
 			const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
 			if (strcmp(v, "raw") == 0) {
-				elf = 0;
+				*elf = 0;
 			} else if (strcmp(v, "elf") == 0) {
-				elf = 1;
+				*elf = 1;
 			} else {
 				fprintf(stderr, "%s extract-memory: --format raw or elf\n", progname);
 				return EXIT_USAGE;
@@ -375,17 +369,17 @@ int cmd_extract(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--no-sync") == 0) {
-			sync = 0;
+			*sync = 0;
 			continue;
 		}
-		int k = read_opts_parse(&o, argc, argv, &i);
+		int k = read_opts_parse(o, argc, argv, &i);
 		if (k < 0)
 			return EXIT_USAGE;
 		if (k > 0)
 			continue;
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			extract_usage(stdout);
-			return 0;
+			return -1;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "%s extract-memory: unknown option '%s'\n", progname, a);
 			extract_usage(stderr);
@@ -401,9 +395,73 @@ int cmd_extract(int argc, char **argv)
 		extract_usage(stderr);
 		return EXIT_USAGE;
 	}
+	return 0;
+}
+
+/* ELF output: a first pass collects the pfns (the input spooled to a
+ * temporary file *tmp when it is not a regular file), the headers are
+ * written, a second pass writes the pages and reports the findings. */
+static int extract_elf(struct pass *ps, struct output *out, const char *in_path,
+                       char **tmp)
+{
+	struct pfnset set;
+	struct runs rs = { NULL, 0, 0 };
+	uint64_t data_start;
+	int regular = 0, status = EXIT_VALID;
+	struct input probe;
+
+	if (input_open(&probe, in_path) != 0)
+		return EXIT_USAGE;
+	regular = probe.regular;
+	input_close(&probe);
+	if (!regular) {
+		*tmp = spool(in_path);
+		if (!*tmp) {
+			fprintf(stderr, "%s: cannot copy the input to a temporary file: %s\n",
+			        progname, strerror(errno));
+			return EXIT_INVALID;
+		}
+		ps->path = *tmp;
+	}
+	pfnset_init(&set);
+	ps->set = &set;
+	ps->quiet = 1;   /* findings are reported by the second pass */
+	if (run_pass(ps, &status) != 0 || pfnset_runs(&set, add_run, &rs) != 0) {
+		fprintf(stderr, "%s: %s: out of memory collecting the pfns\n", progname, out->path);
+		status = EXIT_USAGE;
+	} else if (write_elf_headers(ps->fd, &rs, &data_start, out->regular) != 0) {
+		fprintf(stderr, "%s: %s: cannot write the ELF headers: %s\n", progname,
+		        out->path, strerror(errno));
+		status = EXIT_INVALID;
+	} else {
+		/* Also for an invalid stream: this pass reports the
+		 * findings (the output is then discarded). */
+		ps->set = NULL;
+		ps->quiet = 0;
+		ps->runs = &rs;
+		if (run_pass(ps, &status) != 0)
+			status = EXIT_USAGE;
+	}
+	pfnset_free(&set);
+	free(rs.v);
+	return status;
+}
+
+int cmd_extract(int argc, char **argv)
+{
+	struct read_opts o;
+	const char *paths[2] = { NULL, NULL };
+	int elf = 0, status = EXIT_VALID, sync = 1;
+	char *tmp = NULL;
+	struct pass ps;
+	struct output out;
+	struct stat st;
+
+	read_opts_init(&o, MIGSTREAM_MODE_LAX);
+	if ((status = extract_options(argc, argv, &o, &elf, &sync, paths)) != 0)
+		return status < 0 ? 0 : status;
 	/* The input is checked (missing, or the same file as OUT) before OUT
 	 * is opened; a regular OUT is only ever a temporary file beside it. */
-	struct stat st;
 	if (stat(paths[1], &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
 		/* Refused before the open, which would wait for a reader. */
 		fprintf(stderr, "%s extract-memory: %s: the output must be seekable (a FIFO or "
@@ -412,8 +470,7 @@ int cmd_extract(int argc, char **argv)
 	}
 	if ((status = output_open(&out, paths[1], paths[0], sync)) != 0)
 		return status;
-	fd = out.fd;
-	if (!out.regular && lseek(fd, 0, SEEK_CUR) < 0) {
+	if (!out.regular && lseek(out.fd, 0, SEEK_CUR) < 0) {
 		fprintf(stderr, "%s extract-memory: %s: the output must be seekable (%s)\n",
 		        progname, paths[1], strerror(errno));
 		output_abort(&out);
@@ -422,58 +479,13 @@ int cmd_extract(int argc, char **argv)
 	memset(&ps, 0, sizeof ps);
 	ps.o = &o;
 	ps.path = paths[0];
-	ps.fd = fd;
-	if (!elf) {
-		if (run_pass(&ps, &status) != 0)
-			status = EXIT_USAGE;
-		/* Pages past the last one written are never sent: the file ends
-		 * with the highest page. */
-	} else {
-		struct pfnset set;
-		struct runs rs = { NULL, 0, 0 };
-		uint64_t data_start;
-		int regular = 0;
-		struct input probe;
-
-		if (input_open(&probe, paths[0]) == 0) {
-			regular = probe.regular;
-			input_close(&probe);
-		} else {
-			output_abort(&out);
-			return EXIT_USAGE;
-		}
-		if (!regular) {
-			tmp = spool(paths[0]);
-			if (!tmp) {
-				fprintf(stderr, "%s: cannot copy the input to a temporary file: %s\n",
-				        progname, strerror(errno));
-				output_abort(&out);
-				return EXIT_INVALID;
-			}
-			ps.path = tmp;
-		}
-		pfnset_init(&set);
-		ps.set = &set;
-		ps.quiet = 1;   /* findings are reported by the second pass */
-		if (run_pass(&ps, &status) != 0 || pfnset_runs(&set, add_run, &rs) != 0) {
-			fprintf(stderr, "%s: %s: out of memory collecting the pfns\n", progname, paths[1]);
-			status = EXIT_USAGE;
-		} else if (write_elf_headers(fd, &rs, &data_start, out.regular) != 0) {
-			fprintf(stderr, "%s: %s: cannot write the ELF headers: %s\n", progname,
-			        paths[1], strerror(errno));
-			status = EXIT_INVALID;
-		} else {
-			/* Also for an invalid stream: this pass reports the
-			 * findings (the output is then discarded). */
-			ps.set = NULL;
-			ps.quiet = 0;
-			ps.runs = &rs;
-			if (run_pass(&ps, &status) != 0)
-				status = EXIT_USAGE;
-		}
-		pfnset_free(&set);
-		free(rs.v);
-	}
+	ps.fd = out.fd;
+	/* Raw output: pages past the last one written are never sent, so
+	 * the file ends with the highest page. */
+	if (elf)
+		status = extract_elf(&ps, &out, paths[0], &tmp);
+	else if (run_pass(&ps, &status) != 0)
+		status = EXIT_USAGE;
 	/* Only a valid stream, completely written, replaces OUT. */
 	if (status == EXIT_VALID)
 		status = output_commit(&out);

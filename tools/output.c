@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "migstream.h"
+#include "common.h"
 
 /* ------------------------------------------------- temporary file registry */
 

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "migstream.h"
+#include "common.h"
+#include "commands.h"
 
 static const char *rule_layer(uint32_t layer)
 {

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "migstream.h"
+#include "common.h"
+#include "commands.h"
 
 static void verify_usage(FILE *f)
 {
@@ -51,7 +52,6 @@ struct page_run {
 };
 
 struct verify {
-	struct diag_printer dp;
 	int verbose;
 	int use_syslog;
 	struct page_run run;
@@ -188,147 +188,134 @@ static int fd_argument(const char *s)
 	return atoi(s);
 }
 
-int cmd_verify(int argc, char **argv)
+/* The options; the input path (NULL: standard input) in *path.  0 to go
+ * on, else the exit status (after --help, or a usage error). */
+static int verify_options(int argc, char **argv, struct read_opts *o, struct verify *v,
+                          int *quiet, const char **path)
 {
-	struct read_opts o;
-	struct verify v;
-	struct input in;
-	struct progress pr;
-	struct hdr_state hs;
-	migstream_reader *r;
-	const migstream_record *rec;
-	const char *path = NULL;
-	uint64_t records = 0;
-	int rc, status, quiet = 0;
-
-	memset(&v, 0, sizeof v);
-	read_opts_init(&o, MIGSTREAM_MODE_STRICT);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int k = read_opts_parse(&o, argc, argv, &i);
+		int k = read_opts_parse(o, argc, argv, &i);
 		if (k < 0)
 			return EXIT_USAGE;
 		if (k > 0)
 			continue;
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			verify_usage(stdout);
-			return 0;
+			return -1;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-			v.verbose = 1;
+			v->verbose = 1;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			quiet = 1;
+			*quiet = 1;
 		} else if (strcmp(a, "--syslog") == 0) {
-			v.use_syslog = 1;
+			v->use_syslog = 1;
 		} else if (strcmp(a, "-i") == 0 || strcmp(a, "--in") == 0) {
-			if (i + 1 >= argc || path) {
+			if (i + 1 >= argc || *path) {
 				verify_usage(stderr);
 				return EXIT_USAGE;
 			}
-			path = argv[++i];
-		} else if (strncmp(a, "--in=", 5) == 0 && !path) {
-			path = a + 5;
-		} else if (strncmp(a, "-i", 2) == 0 && a[2] && !path) {
-			path = a + 2;
+			*path = argv[++i];
+		} else if (strncmp(a, "--in=", 5) == 0 && !*path) {
+			*path = a + 5;
+		} else if (strncmp(a, "-i", 2) == 0 && a[2] && !*path) {
+			*path = a + 2;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "%s verify: unknown option '%s'\n", progname, a);
 			verify_usage(stderr);
 			return EXIT_USAGE;
-		} else if (!path) {
-			path = a;
+		} else if (!*path) {
+			*path = a;
 		} else {
 			verify_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
+	return 0;
+}
 
-	if (v.use_syslog) {
-		openlog("migstream-verify", LOG_PID, LOG_USER);
-		v.dp.use_syslog = 1;
+/* The closing lines: the channel's trailing octets, -v's summary. */
+static void verify_summary(struct verify *v, struct session *s, const struct read_opts *o,
+                           int status, int quiet)
+{
+	char line[256];
+	uint64_t end = migstream_reader_offset(s->r);
+
+	if (s->rc != MIGSTREAM_EOF) {
+		if (v->verbose) {
+			snprintf(line, sizeof line, "invalid: %" PRIu64 " records read, %" PRIu64 " errors",
+			         s->records, s->dp.errors ? s->dp.errors : 1);
+			info_line(v, line);
+		}
+		return;
 	}
-	v.dp.out = stderr;
-	v.dp.quiet = quiet;
-	v.dp.info = v.verbose;
-	v.dp.explain = v.verbose;
-	if (quiet)
-		v.verbose = 0;
+	if (o->channel) {
+		uint64_t t = input_trailing(&s->in, s->r);
+		snprintf(line, sizeof line,
+		         "channel: the stream ends at offset 0x%" PRIx64 "; %" PRIu64
+		         " octets follow it", end, t);
+		if (!quiet)
+			info_line(v, line);
+	}
+	if (v->verbose) {
+		snprintf(line, sizeof line,
+		         "%s: %" PRIu64 " records, %" PRIu64 " octets, %" PRIu64 " errors, %" PRIu64
+		         " warnings, %" PRIu64 " anomalies",
+		         status == EXIT_VALID ? "valid" : "invalid", s->records, end, s->dp.errors,
+		         s->dp.warnings, migstream_reader_anomalies(s->r));
+		info_line(v, line);
+	}
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct read_opts o;
+	struct verify v;
+	struct session s;
+	struct hdr_state hs;
+	const migstream_record *rec;
+	const char *path = NULL;
+	char fdname[32];
+	int status, quiet = 0;
+
+	memset(&v, 0, sizeof v);
+	read_opts_init(&o, MIGSTREAM_MODE_STRICT);
+	if ((status = verify_options(argc, argv, &o, &v, &quiet, &path)) != 0)
+		return status < 0 ? 0 : status;
 
 	if (path) {
 		int fd = fd_argument(path);
 		if (fd >= 0) {
-			memset(&in, 0, sizeof in);
 			/* verify-stream-v2's "-i FD": read that descriptor. */
-			char name[32];
-			snprintf(name, sizeof name, "/dev/fd/%d", fd);
-			if (input_open(&in, name) != 0)
-				return EXIT_USAGE;
-		} else if (input_open(&in, path) != 0) {
-			return EXIT_USAGE;
+			snprintf(fdname, sizeof fdname, "/dev/fd/%d", fd);
+			path = fdname;
 		}
-	} else if (input_open(&in, "-") != 0) {
-		return EXIT_USAGE;
 	}
-
-	r = migstream_reader_new();
-	if (!r || read_opts_apply(&o, r) != 0) {
-		fprintf(stderr, "%s: cannot set up the reader\n", progname);
-		migstream_reader_free(r);
-		input_close(&in);
-		return EXIT_USAGE;
+	session_init(&s);
+	if (v.use_syslog) {
+		openlog("migstream-verify", LOG_PID, LOG_USER);
+		s.dp.use_syslog = 1;
 	}
-	migstream_reader_set_diag_handler(r, diag_print, &v.dp);
-	progress_init(&pr, quiet ? 0 : o.progress, in.regular ? in.size : 0);
+	s.dp.quiet = quiet;
+	s.dp.info = v.verbose;
+	s.dp.explain = v.verbose;
+	if (quiet)
+		v.verbose = 0;
+	if (session_open(&s, path ? path : "-", &o) != 0)
+		return EXIT_USAGE;
 	headers_init(&hs);
-
-	rc = input_attach(&in, r);
-	if (rc == 0)
-		rc = migstream_reader_read_headers(r);
 	if (v.verbose)
-		headers_emit(r, &hs, hdr_print, &v);
-	while (rc == 0 || (rc < 0 && !migstream_error_is_fatal(rc))) {
-		rc = migstream_reader_next(r, &rec);
-		if (rc != 0)
-			continue;
-		records++;
-		progress_update(&pr, migstream_reader_offset(r), records);
+		headers_emit(s.r, &hs, hdr_print, &v);
+	while (session_next(&s, &rec)) {
 		if (!v.verbose)
 			continue;
 		headers_record(&hs, rec);
-		headers_emit(r, &hs, hdr_print, &v);
+		headers_emit(s.r, &hs, hdr_print, &v);
 		print_record(&v, rec);
 	}
 	flush_run(&v);
-	progress_done(&pr, migstream_reader_offset(r), records);
-
-	status = report_end(&v.dp, r, rc, in.name);
-	diag_finish(&v.dp);
-
-	if (rc == MIGSTREAM_EOF) {
-		char line[256];
-		uint64_t end = migstream_reader_offset(r);
-		if (o.channel) {
-			uint64_t t = input_trailing(&in, r);
-			snprintf(line, sizeof line,
-			         "channel: the stream ends at offset 0x%" PRIx64 "; %" PRIu64
-			         " octets follow it", end, t);
-			if (!quiet)
-				info_line(&v, line);
-		}
-		if (v.verbose) {
-			snprintf(line, sizeof line,
-			         "%s: %" PRIu64 " records, %" PRIu64 " octets, %" PRIu64 " errors, %" PRIu64
-			         " warnings, %" PRIu64 " anomalies",
-			         status == EXIT_VALID ? "valid" : "invalid", records, end, v.dp.errors,
-			         v.dp.warnings, migstream_reader_anomalies(r));
-			info_line(&v, line);
-		}
-	} else if (v.verbose) {
-		char line[256];
-		snprintf(line, sizeof line, "invalid: %" PRIu64 " records read, %" PRIu64 " errors",
-		         records, v.dp.errors ? v.dp.errors : 1);
-		info_line(&v, line);
-	}
-	migstream_reader_free(r);
-	input_close(&in);
+	status = session_finish(&s);
+	verify_summary(&v, &s, &o, status, quiet);
+	session_close(&s);
 	if (fflush(stdout) != 0)
 		return EXIT_USAGE;
 	if (v.use_syslog)

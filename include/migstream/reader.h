@@ -194,6 +194,29 @@ MIGSTREAM_API int migstream_reader_get_xl_config(migstream_reader *r, const void
 MIGSTREAM_API int migstream_reader_get_libxl_header(migstream_reader *r,
                                                     migstream_libxl_header *out, size_t size);
 
+/* ---------------------------------------------------------------------
+ * Where the headers are.  Since: 1.1
+ * ------------------------------------------------------------------- */
+
+#define MIGSTREAM_HEADER_XL             1  /* xl save-file header: 48 octets at 0 */
+#define MIGSTREAM_HEADER_XL_OPTIONAL    2  /* its optional data (config): optional_data_len */
+#define MIGSTREAM_HEADER_LIBXL          3  /* libxl stream header: 16 octets */
+#define MIGSTREAM_HEADER_IMAGE          4  /* libxc image header: 24 octets */
+#define MIGSTREAM_HEADER_DOMAIN         5  /* libxc domain header: 16 octets, after the image header */
+
+/**
+ * The stream offset and length in octets of one header (MIGSTREAM_HEADER_*)
+ * of the stream being read, as the reader found it: offsets count from the
+ * first octet the reader read, as migstream_reader_offset() and record
+ * offsets do.  The image and domain headers are those of the current (or
+ * last) image: in a libxl stream they follow the LIBXC_CONTEXT record and
+ * are known once the first next() after it returns.  E_STATE when the
+ * stream has no such header or it is not read yet (as the get_*_header()
+ * calls); E_INVAL for an unknown which or a NULL pointer.
+ */
+MIGSTREAM_API int migstream_reader_get_header_span(migstream_reader *r, int which,
+                                                   uint64_t *offset, uint64_t *length);
+
 /**
  * Read and verify the next record.
  *

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from . import _lib
-from .reader import (FORMATS, KINDS, MODES, Reader, Source, StreamError,
+from .reader import (FORMATS, HEADERS, KINDS, MODES, Reader, Source, StreamError,
                      error_name, is_fatal, page_has_data, page_type_name, strerror)
 from . import records as _records
 from .records import *  # noqa: F401,F403  (constants and record classes)
@@ -27,7 +27,7 @@ from .writer import Writer
 
 __all__ = ["Reader", "Writer", "StreamError", "Finding", "VerifyResult", "verify",
            "strerror", "error_name", "is_fatal", "page_has_data", "page_type_name", "struct_sizes", "version",
-           "MODES", "FORMATS", "KINDS"]
+           "MODES", "FORMATS", "KINDS", "HEADERS"]
 __all__ += [n for n in dir(_records)
             if not n.startswith("_") and n not in __all__ and n[0].isupper()
             and n not in ("Optional", "array", "dataclass", "field")]

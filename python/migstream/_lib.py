@@ -182,6 +182,7 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "migstream_reader_get_xl_header": (c_int, [_P, POINTER(XlHeaderC), c_size_t]),
     "migstream_reader_get_xl_config": (c_int, [_P, _vpp, _szp]),
     "migstream_reader_get_libxl_header": (c_int, [_P, POINTER(LibxlHeaderC), c_size_t]),
+    "migstream_reader_get_header_span": (c_int, [_P, c_int, _u64p, _u64p]),
     "migstream_reader_next": (c_int, [_P, _vpp]),
     "migstream_reader_read_pages": (c_int, [_P, _vpp, c_uint32]),
     "migstream_reader_offset": (c_uint64, [_P]),

@@ -31,6 +31,8 @@ OPT_CLOSE_FD, OPT_BACK_CHANNEL_QUIRK, OPT_MAX_PFN_MAP = 10, 11, 12
 
 MODES = {"restore": 0, "strict": 1, "lax": 2}
 FORMATS = {"auto": 0, "libxc": 1, "libxl": 2, "xl": 3, "legacy": 4}
+# MIGSTREAM_HEADER_*: the headers Reader.header_span() locates.
+HEADERS = {"xl": 1, "xl_optional": 2, "libxl": 3, "image": 4, "domain": 5}
 KINDS = {"auto": 0, "plain": 1, "remus": 2, "colo": 3, "colo-back": 4}
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
@@ -337,6 +339,18 @@ class Reader:
         if lib.migstream_reader_get_libxl_header(self._handle(), byref(h), ctypes.sizeof(h)) < 0:
             return None
         return LibxlHeader(h.ident, h.version, h.options)
+
+    def header_span(self, which: str) -> Optional[tuple[int, int]]:
+        """(offset, length) in octets of a header of HEADERS ("xl", "xl_optional",
+        "libxl", "image", "domain") as the reader found it; None when the stream
+        has no such header or it is not read yet."""
+        if which not in HEADERS:
+            raise ValueError(f"unknown header {which!r}: one of {', '.join(HEADERS)}")
+        off, n = c_uint64(), c_uint64()
+        if lib.migstream_reader_get_header_span(self._handle(), HEADERS[which], byref(off),
+                                                byref(n)) < 0:
+            return None
+        return int(off.value), int(n.value)
 
     # -- records
     @property

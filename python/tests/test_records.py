@@ -247,6 +247,29 @@ def test_sources(genstreams: list[Path]) -> None:
     assert read_all(io.BytesIO(data)) == want
 
 
+def test_header_spans(genstreams: list[Path]) -> None:
+    f = [g for g in genstreams if g.name == "hvm.xl"][0]
+    data = f.read_bytes()
+    with migstream.Reader(f) as r:
+        assert r.header_span("xl") is None
+        r.read_headers()
+        xl = r.xl_header
+        assert xl is not None
+        assert r.header_span("xl") == (0, 48)
+        assert data[0:48].startswith(b"Xen saved domain, xl format")
+        assert r.header_span("xl_optional") == (48, xl.optional_data_len)
+        off, n = r.header_span("libxl") or (0, 0)
+        assert (off, n) == (48 + xl.optional_data_len, 16)
+        assert data[off:off + 8] == b"LibxlFmt"
+        assert r.header_span("image") is None and r.header_span("domain") is None
+        list(r)
+        off, n = r.header_span("image") or (0, 0)
+        assert n == 24 and data[off:off + 12] == b"\xff" * 8 + b"XENF"
+        assert r.header_span("domain") == (off + 24, 16)
+        with pytest.raises(ValueError):
+            r.header_span("nonesuch")
+
+
 def test_headers(genstreams: list[Path]) -> None:
     f = [g for g in genstreams if g.name == "hvm.xl"][0]
     with migstream.Reader(f) as r:

@@ -2,10 +2,10 @@
  * libmigstream - Xen domain save/migration streams
  * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
  *
- * migstream: verify, dump, summarise, copy and extract memory from Xen save
- * and migration streams.  This file holds main() and the pieces shared by
- * the subcommands: inputs (mapped files, pipes), reader options, progress,
- * finding lines, JSON output, decoded record fields and pfn sets.
+ * common.c: the pieces the migstream command's subcommands share: inputs
+ * (mapped files, pipes), reader options, reading sessions, progress, finding
+ * lines, JSON output, decoded record fields, headers and pfn sets.  It calls
+ * the library and decompress.c, never a subcommand.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -20,9 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migstream.h"
-
-const char *progname = "migstream";
+#include "common.h"
 
 /* ================================================================== input */
 
@@ -259,6 +257,65 @@ int read_opts_apply(const struct read_opts *o, migstream_reader *r)
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_STREAM_KIND, (uint64_t)o->kind);
 	rc |= migstream_reader_set_option(r, MIGSTREAM_OPT_DEEP, (uint64_t)o->deep);
 	return rc ? -1 : 0;
+}
+
+/* ================================================================ sessions */
+
+void session_init(struct session *s)
+{
+	memset(s, 0, sizeof *s);
+	s->in.fd = -1;
+	s->dp.out = stderr;
+}
+
+int session_open(struct session *s, const char *path, const struct read_opts *o)
+{
+	if (input_open(&s->in, path) != 0)
+		return EXIT_USAGE;
+	s->r = migstream_reader_new();
+	if (!s->r || read_opts_apply(o, s->r) != 0) {
+		fprintf(stderr, "%s: cannot set up the reader\n", progname);
+		session_close(s);
+		return EXIT_USAGE;
+	}
+	migstream_reader_set_diag_handler(s->r, diag_print, &s->dp);
+	progress_init(&s->pr, s->dp.quiet ? 0 : o->progress, s->in.regular ? s->in.size : 0);
+	s->records = 0;
+	s->rc = input_attach(&s->in, s->r);
+	if (s->rc == 0)
+		s->rc = migstream_reader_read_headers(s->r);
+	return 0;
+}
+
+int session_next(struct session *s, const migstream_record **rec)
+{
+	while (s->rc == 0 ||
+	       (!s->stop_at_error && s->rc < 0 && !migstream_error_is_fatal(s->rc))) {
+		s->rc = migstream_reader_next(s->r, rec);
+		if (s->rc != 0)
+			continue;
+		s->records++;
+		progress_update(&s->pr, migstream_reader_offset(s->r), s->records);
+		return 1;
+	}
+	return 0;
+}
+
+int session_finish(struct session *s)
+{
+	int status;
+
+	progress_done(&s->pr, migstream_reader_offset(s->r), s->records);
+	status = report_end(&s->dp, s->r, s->rc, s->in.name);
+	diag_finish(&s->dp);
+	return status;
+}
+
+void session_close(struct session *s)
+{
+	migstream_reader_free(s->r);
+	s->r = NULL;
+	input_close(&s->in);
 }
 
 /* ================================================================ progress */
@@ -606,53 +663,57 @@ static const char *control_name(uint32_t id)
 	}
 }
 
-void record_fields(const migstream_record *rec, struct fields *fs)
+/* The fields of a libxl record. */
+static void libxl_fields(const migstream_record *rec, struct fields *fs)
+{
+	uint32_t type = migstream_record_type(rec);
+	uint32_t u32 = 0, v32 = 0;
+	const void *p;
+	size_t len;
+
+	switch (type) {
+	case MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA:
+	case MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT:
+		if (migstream_record_get_emulator(rec, &u32, &v32) == 0) {
+			f_uint(fs, "emulator_id", u32);
+			f_str(fs, "emulator", emulator_name(u32));
+			f_uint(fs, "emulator_index", v32);
+		}
+		if (type == MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT &&
+		    migstream_record_get_emulator_context(rec, &p, &len) == 0)
+			f_uint(fs, "context_len", len);
+		if (type == MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) {
+			size_t pos = 0;
+			const char *k, *v;
+			uint64_t pairs = 0;
+			int rc;
+			while ((rc = migstream_record_next_xenstore_pair(rec, &pos, &k, &v)) == 0)
+				pairs++;
+			if (rc == MIGSTREAM_EOF)
+				f_uint(fs, "pairs", pairs);
+		}
+		break;
+	case MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE:
+		if (migstream_record_get_checkpoint_state(rec, &u32) == 0) {
+			f_uint(fs, "control_id", u32);
+			f_str(fs, "control", control_name(u32));
+		}
+		break;
+	default:
+		if ((type & MIGSTREAM_REC_OPTIONAL) &&
+		    migstream_record_get_blob(rec, &p, &len) == 0)
+			f_uint(fs, "blob_len", len);
+		break;
+	}
+}
+
+/* The fields of a libxc record. */
+static void libxc_fields(const migstream_record *rec, struct fields *fs)
 {
 	uint32_t type = migstream_record_type(rec);
 	uint32_t n = 0, u32 = 0, v32 = 0;
 	const void *p;
 	size_t len;
-
-	fields_init(fs);
-	if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXL) {
-		switch (type) {
-		case MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA:
-		case MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT:
-			if (migstream_record_get_emulator(rec, &u32, &v32) == 0) {
-				f_uint(fs, "emulator_id", u32);
-				f_str(fs, "emulator", emulator_name(u32));
-				f_uint(fs, "emulator_index", v32);
-			}
-			if (type == MIGSTREAM_LIBXL_REC_EMULATOR_CONTEXT &&
-			    migstream_record_get_emulator_context(rec, &p, &len) == 0)
-				f_uint(fs, "context_len", len);
-			if (type == MIGSTREAM_LIBXL_REC_EMULATOR_XENSTORE_DATA) {
-				size_t pos = 0;
-				const char *k, *v;
-				uint64_t pairs = 0;
-				int rc;
-				while ((rc = migstream_record_next_xenstore_pair(rec, &pos, &k, &v)) == 0)
-					pairs++;
-				if (rc == MIGSTREAM_EOF)
-					f_uint(fs, "pairs", pairs);
-			}
-			break;
-		case MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE:
-			if (migstream_record_get_checkpoint_state(rec, &u32) == 0) {
-				f_uint(fs, "control_id", u32);
-				f_str(fs, "control", control_name(u32));
-			}
-			break;
-		default:
-			if ((type & MIGSTREAM_REC_OPTIONAL) &&
-			    migstream_record_get_blob(rec, &p, &len) == 0)
-				f_uint(fs, "blob_len", len);
-			break;
-		}
-		return;
-	}
-	if (migstream_record_layer(rec) != MIGSTREAM_LAYER_LIBXC)
-		return;
 
 	switch (type) {
 	case MIGSTREAM_REC_PAGE_DATA: {
@@ -748,6 +809,15 @@ void record_fields(const migstream_record *rec, struct fields *fs)
 	}
 }
 
+void record_fields(const migstream_record *rec, struct fields *fs)
+{
+	fields_init(fs);
+	if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXL)
+		libxl_fields(rec, fs);
+	else if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXC)
+		libxc_fields(rec, fs);
+}
+
 /* ================================================================= headers */
 
 void headers_init(struct hdr_state *hs)
@@ -758,17 +828,23 @@ void headers_init(struct hdr_state *hs)
 void headers_record(struct hdr_state *hs, const migstream_record *rec)
 {
 	if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXL &&
-	    migstream_record_type(rec) == MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT) {
+	    migstream_record_type(rec) == MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT)
 		hs->libxc_done = 0;
-		hs->image_off = migstream_record_offset(rec) + 8 +
-		                ((migstream_record_length(rec) + 7u) & ~(uint64_t)7);
-	}
+}
+
+/* Where the reader found a header (the library knows its size). */
+static uint64_t header_offset(migstream_reader *r, int which)
+{
+	uint64_t off = 0, len = 0;
+
+	if (migstream_reader_get_header_span(r, which, &off, &len) != 0)
+		return 0;
+	return off;
 }
 
 void headers_emit(migstream_reader *r, struct hdr_state *hs, hdr_emit_fn fn, void *ctx)
 {
 	struct fields fs;
-	uint64_t libxl_off = 0;
 
 	if (!hs->xl_done) {
 		migstream_xl_header xh;
@@ -786,22 +862,19 @@ void headers_emit(migstream_reader *r, struct hdr_state *hs, hdr_emit_fn fn, voi
 			f_uint(&fs, "optional_data_len", xh.optional_data_len);
 			if (migstream_reader_get_xl_config(r, &cfg, &cfg_len) == 0)
 				f_uint(&fs, "config_len", cfg_len);
-			fn(ctx, "xl_header", 0, &fs);
+			fn(ctx, "xl_header", header_offset(r, MIGSTREAM_HEADER_XL), &fs);
 		}
 	}
 	if (!hs->libxl_done) {
-		migstream_xl_header xh;
 		migstream_libxl_header lh;
 		if (migstream_reader_get_libxl_header(r, &lh, sizeof lh) == 0) {
 			hs->libxl_done = 1;
-			if (migstream_reader_get_xl_header(r, &xh, sizeof xh) == 0)
-				libxl_off = 48 + (uint64_t)xh.optional_data_len;
 			fields_init(&fs);
 			f_uint(&fs, "version", lh.version);
 			f_hex(&fs, "options", lh.options);
 			f_bool(&fs, "big_endian", lh.options & MIGSTREAM_LIBXL_OPT_BIG_ENDIAN);
 			f_bool(&fs, "legacy", lh.options & MIGSTREAM_LIBXL_OPT_LEGACY);
-			fn(ctx, "libxl_header", libxl_off, &fs);
+			fn(ctx, "libxl_header", header_offset(r, MIGSTREAM_HEADER_LIBXL), &fs);
 		}
 	}
 	if (!hs->libxc_done) {
@@ -814,14 +887,14 @@ void headers_emit(migstream_reader *r, struct hdr_state *hs, hdr_emit_fn fn, voi
 			f_uint(&fs, "version", ih.version);
 			f_hex(&fs, "options", ih.options);
 			f_bool(&fs, "big_endian", ih.options & 1u);
-			fn(ctx, "image_header", hs->image_off, &fs);
+			fn(ctx, "image_header", header_offset(r, MIGSTREAM_HEADER_IMAGE), &fs);
 			fields_init(&fs);
 			f_uint(&fs, "type", dh.type);
 			f_str(&fs, "type_name", domain_type_name(dh.type));
 			f_uint(&fs, "page_shift", dh.page_shift);
 			f_uint(&fs, "xen_major", dh.xen_major);
 			f_uint(&fs, "xen_minor", dh.xen_minor);
-			fn(ctx, "domain_header", hs->image_off + 24, &fs);
+			fn(ctx, "domain_header", header_offset(r, MIGSTREAM_HEADER_DOMAIN), &fs);
 		}
 	}
 }
@@ -1006,69 +1079,4 @@ uint64_t fnv1a64(const void *p, size_t n)
 		h *= 0x100000001b3ull;
 	}
 	return h;
-}
-
-/* ==================================================================== main */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: migstream COMMAND [OPTIONS] ...\n"
-	        "\n"
-	        "Commands:\n"
-	        "  verify [-f auto|libxc|libxl|xl] [-v] [-q] [--strict|--restore|--lax]\n"
-	        "         [--channel] [--progress] [-i] FILE|-\n"
-	        "                 check a stream; exit 0 valid, 1 invalid, 2 usage/internal\n"
-	        "  dump [--json] [--pages] FILE|-\n"
-	        "                 every header and record with decoded fields\n"
-	        "  stats [--json] FILE|-\n"
-	        "                 totals per layer and record type, pages, vCPUs, throughput\n"
-	        "  copy [--big-endian|--little-endian] IN OUT\n"
-	        "                 re-encode a stream through the reader and the writer\n"
-	        "  extract-memory [--format raw|elf] FILE OUT\n"
-	        "                 the guest's final memory image from PAGE_DATA\n"
-	        "  rules [--json] [--layer L] [--severity S]\n"
-	        "                 the rules findings refer to (see migstream-rules(7))\n"
-	        "  explain ID     one rule in full: what it checks, why, what to do instead\n"
-	        "\n"
-	        "  migstream COMMAND --help    options of one command\n"
-	        "  migstream --version         version of the tool and the library\n");
-}
-
-int main(int argc, char **argv)
-{
-	const char *cmd;
-
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
-	}
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("migstream (libmigstream) %s\n", MIGSTREAM_VERSION_STRING);
-		printf("library %s\n", migstream_version_string());
-		printf("compressed input: %s\n", decomp_available());
-		return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
-	}
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(argc - 1, argv + 1);
-	if (strcmp(cmd, "dump") == 0)
-		return cmd_dump(argc - 1, argv + 1);
-	if (strcmp(cmd, "stats") == 0)
-		return cmd_stats(argc - 1, argv + 1);
-	if (strcmp(cmd, "copy") == 0)
-		return cmd_copy(argc - 1, argv + 1);
-	if (strcmp(cmd, "extract-memory") == 0)
-		return cmd_extract(argc - 1, argv + 1);
-	if (strcmp(cmd, "rules") == 0)
-		return cmd_rules(argc - 1, argv + 1);
-	if (strcmp(cmd, "explain") == 0)
-		return cmd_explain(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
-	usage(stderr);
-	return EXIT_USAGE;
 }

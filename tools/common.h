@@ -2,11 +2,14 @@
  * libmigstream - Xen domain save/migration streams
  * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
  *
- * migstream.h: shared pieces of the migstream command (all files in tools/).  The
- * command uses the public API only.
+ * common.h: the pieces the migstream command's subcommands share: inputs and
+ * reading sessions, reader options, progress, finding lines, JSON output,
+ * decoded fields, pfn sets (common.c); compressed input (decompress.c);
+ * safe outputs (output.c).  None of these files calls into a subcommand
+ * (commands.h).  The command uses the public API only.
  */
-#ifndef MIGSTREAM_TOOL_H
-#define MIGSTREAM_TOOL_H
+#ifndef MIGSTREAM_TOOL_COMMON_H
+#define MIGSTREAM_TOOL_COMMON_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +26,9 @@
 /* At most this many finding lines per run, then "... N more". */
 #define DIAG_LIMIT 100
 
-extern const char *progname;
+/* The command's name, the first word of its messages: a constant here, so
+ * that no file depends on another for it. */
+static const char progname[] = "migstream";
 
 /* ------------------------------------------------------------------ input */
 
@@ -109,14 +114,43 @@ struct diag_printer {
 	uint64_t last_offset;
 };
 
-int cmd_rules(int argc, char **argv);
-int cmd_explain(int argc, char **argv);
-
 void diag_print(void *ctx, const migstream_diag *d);
 void diag_finish(struct diag_printer *dp);
 /* Print the reader's last error unless a finding reported it already;
  * returns the exit status for rc (MIGSTREAM_EOF or a negative code). */
 int report_end(struct diag_printer *dp, migstream_reader *r, int rc, const char *name);
+
+/* --------------------------------------------------------------- sessions */
+
+/* One read of one input, the way every subcommand reads: the input (a
+ * mapped regular file or any other fd, decompressed when compressed), a
+ * reader with the common options, its findings printed through dp, the
+ * progress line. */
+struct session {
+	struct input in;
+	migstream_reader *r;
+	struct diag_printer dp;   /* out, quiet, info, json ... set before session_open */
+	struct progress pr;
+	uint64_t records;         /* records delivered so far */
+	int rc;                   /* the reader's last status */
+	int stop_at_error;        /* session_next stops at any error, not only fatal ones */
+};
+
+/* Nothing open; findings go to standard error. */
+void session_init(struct session *s);
+/* Open path ("-": standard input), set up a reader with o, attach it and
+ * read the headers (their status in s->rc); the progress line as o asks,
+ * off when dp.quiet.  0, or EXIT_USAGE with the message printed and
+ * nothing left open. */
+int session_open(struct session *s, const char *path, const struct read_opts *o);
+/* The next record: 1 with *rec, 0 once reading stops (s->rc is then
+ * MIGSTREAM_EOF or the error that stopped it).  Records that break a rule
+ * without breaking the framing are read past unless stop_at_error. */
+int session_next(struct session *s, const migstream_record **rec);
+/* Reading is over: the last progress line, the reader's error unless a
+ * finding reported it already, "... N more"; the exit status. */
+int session_finish(struct session *s);
+void session_close(struct session *s);
 
 /* ------------------------------------------------------------ JSON output */
 
@@ -154,7 +188,6 @@ const char *domain_type_name(uint32_t type);
 /* Headers, emitted once each as the reader reaches them. */
 struct hdr_state {
 	int xl_done, libxl_done, libxc_done;
-	uint64_t image_off;   /* where the libxc image header starts */
 };
 typedef void (*hdr_emit_fn)(void *ctx, const char *kind, uint64_t offset,
                             const struct fields *fs);
@@ -219,12 +252,4 @@ int tmpfile_create(char *name, mode_t mode);
 /* Forget name, removing it first if unlink_it. */
 void tmpfile_release(const char *name, int unlink_it);
 
-/* ------------------------------------------------------------ subcommands */
-
-int cmd_verify(int argc, char **argv);
-int cmd_dump(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_copy(int argc, char **argv);
-int cmd_extract(int argc, char **argv);
-
-#endif /* MIGSTREAM_TOOL_H */
+#endif /* MIGSTREAM_TOOL_COMMON_H */
