@@ -5,7 +5,7 @@
  *   jsoncheck [KEY...] < FILE
  *
  * Every non-empty line of standard input must be exactly one JSON object
- * (RFC 8259 grammar).  For each line, the values of the given top-level
+ * (RFC 8259 grammar) in which no object repeats a key.  For each line, the values of the given top-level
  * KEYs are printed tab-separated, as their JSON text (strings with their
  * quotes), "-" for a missing key; without KEYs nothing is printed.
  * Exit status: 0 all lines valid, 1 a line is not valid JSON (the line
@@ -19,6 +19,7 @@ struct p {
 	const char *s;
 	size_t i, n;
 	int depth;
+	int dup;        /* the failure is a key repeated in one object */
 };
 
 static int value(struct p *p);
@@ -106,6 +107,8 @@ static int number(struct p *p)
 static int container(struct p *p, char open, size_t *spans, int *nspans)
 {
 	char close = open == '{' ? '}' : ']';
+	size_t keys[2 * 128];   /* this object's key spans, for duplicates */
+	int nkeys = 0;
 
 	if (++p->depth > 200)
 		return -1;
@@ -123,6 +126,18 @@ static int container(struct p *p, char open, size_t *spans, int *nspans)
 			if (string(p) != 0)
 				return -1;
 			size_t ke = p->i;
+			for (int k = 0; k < nkeys; k++)
+				if (keys[2 * k + 1] - keys[2 * k] == ke - ks &&
+				    memcmp(p->s + keys[2 * k], p->s + ks, ke - ks) == 0) {
+					p->i = ks;
+					p->dup = 1;
+					return -1;
+				}
+			if (nkeys < 128) {
+				keys[2 * nkeys] = ks;
+				keys[2 * nkeys + 1] = ke;
+				nkeys++;
+			}
 			ws(p);
 			if (p->i >= p->n || p->s[p->i] != ':')
 				return -1;
@@ -180,7 +195,7 @@ int main(int argc, char **argv)
 	int bad = 0;
 
 	while ((len = (long)getline(&line, &cap, stdin)) > 0) {
-		struct p p = { line, 0, (size_t)len, 0 };
+		struct p p = { line, 0, (size_t)len, 0, 0 };
 		int nspans = 0;
 		lineno++;
 		while (p.n && (line[p.n - 1] == '\n' || line[p.n - 1] == '\r'))
@@ -190,7 +205,8 @@ int main(int argc, char **argv)
 			continue;
 		if (p.s[p.i] != '{' || container(&p, '{', spans, &nspans) != 0 ||
 		    (ws(&p), p.i != p.n)) {
-			fprintf(stderr, "jsoncheck: line %ld: not a JSON object (column %zu)\n", lineno,
+			fprintf(stderr, "jsoncheck: line %ld: %s (column %zu)\n", lineno,
+			        p.dup ? "a key appears twice in one object" : "not a JSON object",
 			        p.i + 1);
 			bad = 1;
 			continue;

@@ -753,7 +753,7 @@ static void libxc_fields(const migstream_record *rec, struct fields *fs)
 			f_hex(fs, "end_pfn", v32);
 		}
 		if (migstream_record_count(rec, &n) == 0)
-			f_uint(fs, "frames", n);
+			f_uint(fs, "count", n);
 		break;
 	case MIGSTREAM_REC_X86_PV_VCPU_BASIC:
 	case MIGSTREAM_REC_X86_PV_VCPU_EXTENDED:
