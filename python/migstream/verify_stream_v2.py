@@ -136,9 +136,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     def on_finding(f: Finding) -> None:
         if f.severity == "error":
             seen.append((f.code_name, f.offset))
-        if f.severity == "info" and not verbose:
-            return
-        err(f"{f.severity}{' ' + f.rule if f.rule else ''}: {f.message}")
+        line = f"{f.severity}{' ' + f.rule if f.rule else ''}: {f.message}"
+        # Notes on the contents are part of -v's summary (standard output
+        # or syslog, as Xen's tool prints its summary); errors and
+        # warnings go to standard error.
+        if f.severity == "info":
+            info(line)
+        else:
+            err(line)
 
     try:
         fin = _open_input(opts.fin)

@@ -26,6 +26,9 @@ def test_valid_and_invalid(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
     r = run("-v", "-f", "libxc", "--in", good)
     assert r.returncode == 0 and "HVM_PARAMS record" in r.stdout and "valid" in r.stdout
+    # Notes (info findings) are part of the summary, as Xen's tool prints
+    # its summary: standard output, nothing on standard error.
+    assert "info POLICY-8:" in r.stdout and r.stderr == ""
     bad = tmp_path / "bad"
     bad.write_bytes(hvm_all_types()[:-3])
     r = run("-i", bad)
