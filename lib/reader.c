@@ -37,7 +37,6 @@ static const struct {
 	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40 },
 };
 
-static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
 static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
 
 static int valid_key(int key)
@@ -399,7 +398,7 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 	/* Leading octets (F 2.1); a short input that is a prefix of one of the
 	 * magics is a truncated header of that format. */
 	int xc = prefix_of(p, avail, ff8, 8);
-	int xl = prefix_of(p, avail, xl_magic, sizeof xl_magic);
+	int xl = prefix_of(p, avail, ms_xl_magic, MS_XL_MAGIC_SIZE);
 	int lx = prefix_of(p, avail, libxl_ident, 8);
 	uint32_t found = xl && (avail >= 8 || fmt == MIGSTREAM_FORMAT_XL) ? MIGSTREAM_FORMAT_XL
 	               : lx && (avail >= 8 || fmt == MIGSTREAM_FORMAT_LIBXL) ? MIGSTREAM_FORMAT_LIBXL

@@ -21,12 +21,12 @@ void ms_libxl_new_segment(struct ms_libxl *l)
 
 /* ------------------------------------------------------------------ xl */
 
-static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
+const uint8_t ms_xl_magic[MS_XL_MAGIC_SIZE] = "Xen saved domain, xl format\n \0 \r";
 
 int ms_xl_header(struct ms_ctx *c, const uint8_t *h, uint64_t off, int *be)
 {
 	int rc = 0;
-	if (memcmp(h, xl_magic, sizeof xl_magic) != 0)
+	if (memcmp(h, ms_xl_magic, MS_XL_MAGIC_SIZE) != 0)
 		return ms_report(c, R_XL_1, off, "the first 32 octets are not the xl save-file magic");
 	if (memcmp(h + 32, "\x04\x03\x02\x01", 4) == 0)
 		*be = 0;

@@ -474,22 +474,6 @@ static uint8_t *scratch(migstream_writer *w, size_t n)
 	return w->scratch;
 }
 
-static void put16(uint8_t *p, uint16_t v, int be)
-{
-	if (be) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-	else { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-}
-static void put32(uint8_t *p, uint32_t v, int be)
-{
-	for (int i = 0; i < 4; i++)
-		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v, int be)
-{
-	for (int i = 0; i < 8; i++)
-		p[be ? 7 - i : i] = (uint8_t)(v >> (8 * i));
-}
-
 static int nomem(migstream_writer *w)
 {
 	return ms_fail(&w->ctx, MIGSTREAM_E_NOMEM, 0, w->sink.pos, "out of memory");
@@ -516,12 +500,12 @@ int migstream_writer_put_image_header(migstream_writer *w, const migstream_image
 		h.id = 0x58454E46u;
 	}
 	uint8_t b[MS_IHDR_SIZE];
-	put64(b, h.marker, 1);
-	put32(b + 8, h.id, 1);
-	put32(b + 12, h.version, 1);
-	put16(b + 16, h.options, 1);
-	put16(b + 18, h.reserved1, 1);
-	put32(b + 20, h.reserved2, 1);
+	ms_put64(b, h.marker, 1);
+	ms_put32(b + 8, h.id, 1);
+	ms_put32(b + 12, h.version, 1);
+	ms_put16(b + 16, h.options, 1);
+	ms_put16(b + 18, h.reserved1, 1);
+	ms_put32(b + 20, h.reserved2, 1);
 	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxc image header";
@@ -554,11 +538,11 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 	memset(&h, 0, sizeof h);
 	memcpy(&h, dh, size < sizeof h ? size : sizeof h);
 	uint8_t b[MS_DHDR_SIZE];
-	put32(b, h.type, w->be);
-	put16(b + 4, h.page_shift, w->be);
-	put16(b + 6, h.reserved, w->be);
-	put32(b + 8, h.xen_major, w->be);
-	put32(b + 12, h.xen_minor, w->be);
+	ms_put32(b, h.type, w->be);
+	ms_put16(b + 4, h.page_shift, w->be);
+	ms_put16(b + 6, h.reserved, w->be);
+	ms_put32(b + 8, h.xen_major, w->be);
+	ms_put32(b + 12, h.xen_minor, w->be);
 	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxc domain header";
@@ -712,8 +696,8 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 				return rc;
 		}
 	}
-	put32(hb, type, be);
-	put32(hb + 4, (uint32_t)len, be);
+	ms_put32(hb, type, be);
+	ms_put32(hb + 4, (uint32_t)len, be);
 	/* Header+head, the extra iovecs, padding: in one sink call. */
 	struct iovec stack[66];
 	struct iovec *iov = stack;
@@ -858,10 +842,10 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 	if (!hb)
 		return nomem(w);
 	uint8_t *b = hb + MS_RHDR_SIZE;
-	put32(b, count, w->be);
-	put32(b + 4, 0, w->be);
+	ms_put32(b, count, w->be);
+	ms_put32(b + 4, 0, w->be);
 	for (uint32_t i = 0; i < count; i++)
-		put64(b + 8 + 8 * (size_t)i, pfns[i] | (uint64_t)types[i] << MS_PFN_TYPE_SHIFT, w->be);
+		ms_put64(b + 8 + 8 * (size_t)i, pfns[i] | (uint64_t)types[i] << MS_PFN_TYPE_SHIFT, w->be);
 	struct iovec *iov = NULL;
 	uint32_t segs = 0;
 	if (n) {
@@ -917,10 +901,10 @@ int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn, uin
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, start_pfn, w->be);
-	put32(hb + 12, end_pfn, w->be);
+	ms_put32(hb + 8, start_pfn, w->be);
+	ms_put32(hb + 12, end_pfn, w->be);
 	for (uint32_t i = 0; i < k; i++)
-		put64(hb + 16 + 8 * (size_t)i, frames[i], w->be);
+		ms_put64(hb + 16 + 8 * (size_t)i, frames[i], w->be);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_PV_P2M_FRAMES, hb, len, NULL, 0, 0);
 }
@@ -942,8 +926,8 @@ int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + ctx_len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, vcpu_id, w->be);
-	put32(hb + 12, 0, w->be);
+	ms_put32(hb + 8, vcpu_id, w->be);
+	ms_put32(hb + 12, 0, w->be);
 	if (ctx_len)
 		memcpy(hb + 16, ctx, ctx_len);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
@@ -968,11 +952,11 @@ int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info 
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 24);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, v.mode, w->be);
-	put32(hb + 12, v.khz, w->be);
-	put64(hb + 16, v.nsec, w->be);
-	put32(hb + 24, v.incarnation, w->be);
-	put32(hb + 28, v.reserved, w->be);
+	ms_put32(hb + 8, v.mode, w->be);
+	ms_put32(hb + 12, v.khz, w->be);
+	ms_put64(hb + 16, v.nsec, w->be);
+	ms_put32(hb + 24, v.incarnation, w->be);
+	ms_put32(hb + 28, v.reserved, w->be);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_TSC_INFO, hb, 24, NULL, 0, 0);
 }
@@ -996,11 +980,11 @@ int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count, const u
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, count, w->be);
-	put32(hb + 12, 0, w->be);
+	ms_put32(hb + 8, count, w->be);
+	ms_put32(hb + 12, 0, w->be);
 	for (uint32_t i = 0; i < count; i++) {
-		put64(hb + 16 + 16 * (size_t)i, index[i], w->be);
-		put64(hb + 24 + 16 * (size_t)i, value[i], w->be);
+		ms_put64(hb + 16 + 16 * (size_t)i, index[i], w->be);
+		ms_put64(hb + 24 + 16 * (size_t)i, value[i], w->be);
 	}
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_HVM_PARAMS, hb, len, NULL, 0, 0);
@@ -1045,7 +1029,7 @@ int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfn
 	if (!hb)
 		return nomem(w);
 	for (uint32_t i = 0; i < n; i++)
-		put64(hb + 8 + 8 * (size_t)i, pfns[i], w->be);
+		ms_put64(hb + 8 + 8 * (size_t)i, pfns[i], w->be);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, hb, len, NULL, 0, 0);
 }
@@ -1072,12 +1056,12 @@ int migstream_writer_put_cpuid_policy(migstream_writer *w, const migstream_cpuid
 		memset(&v, 0, sizeof v);
 		memcpy(&v, (const uint8_t *)leaves + entry_size * i, entry_size < sizeof v ? entry_size : sizeof v);
 		uint8_t *e = hb + 8 + 24 * (size_t)i;
-		put32(e, v.leaf, w->be);
-		put32(e + 4, v.subleaf, w->be);
-		put32(e + 8, v.a, w->be);
-		put32(e + 12, v.b, w->be);
-		put32(e + 16, v.c, w->be);
-		put32(e + 20, v.d, w->be);
+		ms_put32(e, v.leaf, w->be);
+		ms_put32(e + 4, v.subleaf, w->be);
+		ms_put32(e + 8, v.a, w->be);
+		ms_put32(e + 12, v.b, w->be);
+		ms_put32(e + 16, v.c, w->be);
+		ms_put32(e + 20, v.d, w->be);
 	}
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_CPUID_POLICY, hb, len, NULL, 0, 0);
@@ -1105,17 +1089,15 @@ int migstream_writer_put_msr_policy(migstream_writer *w, const migstream_msr_ent
 		memset(&v, 0, sizeof v);
 		memcpy(&v, (const uint8_t *)entries + entry_size * i, entry_size < sizeof v ? entry_size : sizeof v);
 		uint8_t *e = hb + 8 + 16 * (size_t)i;
-		put32(e, v.idx, w->be);
-		put32(e + 4, v.flags, w->be);
-		put64(e + 8, v.val, w->be);
+		ms_put32(e, v.idx, w->be);
+		ms_put32(e + 4, v.flags, w->be);
+		ms_put64(e + 8, v.val, w->be);
 	}
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_MSR_POLICY, hb, len, NULL, 0, 0);
 }
 
 /* ------------------------------------------------------------------ xl and libxl */
-
-static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
 
 int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_header *xh, size_t size,
                                    const void *optional_data, size_t optional_len)
@@ -1134,7 +1116,7 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 	if (!w->raw) {
 		static const uint8_t zero[32];
 		if (!memcmp(h.magic, zero, sizeof zero))
-			memcpy(h.magic, xl_magic, sizeof xl_magic);
+			memcpy(h.magic, ms_xl_magic, MS_XL_MAGIC_SIZE);
 		if (h.byteorder == 0)
 			h.byteorder = MIGSTREAM_XL_BYTEORDER_LE;
 		if (h.optional_data_len && h.optional_data_len != optional_len)
@@ -1146,10 +1128,10 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 	int be = h.byteorder == MIGSTREAM_XL_BYTEORDER_BE;
 	uint8_t b[MS_XL_HDR_SIZE];
 	memcpy(b, h.magic, 32);
-	put32(b + 32, h.byteorder, 0);
-	put32(b + 36, h.mandatory_flags, be);
-	put32(b + 40, h.optional_flags, be);
-	put32(b + 44, h.optional_data_len, be);
+	ms_put32(b + 32, h.byteorder, 0);
+	ms_put32(b + 36, h.mandatory_flags, be);
+	ms_put32(b + 40, h.optional_flags, be);
+	ms_put32(b + 44, h.optional_data_len, be);
 	w->ctx.layer = MIGSTREAM_LAYER_XL;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "xl header";
@@ -1201,9 +1183,9 @@ int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl
 	if (!w->raw && h.ident == 0)
 		h.ident = MS_LIBXL_IDENT;
 	uint8_t b[MS_LIBXL_HDR_SIZE];
-	put64(b, h.ident, 1);
-	put32(b + 8, h.version, 1);
-	put32(b + 12, h.options, 1);
+	ms_put64(b, h.ident, 1);
+	ms_put32(b + 8, h.version, 1);
+	ms_put32(b + 12, h.options, 1);
 	w->ctx.layer = MIGSTREAM_LAYER_LIBXL;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxl header";
@@ -1246,8 +1228,8 @@ static int put_emulator(migstream_writer *w, const char *fn, uint32_t type, uint
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, id, w->lx.be);
-	put32(hb + 12, index, w->lx.be);
+	ms_put32(hb + 8, id, w->lx.be);
+	ms_put32(hb + 12, index, w->lx.be);
 	if (len)
 		memcpy(hb + 16, data, len);
 	w->want_layer = MIGSTREAM_LAYER_LIBXL;
@@ -1274,6 +1256,6 @@ int migstream_writer_put_checkpoint_end(migstream_writer *w)
 int migstream_writer_put_checkpoint_state(migstream_writer *w, uint32_t control_id)
 {
 	uint8_t b[4];
-	put32(b, control_id, w && w->magic == MS_WRITER_MAGIC ? w->lx.be : 0);
+	ms_put32(b, control_id, w && w->magic == MS_WRITER_MAGIC ? w->lx.be : 0);
 	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE, b, sizeof b);
 }
