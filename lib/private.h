@@ -16,6 +16,7 @@
 #include "migstream.h"
 #include "wire.h"
 #include "rules.h"
+#include "options.h"
 
 #define MS_HIDDEN __attribute__((visibility("hidden")))
 
@@ -111,7 +112,6 @@ int ms_sink_close(struct ms_sink *s);
 
 /* ---------------------------------------------------------------- writer */
 #define MS_WRITER_MAGIC 0x6d735752u   /* "msWR" */
-#define MS_WOPT_MAX 25
 
 enum ms_wstate {
 	MS_WS_NEW,        /* options settable */
@@ -129,7 +129,7 @@ struct migstream_writer {
 	int state;
 	int fail_code;
 	int raw;
-	uint64_t opt[MS_WOPT_MAX + 1];
+	uint64_t opt[MS_OPT_MAX + 1];
 	struct ms_sink sink;
 	struct ms_ctx ctx;
 	struct ms_libxc xc;
@@ -147,9 +147,6 @@ struct migstream_writer {
 	char *final_path;
 	int replace;                      /* final_path may be replaced */
 };
-
-/* Writer option bounds (keys 13..MS_WOPT_MAX), for migstream_option_bounds. */
-int ms_wopt_bounds(int key, uint64_t *min, uint64_t *max);
 
 /* ---------------------------------------------------------------- reader */
 #define MS_READER_MAGIC 0x6d735244u   /* "msRD" */
@@ -180,7 +177,7 @@ struct migstream_reader {
 	int fatal_code;
 
 	/* Options. */
-	uint64_t opt[16];
+	uint64_t opt[MS_OPT_MAX + 1];
 
 	struct ms_source src;
 	struct ms_ctx ctx;

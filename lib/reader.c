@@ -18,42 +18,7 @@
 
 #include "private.h"
 
-#define OPT_MAX_KEY 12
-
-static const struct {
-	uint64_t def, min, max;
-} opt_table[OPT_MAX_KEY + 1] = {
-	[MIGSTREAM_OPT_MODE] = { MIGSTREAM_MODE_RESTORE, 0, MIGSTREAM_MODE_LAX },
-	[MIGSTREAM_OPT_MAX_RECORD_LEN] = { MIGSTREAM_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN },
-	[MIGSTREAM_OPT_DEEP] = { 1, 0, 1 },
-	[MIGSTREAM_OPT_FORMAT] = { MIGSTREAM_FORMAT_AUTO, 0, MIGSTREAM_FORMAT_XL },
-	[MIGSTREAM_OPT_CHANNEL] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_STREAM_KIND] = { MIGSTREAM_KIND_AUTO, 0, MIGSTREAM_KIND_COLO_BACK },
-	[MIGSTREAM_OPT_GUEST_TYPE] = { MIGSTREAM_GUEST_UNKNOWN, 0, MIGSTREAM_GUEST_PVH },
-	[MIGSTREAM_OPT_VCPUS] = { 0, 0, UINT32_MAX },
-	[MIGSTREAM_OPT_P2M_SIZE] = { 0, 0, UINT64_C(1) << 52 },
-	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40 },
-};
-
 static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
-
-static int valid_key(int key)
-{
-	return key >= 1 && key <= OPT_MAX_KEY;
-}
-
-int migstream_option_bounds(int key, uint64_t *min, uint64_t *max)
-{
-	if (!valid_key(key))
-		return ms_wopt_bounds(key, min, max);   /* a writer option, or E_INVAL */
-	if (min)
-		*min = opt_table[key].min;
-	if (max)
-		*max = opt_table[key].max;
-	return 0;
-}
 
 migstream_reader *migstream_reader_new(void)
 {
@@ -63,8 +28,7 @@ migstream_reader *migstream_reader_new(void)
 	memset(r, 0, sizeof *r);
 	r->magic = MS_READER_MAGIC;
 	r->state = MS_ST_NEW;
-	for (int k = 1; k <= OPT_MAX_KEY; k++)
-		r->opt[k] = opt_table[k].def;
+	ms_opt_defaults(r->opt, MS_OPT_READER);
 	ms_src_init(&r->src);
 	ms_ctx_init(&r->ctx, MIGSTREAM_MODE_RESTORE);
 	ms_libxc_init(&r->xc);
@@ -102,12 +66,9 @@ int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
 		return USAGE(r, MIGSTREAM_E_STATE, "options are frozen once the reader is opened");
-	if (!valid_key(key))
-		return USAGE(r, MIGSTREAM_E_INVAL, "unknown reader option %d", key);
-	if (value < opt_table[key].min || value > opt_table[key].max)
-		return USAGE(r, MIGSTREAM_E_INVAL, "option %d: value %llu outside %llu..%llu", key,
-		             (unsigned long long)value, (unsigned long long)opt_table[key].min,
-		             (unsigned long long)opt_table[key].max);
+	int rc = ms_opt_check(&r->ctx, __func__, MS_OPT_READER, key, value);
+	if (rc)
+		return rc;
 	r->opt[key] = value;
 	return 0;
 }
@@ -115,7 +76,7 @@ int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
 int migstream_reader_get_option(const migstream_reader *r, int key, uint64_t *value)
 {
 	CHECK(r);
-	if (!valid_key(key) || !value)
+	if (!ms_opt_known(key, MS_OPT_READER) || !value)
 		return MIGSTREAM_E_INVAL;
 	*value = r->opt[key];
 	return 0;

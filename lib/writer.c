@@ -18,37 +18,6 @@
 
 #include "private.h"
 
-static const struct {
-	uint64_t def, min, max;
-	int used;
-} wopt_table[MS_WOPT_MAX + 1] = {
-	[MIGSTREAM_OPT_MAX_RECORD_LEN] = { MIGSTREAM_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN, 1 },
-	[MIGSTREAM_OPT_DEEP] = { 1, 0, 1, 1 },
-	[MIGSTREAM_OPT_STREAM_KIND] = { MIGSTREAM_KIND_AUTO, 0, MIGSTREAM_KIND_COLO_BACK, 1 },
-	[MIGSTREAM_OPT_GUEST_TYPE] = { MIGSTREAM_GUEST_UNKNOWN, 0, MIGSTREAM_GUEST_PVH, 1 },
-	[MIGSTREAM_OPT_VCPUS] = { 0, 0, UINT32_MAX, 1 },
-	[MIGSTREAM_OPT_P2M_SIZE] = { 0, 0, UINT64_C(1) << 52, 1 },
-	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40, 1 },
-	[MIGSTREAM_OPT_RAW] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_WAIT] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_FILE_MODE] = { 0666, 0, 07777, 1 },
-	[MIGSTREAM_OPT_TRUNCATE] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_SYNC] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_ATOMIC] = { 0, 0, 1, 1 },
-};
-
-int ms_wopt_bounds(int key, uint64_t *min, uint64_t *max)
-{
-	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used)
-		return MIGSTREAM_E_INVAL;
-	if (min)
-		*min = wopt_table[key].min;
-	if (max)
-		*max = wopt_table[key].max;
-	return 0;
-}
-
 #define WCHECK(w) do { if (!(w) || (w)->magic != MS_WRITER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
 
 /* A misuse of the API: recorded as the error ("function: detail"), so
@@ -63,8 +32,7 @@ migstream_writer *migstream_writer_new(void)
 	memset(w, 0, sizeof *w);
 	w->magic = MS_WRITER_MAGIC;
 	w->state = MS_WS_NEW;
-	for (int k = 0; k <= MS_WOPT_MAX; k++)
-		w->opt[k] = wopt_table[k].def;
+	ms_opt_defaults(w->opt, MS_OPT_WRITER);
 	ms_sink_init(&w->sink);
 	ms_ctx_init(&w->ctx, MIGSTREAM_MODE_STRICT);
 	ms_libxc_init(&w->xc);
@@ -78,13 +46,19 @@ int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value)
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
 		return USAGE(w, MIGSTREAM_E_STATE, "options are frozen once the writer is opened");
-	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used)
-		return USAGE(w, MIGSTREAM_E_INVAL, "unknown writer option %d", key);
-	if (value < wopt_table[key].min || value > wopt_table[key].max)
-		return USAGE(w, MIGSTREAM_E_INVAL, "option %d: value %llu outside %llu..%llu", key,
-		             (unsigned long long)value, (unsigned long long)wopt_table[key].min,
-		             (unsigned long long)wopt_table[key].max);
+	int rc = ms_opt_check(&w->ctx, __func__, MS_OPT_WRITER, key, value);
+	if (rc)
+		return rc;
 	w->opt[key] = value;
+	return 0;
+}
+
+int migstream_writer_get_option(const migstream_writer *w, int key, uint64_t *value)
+{
+	WCHECK(w);
+	if (!ms_opt_known(key, MS_OPT_WRITER) || !value)
+		return MIGSTREAM_E_INVAL;
+	*value = w->opt[key];
 	return 0;
 }
 
