@@ -17,6 +17,7 @@
 #include "wire.h"
 #include "rules.h"
 #include "options.h"
+#include "framing.h"
 
 #define MS_HIDDEN __attribute__((visibility("hidden")))
 

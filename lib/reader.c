@@ -528,25 +528,11 @@ static int read_xl_header(migstream_reader *r)
 		first = rc;
 
 	/* Embedded knowledge, unless the caller said otherwise (rules.md 1.2). */
-	if (r->cfg.have_type) {
-		int t = !strcmp(r->cfg.type, "pv") ? MIGSTREAM_GUEST_PV
-		      : !strcmp(r->cfg.type, "hvm") ? MIGSTREAM_GUEST_HVM
-		      : !strcmp(r->cfg.type, "pvh") ? MIGSTREAM_GUEST_PVH : 0;
-		r->lx.cfg_type = t;
-		if (t && r->xc.guest_type == MIGSTREAM_GUEST_UNKNOWN) {
-			r->xc.guest_type = t;
-			r->xc.guest_type_from_config = 1;
-		}
-	}
-	if (r->cfg.max_vcpus && r->xc.vcpus == 0)
-		r->xc.vcpus = r->cfg.max_vcpus;
+	ms_frame_xl_knowledge(&r->lx, &r->xc, &r->cfg);
 
-	if (!(r->xlh.mandatory_flags & MIGSTREAM_XL_FLAG_STREAMV2)) {
-		where(r, MIGSTREAM_LAYER_XL, "xl header");
-		rc = ms_report(&r->ctx, R_XL_13, r->src.pos,
-		               "STREAMv2 flag clear: a legacy (pre-Xen 4.6) stream follows; convert it first");
-		return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
-	}
+	where(r, MIGSTREAM_LAYER_XL, "xl header");
+	if ((rc = ms_frame_xl_streamv2(&r->ctx, r->xlh.mandatory_flags, r->src.pos, 1)))
+		return die(r, rc);
 	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : first;
 }
 
@@ -1010,28 +996,16 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		}
 	}
 
-	if (rec->length > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
-		enum ms_rule_id rule = is_xc ? R_REC_2 : R_LIBXL_9;
-		if (rec->length > MIGSTREAM_MAX_RECORD_LEN)
-			ms_report(&r->ctx, rule, rec->offset, "body_length %u (0x%x) exceeds the 128 MiB limit",
-			          rec->length, rec->length);
-		else
-			ms_report(&r->ctx, rule, rec->offset,
-			          "body_length %u (0x%x) exceeds the configured cap of %llu", rec->length,
-			          rec->length, (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
+	if (ms_frame_length(&r->ctx, rec->layer, rec->length, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN],
+	                    rec->offset))
 		return die(r, MIGSTREAM_E_TOO_LONG);
-	}
 
 	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
 	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
 	size_t pre = 0;
 	if (r->lx.phase == MS_LX_BACK && is_xc) {
-		if (rec->type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST) {
-			ms_report(&r->ctx, R_CKPT_10, rec->offset,
-			          "record type 0x%08x where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
-			          rec->type);
+		if (ms_frame_back_channel_libxc(&r->lx, &r->ctx, rec->type))
 			return die(r, MIGSTREAM_E_SEQUENCE);
-		}
 		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
 			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
 			if (rc)
@@ -1206,10 +1180,7 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 			return io_fail(r, e, err_no);
 		r->done_checked = 1;
 		if (avail) {
-			r->ctx.rec_index = MIGSTREAM_NO_RECORD;
-			r->ctx.what = "end of stream";
-			ms_report(&r->ctx, R_ORDER_1, r->src.pos,
-			          "octets follow the final END (first octet 0x%02x); nothing may follow it", p[0]);
+			ms_frame_after_end(&r->ctx, r->src.pos, p[0], 0, 0);
 			return die(r, MIGSTREAM_E_TRAILING);
 		}
 		return MIGSTREAM_EOF;

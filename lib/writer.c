@@ -591,16 +591,9 @@ static int put_check(migstream_writer *w, uint32_t want, uint32_t type, uint64_t
 		               migstream_record_type_name(want, type), want == MIGSTREAM_LAYER_LIBXC ? "libxc" : "libxl",
 		               is_xc ? "libxc" : "libxl");
 	}
-	if (len > w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] || len > UINT32_MAX) {
-		if (w->raw && len <= UINT32_MAX)
-			return 0;
-		return ms_report(&w->ctx, is_xc ? R_REC_2 : R_LIBXL_9, w->sink.pos,
-		                 "body_length %llu exceeds the %s of %llu", (unsigned long long)len,
-		                 w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] < MIGSTREAM_MAX_RECORD_LEN ? "configured cap"
-		                                                                               : "128 MiB limit",
-		                 (unsigned long long)w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
-	}
-	return 0;
+	if (w->raw && len <= UINT32_MAX)
+		return 0;                         /* raw mode: any length that fits the header */
+	return ms_frame_length(&w->ctx, layer, len, w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN], w->sink.pos);
 }
 
 /*
@@ -625,22 +618,15 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 	if ((rc = put_check(w, want, type, len)))
 		return rc;
 	if (!w->raw) {
-		if (w->state == MS_WS_ENDED) {
-			w->ctx.rec_index = MIGSTREAM_NO_RECORD;
-			w->ctx.what = "end of stream";
-			return ms_report(&w->ctx, R_ORDER_1, w->sink.pos,
-			                 "%s after the final END; nothing may follow it",
-			                 migstream_record_type_name(layer, type));
-		}
+		if (w->state == MS_WS_ENDED)
+			return ms_frame_after_end(&w->ctx, w->sink.pos, -1, layer, type);
 		if (!is_xc) {
 			rc = ms_libxl_record(&w->lx, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE);
 			if (rc)
 				return rc;
 		} else {
-			if (w->lx.phase == MS_LX_BACK && type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST)
-				return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
-				                 "%s where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
-				                 migstream_record_type_name(layer, type));
+			if ((rc = ms_frame_back_channel_libxc(&w->lx, &w->ctx, type)))
+				return rc;
 			/* Page contents first: a refusal there must leave the rule
 			 * state as it was, and the record checks update it. */
 			if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc) && head >= 8 &&
@@ -1119,21 +1105,9 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 		if ((rc = ms_xl_optional(&w->ctx, b, be, optional_data, (uint32_t)optional_len,
 		                         w->sink.pos + MS_XL_HDR_SIZE, &cfg, &clen)))
 			return rc;
-		if (!(h.mandatory_flags & MIGSTREAM_XL_FLAG_STREAMV2))
-			return ms_report(&w->ctx, R_XL_13, w->sink.pos + 36,
-			                 "STREAMv2 flag clear: this library writes v2 streams only");
-		if (cfg.have_type) {
-			int t = !strcmp(cfg.type, "pv") ? MIGSTREAM_GUEST_PV
-			      : !strcmp(cfg.type, "hvm") ? MIGSTREAM_GUEST_HVM
-			      : !strcmp(cfg.type, "pvh") ? MIGSTREAM_GUEST_PVH : 0;
-			w->lx.cfg_type = t;
-			if (t && w->xc.guest_type == MIGSTREAM_GUEST_UNKNOWN) {
-				w->xc.guest_type = t;
-				w->xc.guest_type_from_config = 1;
-			}
-		}
-		if (cfg.max_vcpus && w->xc.vcpus == 0)
-			w->xc.vcpus = cfg.max_vcpus;
+		if ((rc = ms_frame_xl_streamv2(&w->ctx, h.mandatory_flags, w->sink.pos + 36, 0)))
+			return rc;
+		ms_frame_xl_knowledge(&w->lx, &w->xc, &cfg);
 	}
 	struct iovec iov[2] = { { b, sizeof b }, { (void *)optional_data, optional_len } };
 	if ((rc = emit(w, iov, 2)))
