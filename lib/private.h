@@ -73,6 +73,28 @@ struct ms_source {
 #define MS_ERRNO_MAX 4095
 
 void ms_src_init(struct ms_source *s);
+/* Attach the source (the handle's set-up; each leaves pos at 0).  An fd is
+ * looked at once: a pipe is skipped with splice(), a regular file by
+ * seeking (its size from the current offset is kept). */
+void ms_src_open_fd(struct ms_source *s, int fd, int own_fd);
+void ms_src_open_memory(struct ms_source *s, const void *buf, size_t len);
+void ms_src_open_io(struct ms_source *s, const migstream_read_io *io, size_t io_size, void *ctx);
+/* Size the read-ahead buffer for records of at most max_record_len octets. */
+void ms_src_set_record_cap(struct ms_source *s, uint64_t max_record_len);
+/* Stream offset of the next unconsumed octet. */
+static inline uint64_t ms_src_pos(const struct ms_source *s) { return s->pos; }
+/* Memory sources hand out pointers into the caller's buffer. */
+int ms_src_is_memory(const struct ms_source *s);
+/* Read ahead little (to the next 4 KiB) while bulk data goes elsewhere. */
+void ms_src_read_little(struct ms_source *s, int little);
+/* Whether skipping costs no reading (seek, splice or the skip callback). */
+int ms_src_skips_cheaply(const struct ms_source *s);
+/* The octets past the position that the source already holds (the rest of
+ * a memory buffer, or the read-ahead buffer). */
+void ms_src_unread(const struct ms_source *s, const void **data, size_t *len);
+/* Record a failure of peek/skip/readv (code, errno) in c, at the source's
+ * position; returns the code the reader dies with. */
+int ms_src_fail(const struct ms_source *s, struct ms_ctx *c, int code, int err_no);
 /* Make `need` octets contiguous at the current position.  p and avail give
  * what is there (avail < need only at EOF).  0, or E_IO/E_NOMEM (with
  * errno in *err_no). */
@@ -105,6 +127,21 @@ struct ms_sink {
 };
 
 void ms_sink_init(struct ms_sink *s);
+/* Attach the sink (the writer's set-up). */
+void ms_sink_open_fd(struct ms_sink *s, int fd, int own_fd);
+void ms_sink_open_memory(struct ms_sink *s);
+void ms_sink_open_io(struct ms_sink *s, const migstream_write_io *io, size_t io_size, void *ctx);
+/* wait: poll an fd on EAGAIN; sync: fsync an fd before close. */
+void ms_sink_set_wait_sync(struct ms_sink *s, int wait, int sync);
+/* Octets accepted by the sink: the stream offset of the next octet. */
+static inline uint64_t ms_sink_pos(const struct ms_sink *s) { return s->pos; }
+/* A memory sink's octets: 0, or -1 for any other sink. */
+int ms_sink_memory(const struct ms_sink *s, const void **data, size_t *len);
+/* Release a memory sink's buffer (after close: it outlives it). */
+void ms_sink_free(struct ms_sink *s);
+/* Record a failed ms_sink_writev (code, errno e, octets of the call
+ * written) in c; returns the code. */
+int ms_sink_fail(const struct ms_sink *s, struct ms_ctx *c, int code, int e, uint64_t written);
 /* Write every octet of iov.  0, or E_IO / E_AGAIN / E_NOMEM with errno in
  * *e; *written = octets of this call that reached the sink. */
 int ms_sink_writev(struct ms_sink *s, const struct iovec *iov, int cnt, uint64_t *written, int *e);

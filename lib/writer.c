@@ -73,8 +73,9 @@ int migstream_writer_set_diag_handler(migstream_writer *w, migstream_diag_fn fn,
 static void wstart(migstream_writer *w)
 {
 	w->raw = (int)w->opt[MIGSTREAM_OPT_RAW];
-	w->sink.wait = (int)w->opt[MIGSTREAM_OPT_WAIT];
-	w->sink.sync = (int)w->opt[MIGSTREAM_OPT_SYNC];
+	/* MIGSTREAM_OPT_ATOMIC's temporary file is always synced. */
+	ms_sink_set_wait_sync(&w->sink, (int)w->opt[MIGSTREAM_OPT_WAIT],
+	                      w->opt[MIGSTREAM_OPT_SYNC] || w->tmp_path);
 	w->xc.deep = (int)w->opt[MIGSTREAM_OPT_DEEP];
 	w->xc.kind = (int)w->opt[MIGSTREAM_OPT_STREAM_KIND];
 	w->xc.guest_type = (int)w->opt[MIGSTREAM_OPT_GUEST_TYPE];
@@ -100,9 +101,7 @@ int migstream_writer_open_fd(migstream_writer *w, int fd)
 		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
 	if (fd < 0)
 		return USAGE(w, MIGSTREAM_E_INVAL, "fd %d is negative", fd);
-	w->sink.kind = MS_SINK_FD;
-	w->sink.fd = fd;
-	w->sink.own_fd = (int)w->opt[MIGSTREAM_OPT_CLOSE_FD];
+	ms_sink_open_fd(&w->sink, fd, (int)w->opt[MIGSTREAM_OPT_CLOSE_FD]);
 	wstart(w);
 	return 0;
 }
@@ -207,7 +206,6 @@ int migstream_writer_open_path(migstream_writer *w, const char *path)
 		if ((fd = atomic_create(w, path)) < 0)
 			return open_fail(w, errno, "create a temporary file for", path);
 		w->replace = truncate;
-		w->sink.sync = 1;
 		goto opened;
 	}
 	do
@@ -215,12 +213,10 @@ int migstream_writer_open_path(migstream_writer *w, const char *path)
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return open_fail(w, errno, "create", path);
-opened:;
-	int rc = migstream_writer_open_fd(w, fd);
-	w->sink.own_fd = 1;
-	if (w->tmp_path)
-		w->sink.sync = 1;       /* after wstart(), which sets it from MIGSTREAM_OPT_SYNC */
-	return rc;
+opened:
+	ms_sink_open_fd(&w->sink, fd, 1);
+	wstart(w);
+	return 0;
 }
 
 /* MIGSTREAM_OPT_ATOMIC, a complete stream closed: the temporary file takes
@@ -263,7 +259,7 @@ int migstream_writer_open_memory(migstream_writer *w)
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
 		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
-	w->sink.kind = MS_SINK_MEM;
+	ms_sink_open_memory(&w->sink);
 	wstart(w);
 	return 0;
 }
@@ -277,10 +273,7 @@ int migstream_writer_open_io(migstream_writer *w, const migstream_write_io *io, 
 	if (!io || io_size < sizeof(io->writev) || !io->writev)
 		return USAGE(w, MIGSTREAM_E_INVAL, "io is NULL, io_size %zu too small or no writev callback",
 		             io_size);
-	memset(&w->sink.io, 0, sizeof w->sink.io);
-	memcpy(&w->sink.io, io, io_size < sizeof w->sink.io ? io_size : sizeof w->sink.io);
-	w->sink.kind = MS_SINK_IO;
-	w->sink.io_ctx = ctx;
+	ms_sink_open_io(&w->sink, io, io_size, ctx);
 	wstart(w);
 	return 0;
 }
@@ -290,10 +283,8 @@ int migstream_writer_get_memory(migstream_writer *w, const void **data, size_t *
 	WCHECK(w);
 	if (!data || !len)
 		return USAGE(w, MIGSTREAM_E_INVAL, "data or len is NULL");
-	if (w->sink.kind != MS_SINK_MEM)
+	if (ms_sink_memory(&w->sink, data, len) != 0)
 		return USAGE(w, MIGSTREAM_E_STATE, "the writer was not opened with migstream_writer_open_memory()");
-	*data = w->sink.mem ? w->sink.mem : (const uint8_t *)"";
-	*len = w->sink.mem_len;
 	return 0;
 }
 
@@ -301,7 +292,7 @@ uint64_t migstream_writer_offset(const migstream_writer *w)
 {
 	if (!w || w->magic != MS_WRITER_MAGIC)
 		return 0;
-	return w->sink.pos;
+	return ms_sink_pos(&w->sink);
 }
 
 int migstream_writer_close(migstream_writer *w)
@@ -322,7 +313,7 @@ int migstream_writer_close(migstream_writer *w)
 		int ce = atomic_commit(w);
 		atomic_forget(w);
 		if (ce) {
-			ms_fail(&w->ctx, MIGSTREAM_E_IO, ce, w->sink.pos,
+			ms_fail(&w->ctx, MIGSTREAM_E_IO, ce, ms_sink_pos(&w->sink),
 			        "the complete stream could not be put in place: %s", strerror(ce));
 			return MIGSTREAM_E_IO;
 		}
@@ -333,17 +324,17 @@ int migstream_writer_close(migstream_writer *w)
 		atomic_forget(w);
 	}
 	if (prior == MS_WS_FAILED) {
-		ms_fail(&w->ctx, w->fail_code, 0, w->sink.pos, "the sink failed earlier; the stream is incomplete");
+		ms_fail(&w->ctx, w->fail_code, 0, ms_sink_pos(&w->sink), "the sink failed earlier; the stream is incomplete");
 		return w->fail_code;
 	}
 	if (e) {
-		ms_fail(&w->ctx, MIGSTREAM_E_IO, -e, w->sink.pos, "closing the sink failed: %s", strerror(-e));
+		ms_fail(&w->ctx, MIGSTREAM_E_IO, -e, ms_sink_pos(&w->sink), "closing the sink failed: %s", strerror(-e));
 		return MIGSTREAM_E_IO;
 	}
 	if (prior != MS_WS_ENDED) {
-		ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink),
 		        "closed without END: the %llu octets written read back as a truncated stream",
-		        (unsigned long long)w->sink.pos);
+		        (unsigned long long)ms_sink_pos(&w->sink));
 		return MIGSTREAM_E_STATE;
 	}
 	return 0;
@@ -358,7 +349,7 @@ void migstream_writer_free(migstream_writer *w)
 	if (w->tmp_path)
 		unlink(w->tmp_path);  /* never closed: the stream is not complete */
 	atomic_forget(w);
-	ms_free(w->sink.mem);
+	ms_sink_free(&w->sink);
 	ms_free(w->scratch);
 	ms_libxc_free(&w->xc);
 	w->magic = 0;
@@ -394,16 +385,8 @@ static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
 	uint64_t written;
 	int e = 0;
 	int rc = ms_sink_writev(&w->sink, iov, cnt, &written, &e);
-	if (rc && w->sink.bad_ret) {
-		ms_fail(&w->ctx, rc, e, w->sink.pos,
-		        "write failed after %llu octets of this record: the writev callback returned %lld, "
-		        "neither 1..(octets asked) nor -errno (-1..-%d)", (unsigned long long)written,
-		        (long long)w->sink.bad_ret, MS_ERRNO_MAX);
-		w->state = MS_WS_FAILED;
-		w->fail_code = rc;
-	} else if (rc) {
-		ms_fail(&w->ctx, rc, e, w->sink.pos, "write failed after %llu octets of this record: %s",
-		        (unsigned long long)written, rc == MIGSTREAM_E_NOMEM ? "out of memory" : strerror(e));
+	if (rc) {
+		ms_sink_fail(&w->sink, &w->ctx, rc, e, written);
 		w->state = MS_WS_FAILED;
 		w->fail_code = rc;
 	}
@@ -450,7 +433,7 @@ static uint8_t *scratch(migstream_writer *w, size_t n)
 
 static int nomem(migstream_writer *w)
 {
-	return ms_fail(&w->ctx, MIGSTREAM_E_NOMEM, 0, w->sink.pos, "out of memory");
+	return ms_fail(&w->ctx, MIGSTREAM_E_NOMEM, 0, ms_sink_pos(&w->sink), "out of memory");
 }
 
 /* ------------------------------------------------------------------ headers */
@@ -484,7 +467,7 @@ int migstream_writer_put_image_header(migstream_writer *w, const migstream_image
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxc image header";
 	if (!w->raw) {
-		rc = ms_libxc_image_header(&w->xc, &w->ctx, b, w->sink.pos);
+		rc = ms_libxc_image_header(&w->xc, &w->ctx, b, ms_sink_pos(&w->sink));
 		if (rc)
 			return rc;
 	} else {
@@ -524,7 +507,7 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 		/* A big-endian image is the caller's explicit choice: IHDR-6 is
 		 * reported as a warning, not refused. */
 		w->ctx.allow_be = 1;
-		rc = ms_libxc_domain_header(&w->xc, &w->ctx, b, w->sink.pos);
+		rc = ms_libxc_domain_header(&w->xc, &w->ctx, b, ms_sink_pos(&w->sink));
 		w->ctx.allow_be = 0;
 		if (rc)
 			return rc;
@@ -540,7 +523,7 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 	w->flow.need_libxc_headers = 0;
 	w->flow.layer = MIGSTREAM_LAYER_LIBXC;
 	if (w->flow.nested && !w->raw)
-		ms_libxl_after_libxc_headers(&w->lx, &w->ctx, w->sink.pos - MS_DHDR_SIZE + 8);
+		ms_libxl_after_libxc_headers(&w->lx, &w->ctx, ms_sink_pos(&w->sink) - MS_DHDR_SIZE + 8);
 	return 0;
 }
 
@@ -563,37 +546,37 @@ static int put_check(migstream_writer *w, uint32_t want, uint32_t type, uint64_t
 
 	w->ctx.layer = layer;
 	w->ctx.rec_type = type;
-	w->ctx.rec_offset = w->sink.pos;
+	w->ctx.rec_offset = ms_sink_pos(&w->sink);
 	w->ctx.rec_index = is_xc ? w->rec_index : w->lx_index;
 	w->ctx.what = NULL;
 	if (w->state != MS_WS_RECORDS && w->state != MS_WS_ENDED) {
 		w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 		w->ctx.what = "stream";
-		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos, "%s record before the %s header",
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink), "%s record before the %s header",
 		               migstream_record_type_name(want ? want : layer, type),
 		               w->state == MS_WS_XL ? "libxl" : w->state == MS_WS_IMAGE ? "libxc domain"
 		                                                                      : "stream");
 	}
 	if (w->flow.need_libxc_headers && w->state != MS_WS_ENDED)
-		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink),
 		               "the libxc image header must follow LIBXC_CONTEXT");
 	if (want && want != layer && w->state != MS_WS_ENDED) {
 		w->ctx.layer = want;              /* name the record in its own layer */
 		w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 		w->ctx.what = is_xc ? "libxc layer" : "libxl layer";
 		if (w->lx.phase == MS_LX_BACK && !w->raw)
-			return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
+			return ms_report(&w->ctx, R_CKPT_10, ms_sink_pos(&w->sink),
 			                 "%s where the back channel cycle expects %s",
 			                 migstream_record_type_name(want, type),
 			                 is_xc ? "CHECKPOINT_DIRTY_PFN_LIST" : "CHECKPOINT_STATE");
-		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink),
 		               "%s is a %s record but the %s layer has the stream",
 		               migstream_record_type_name(want, type), want == MIGSTREAM_LAYER_LIBXC ? "libxc" : "libxl",
 		               is_xc ? "libxc" : "libxl");
 	}
 	if (w->raw && len <= UINT32_MAX)
 		return 0;                         /* raw mode: any length that fits the header */
-	return ms_frame_length(&w->ctx, layer, len, w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN], w->sink.pos);
+	return ms_frame_length(&w->ctx, layer, len, w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN], ms_sink_pos(&w->sink));
 }
 
 /*
@@ -619,7 +602,7 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 		return rc;
 	if (!w->raw) {
 		if (w->state == MS_WS_ENDED)
-			return ms_frame_after_end(&w->ctx, w->sink.pos, -1, layer, type);
+			return ms_frame_after_end(&w->ctx, ms_sink_pos(&w->sink), -1, layer, type);
 		if (!is_xc) {
 			rc = ms_libxl_record(&w->lx, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE);
 			if (rc)
@@ -785,7 +768,7 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		if (types[i] > 0xF || (!w->raw && (pfns[i] >> MS_PFN_TYPE_SHIFT)))
-			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, w->sink.pos,
+			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, ms_sink_pos(&w->sink),
 			               "pfn[%u] 0x%llx / type 0x%x do not fit a pfn entry", i,
 			               (unsigned long long)pfns[i], types[i]);
 		n += ms_type_has_data(types[i]) != 0;
@@ -1080,7 +1063,7 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 		if (h.byteorder == 0)
 			h.byteorder = MIGSTREAM_XL_BYTEORDER_LE;
 		if (h.optional_data_len && h.optional_data_len != optional_len)
-			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, w->sink.pos,
+			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, ms_sink_pos(&w->sink),
 			               "optional_data_len %u but %zu octets of optional data given",
 			               h.optional_data_len, optional_len);
 		h.optional_data_len = (uint32_t)optional_len;
@@ -1099,13 +1082,13 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 		int hbe;
 		struct ms_xl_config cfg;
 		size_t clen;
-		rc = ms_xl_header(&w->ctx, b, w->sink.pos, &hbe);
+		rc = ms_xl_header(&w->ctx, b, ms_sink_pos(&w->sink), &hbe);
 		if (rc)
 			return rc;
 		if ((rc = ms_xl_optional(&w->ctx, b, be, optional_data, (uint32_t)optional_len,
-		                         w->sink.pos + MS_XL_HDR_SIZE, &cfg, &clen)))
+		                         ms_sink_pos(&w->sink) + MS_XL_HDR_SIZE, &cfg, &clen)))
 			return rc;
-		if ((rc = ms_frame_xl_streamv2(&w->ctx, h.mandatory_flags, w->sink.pos + 36, 0)))
+		if ((rc = ms_frame_xl_streamv2(&w->ctx, h.mandatory_flags, ms_sink_pos(&w->sink) + 36, 0)))
 			return rc;
 		ms_frame_xl_knowledge(&w->lx, &w->xc, &cfg);
 	}
@@ -1139,7 +1122,7 @@ int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl
 	w->ctx.what = "libxl header";
 	if (!w->raw) {
 		w->ctx.allow_be = 1;
-		rc = ms_libxl_header(&w->lx, &w->ctx, b, w->sink.pos);
+		rc = ms_libxl_header(&w->lx, &w->ctx, b, ms_sink_pos(&w->sink));
 		w->ctx.allow_be = 0;
 		if (rc)
 			return rc;
