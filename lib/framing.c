@@ -7,7 +7,10 @@
 
 #include <string.h>
 
-#include "private.h"
+#include "rules.h"
+#include "rules_libxc.h"
+#include "rules_libxl.h"
+#include "framing.h"
 
 int ms_frame_length(struct ms_ctx *c, uint32_t layer, uint64_t len, uint64_t cap, uint64_t off)
 {

@@ -18,7 +18,10 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "rules.h"
+#include "source.h"
 
 void ms_src_init(struct ms_source *s)
 {

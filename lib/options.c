@@ -4,7 +4,8 @@
  */
 #include "config.h"
 
-#include "private.h"
+#include "rules.h"
+#include "options.h"
 
 #define R MS_OPT_READER
 #define W MS_OPT_WRITER

@@ -15,7 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "framing.h"
+#include "flow.h"
+#include "reader.h"
 
 static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
 

@@ -15,7 +15,9 @@
 #include <unistd.h>
 #include <sys/uio.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "rules.h"
+#include "sink.h"
 
 #ifndef IOV_MAX
 #define IOV_MAX 1024

@@ -16,7 +16,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "framing.h"
+#include "writer.h"
 
 #define WCHECK(w) do { if (!(w) || (w)->magic != MS_WRITER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
 
