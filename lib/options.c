@@ -6,6 +6,7 @@
 
 #include "rules.h"
 #include "options.h"
+#include "rules_libxc.h"
 
 #define R MS_OPT_READER
 #define W MS_OPT_WRITER
@@ -66,4 +67,15 @@ int migstream_option_bounds(int key, uint64_t *min, uint64_t *max)
 	if (max)
 		*max = opt_table[key].max;
 	return 0;
+}
+
+void ms_opt_apply_libxc(const uint64_t opt[MS_OPT_MAX + 1], struct ms_libxc *x)
+{
+	x->deep = (int)opt[MIGSTREAM_OPT_DEEP];
+	x->channel = (int)opt[MIGSTREAM_OPT_CHANNEL];
+	x->kind = (int)opt[MIGSTREAM_OPT_STREAM_KIND];
+	x->guest_type = (int)opt[MIGSTREAM_OPT_GUEST_TYPE];
+	x->vcpus = (uint32_t)opt[MIGSTREAM_OPT_VCPUS];
+	x->p2m_size = opt[MIGSTREAM_OPT_P2M_SIZE];
+	ms_pfnmap_init(&x->map, opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
 }

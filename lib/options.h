@@ -34,4 +34,11 @@ int ms_opt_known(int key, unsigned who);
  */
 int ms_opt_check(struct ms_ctx *c, const char *fn, unsigned who, int key, uint64_t value);
 
+/* Freeze the options the libxc rules use into their state at open: deep
+ * checks, channel mode, stream kind, caller knowledge (guest type, vCPUs,
+ * p2m size) and the pfn map's budget.  A writer's options hold 0 for the
+ * channel key, which it does not take. */
+struct ms_libxc;
+void ms_opt_apply_libxc(const uint64_t opt[MS_OPT_MAX + 1], struct ms_libxc *x);
+
 #endif /* MIGSTREAM_OPTIONS_H */

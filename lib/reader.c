@@ -21,7 +21,6 @@
 #include "flow.h"
 #include "reader.h"
 
-static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
 
 migstream_reader *migstream_reader_new(void)
 {
@@ -98,13 +97,7 @@ static void start(migstream_reader *r)
 {
 	r->ctx.mode = (int)r->opt[MIGSTREAM_OPT_MODE];
 	ms_src_set_record_cap(&r->src, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
-	r->xc.deep = (int)r->opt[MIGSTREAM_OPT_DEEP];
-	r->xc.channel = (int)r->opt[MIGSTREAM_OPT_CHANNEL];
-	r->xc.kind = (int)r->opt[MIGSTREAM_OPT_STREAM_KIND];
-	r->xc.guest_type = (int)r->opt[MIGSTREAM_OPT_GUEST_TYPE];
-	r->xc.vcpus = (uint32_t)r->opt[MIGSTREAM_OPT_VCPUS];
-	r->xc.p2m_size = r->opt[MIGSTREAM_OPT_P2M_SIZE];
-	ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	ms_opt_apply_libxc(r->opt, &r->xc);
 	r->state = MS_ST_OPEN;
 }
 
@@ -262,6 +255,14 @@ static int prefix_of(const uint8_t *p, size_t avail, const uint8_t *magic, size_
 	return memcmp(p, magic, avail < n ? avail : n) == 0;
 }
 
+/* Whether p starts like the libxl header's ident, "LibxlFmt" (big-endian). */
+static int libxl_ident_prefix(const uint8_t *p, size_t avail)
+{
+	uint8_t ident[8];
+	ms_put64(ident, MS_LIBXL_IDENT, 1);
+	return prefix_of(p, avail, ident, sizeof ident);
+}
+
 /* The compressor whose magic starts p, or NULL.  bzip2's "BZh" is followed
  * by the block size digit. */
 static const char *compressed(const uint8_t *p, size_t avail)
@@ -329,7 +330,7 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 	 * magics is a truncated header of that format. */
 	int xc = prefix_of(p, avail, ff8, 8);
 	int xl = prefix_of(p, avail, ms_xl_magic, MS_XL_MAGIC_SIZE);
-	int lx = prefix_of(p, avail, libxl_ident, 8);
+	int lx = libxl_ident_prefix(p, avail);
 	uint32_t found = xl && (avail >= 8 || fmt == MIGSTREAM_FORMAT_XL) ? MIGSTREAM_FORMAT_XL
 	               : lx && (avail >= 8 || fmt == MIGSTREAM_FORMAT_LIBXL) ? MIGSTREAM_FORMAT_LIBXL
 	               : xc ? MIGSTREAM_FORMAT_LIBXC : MIGSTREAM_FORMAT_LEGACY;
@@ -516,7 +517,7 @@ static int read_libxl_header(migstream_reader *r, int after_xl)
 	rc = ms_src_peek(&r->src, MS_LIBXL_HDR_SIZE, &p, &avail, &err_no);
 	if (rc)
 		return io_fail(r, rc, err_no);
-	if (after_xl && !prefix_of(p, avail, libxl_ident, 8)) {
+	if (after_xl && !libxl_ident_prefix(p, avail)) {
 		rc = ms_report(&r->ctx, R_XL_12, ms_src_pos(&r->src),
 		               "STREAMv2 set but the octets after the xl header are not a libxl stream header");
 		return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);

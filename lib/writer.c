@@ -79,12 +79,7 @@ static void wstart(migstream_writer *w)
 	/* MIGSTREAM_OPT_ATOMIC's temporary file is always synced. */
 	ms_sink_set_wait_sync(&w->sink, (int)w->opt[MIGSTREAM_OPT_WAIT],
 	                      w->opt[MIGSTREAM_OPT_SYNC] || w->tmp_path);
-	w->xc.deep = (int)w->opt[MIGSTREAM_OPT_DEEP];
-	w->xc.kind = (int)w->opt[MIGSTREAM_OPT_STREAM_KIND];
-	w->xc.guest_type = (int)w->opt[MIGSTREAM_OPT_GUEST_TYPE];
-	w->xc.vcpus = (uint32_t)w->opt[MIGSTREAM_OPT_VCPUS];
-	w->xc.p2m_size = w->opt[MIGSTREAM_OPT_P2M_SIZE];
-	ms_pfnmap_init(&w->xc.map, w->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	ms_opt_apply_libxc(w->opt, &w->xc);
 	w->lx.kind = w->xc.kind;
 	w->lx.xc = &w->xc;
 	w->state = MS_WS_OPEN;
