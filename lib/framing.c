@@ -25,7 +25,8 @@ int ms_frame_length(struct ms_ctx *c, uint32_t layer, uint64_t len, uint64_t cap
 	                 (unsigned long long)len, (unsigned long long)len, (unsigned long long)cap);
 }
 
-int ms_frame_after_end(struct ms_ctx *c, uint64_t off, int first_octet, uint32_t layer, uint32_t type)
+int ms_frame_after_end(struct ms_ctx *c, uint64_t off, int first_octet, uint32_t layer,
+                       uint32_t type)
 {
 	c->rec_index = MIGSTREAM_NO_RECORD;
 	c->what = "end of stream";
@@ -42,7 +43,8 @@ int ms_frame_back_channel_libxc(const struct ms_libxl *l, struct ms_ctx *c, uint
 	if (l->phase != MS_LX_BACK || type == MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST)
 		return 0;
 	return ms_report(c, R_CKPT_10, c->rec_offset,
-	                 "record type 0x%08x (%s) where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
+	                 "record type 0x%08x (%s) where the back channel cycle expects "
+	                 "CHECKPOINT_DIRTY_PFN_LIST",
 	                 type, migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, type));
 }
 

@@ -30,7 +30,8 @@ int ms_frame_length(struct ms_ctx *c, uint32_t layer, uint64_t len, uint64_t cap
 /* ORDER-1: something follows the final END at `off`: octets of a file
  * (first_octet 0..255, the reader) or a record of `layer`/`type` (the
  * writer, first_octet -1).  Sets the location to "end of stream". */
-int ms_frame_after_end(struct ms_ctx *c, uint64_t off, int first_octet, uint32_t layer, uint32_t type);
+int ms_frame_after_end(struct ms_ctx *c, uint64_t off, int first_octet, uint32_t layer,
+                       uint32_t type);
 
 /* CKPT-10, libxc side: on the COLO back channel the libxc layer carries
  * CHECKPOINT_DIRTY_PFN_LIST only.  0, or the rule's code (reported at the

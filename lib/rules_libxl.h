@@ -1,6 +1,6 @@
 /*
- * rules_libxl.h: the rules of the xl header and the libxl layer (rules_libxl.c), their
- * state, and the xl configuration scanner (json.c).
+ * rules_libxl.h: the rules of the xl header and the libxl layer
+ * (rules_libxl.c), their state, and the xl configuration scanner (json.c).
  */
 #ifndef MIGSTREAM_RULES_LIBXL_H
 #define MIGSTREAM_RULES_LIBXL_H

@@ -1,6 +1,7 @@
 /*
- * source.h: input sources (io.c): memory, fd or callbacks behind peek / consume /
- * skip / readv.  The reader uses the calls only, never the fields.
+ * source.h: input sources (io.c): memory, fd or callbacks behind
+ * peek / consume / skip / readv.  The reader uses the calls only, never
+ * the fields.
  */
 #ifndef MIGSTREAM_SOURCE_H
 #define MIGSTREAM_SOURCE_H
