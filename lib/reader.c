@@ -916,6 +916,55 @@ static void transition(migstream_reader *r, const struct migstream_record *rec)
 		r->state = MS_ST_DONE;
 }
 
+/*
+ * The frame of the record whose header was just read, before its body is
+ * looked at: no image header after CHECKPOINT_END (CKPT-2), the record cap
+ * (REC-2, LIBXL-9), the back channel's cycle (CKPT-10) and its Xen 4.18+
+ * zero octets (CKPT-13, *pre = 8).  0, or the code the reader died with.
+ */
+static int frame_checks(migstream_reader *r, const struct migstream_record *rec, size_t *pre)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc;
+
+	/* CKPT-2: after CHECKPOINT_END the image goes on without new headers. */
+	if (rec->layer == MIGSTREAM_LAYER_LIBXC && r->nested && r->lx.checkpoints &&
+	    rec->type == UINT32_MAX && rec->length == UINT32_MAX) {
+		rc = ms_src_peek(&r->src, MS_IHDR_SIZE, &p, &avail, &err_no);
+		if (rc)
+			return io_fail(r, rc, err_no);
+		if (avail >= 12 && ms_be32(p + 8) == MS_IHDR_ID) {
+			ms_report(&r->ctx, R_CKPT_2, rec->offset,
+			          "a new libxc image header after CHECKPOINT_END; the image continues with records, "
+			          "not headers");
+			return die(r, MIGSTREAM_E_SEQUENCE);
+		}
+	}
+
+	if (ms_frame_length(&r->ctx, rec->layer, rec->length, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN],
+	                    rec->offset))
+		return die(r, MIGSTREAM_E_TOO_LONG);
+
+	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
+	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
+	if (r->lx.phase == MS_LX_BACK && rec->layer == MIGSTREAM_LAYER_LIBXC) {
+		if (ms_frame_back_channel_libxc(&r->lx, &r->ctx, rec->type))
+			return die(r, MIGSTREAM_E_SEQUENCE);
+		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
+			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
+			if (rc)
+				return io_fail(r, rc, err_no);
+			if (avail >= MS_RHDR_SIZE + 8 && !memcmp(p + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8)) {
+				*pre = 8;
+				ms_report(&r->ctx, R_CKPT_13, rec->offset,
+				          "8 zero octets between the header and the pfn array (Xen 4.18+ secondary) consumed");
+			}
+		}
+	}
+	return 0;
+}
+
 static int next_record(migstream_reader *r, const migstream_record **out)
 {
 	const uint8_t *p;
@@ -952,40 +1001,9 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	rec->be = be;
 	locate(r);
 
-	/* CKPT-2: after CHECKPOINT_END the image goes on without new headers. */
-	if (is_xc && r->nested && r->lx.checkpoints && rec->type == UINT32_MAX && rec->length == UINT32_MAX) {
-		rc = ms_src_peek(&r->src, MS_IHDR_SIZE, &p, &avail, &err_no);
-		if (rc)
-			return io_fail(r, rc, err_no);
-		if (avail >= 12 && ms_be32(p + 8) == MS_IHDR_ID) {
-			ms_report(&r->ctx, R_CKPT_2, rec->offset,
-			          "a new libxc image header after CHECKPOINT_END; the image continues with records, "
-			          "not headers");
-			return die(r, MIGSTREAM_E_SEQUENCE);
-		}
-	}
-
-	if (ms_frame_length(&r->ctx, rec->layer, rec->length, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN],
-	                    rec->offset))
-		return die(r, MIGSTREAM_E_TOO_LONG);
-
-	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
-	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
 	size_t pre = 0;
-	if (r->lx.phase == MS_LX_BACK && is_xc) {
-		if (ms_frame_back_channel_libxc(&r->lx, &r->ctx, rec->type))
-			return die(r, MIGSTREAM_E_SEQUENCE);
-		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
-			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
-			if (rc)
-				return io_fail(r, rc, err_no);
-			if (avail >= MS_RHDR_SIZE + 8 && !memcmp(p + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8)) {
-				pre = 8;
-				ms_report(&r->ctx, R_CKPT_13, rec->offset,
-				          "8 zero octets between the header and the pfn array (Xen 4.18+ secondary) consumed");
-			}
-		}
-	}
+	if ((rc = frame_checks(r, rec, &pre)))
+		return rc;
 
 	uint32_t pad = ms_pad8(rec->length);
 	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad;
