@@ -14,47 +14,13 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "framing.h"
+#include "flow.h"
+#include "reader.h"
 
-#define OPT_MAX_KEY 12
-
-static const struct {
-	uint64_t def, min, max;
-} opt_table[OPT_MAX_KEY + 1] = {
-	[MIGSTREAM_OPT_MODE] = { MIGSTREAM_MODE_RESTORE, 0, MIGSTREAM_MODE_LAX },
-	[MIGSTREAM_OPT_MAX_RECORD_LEN] = { MIGSTREAM_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN },
-	[MIGSTREAM_OPT_DEEP] = { 1, 0, 1 },
-	[MIGSTREAM_OPT_FORMAT] = { MIGSTREAM_FORMAT_AUTO, 0, MIGSTREAM_FORMAT_XL },
-	[MIGSTREAM_OPT_CHANNEL] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_STREAM_KIND] = { MIGSTREAM_KIND_AUTO, 0, MIGSTREAM_KIND_COLO_BACK },
-	[MIGSTREAM_OPT_GUEST_TYPE] = { MIGSTREAM_GUEST_UNKNOWN, 0, MIGSTREAM_GUEST_PVH },
-	[MIGSTREAM_OPT_VCPUS] = { 0, 0, UINT32_MAX },
-	[MIGSTREAM_OPT_P2M_SIZE] = { 0, 0, UINT64_C(1) << 52 },
-	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40 },
-};
-
-static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
-static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
-
-static int valid_key(int key)
-{
-	return key >= 1 && key <= OPT_MAX_KEY;
-}
-
-int migstream_option_bounds(int key, uint64_t *min, uint64_t *max)
-{
-	if (!valid_key(key))
-		return ms_wopt_bounds(key, min, max);   /* a writer option, or E_INVAL */
-	if (min)
-		*min = opt_table[key].min;
-	if (max)
-		*max = opt_table[key].max;
-	return 0;
-}
 
 migstream_reader *migstream_reader_new(void)
 {
@@ -64,8 +30,7 @@ migstream_reader *migstream_reader_new(void)
 	memset(r, 0, sizeof *r);
 	r->magic = MS_READER_MAGIC;
 	r->state = MS_ST_NEW;
-	for (int k = 1; k <= OPT_MAX_KEY; k++)
-		r->opt[k] = opt_table[k].def;
+	ms_opt_defaults(r->opt, MS_OPT_READER);
 	ms_src_init(&r->src);
 	ms_ctx_init(&r->ctx, MIGSTREAM_MODE_RESTORE);
 	ms_libxc_init(&r->xc);
@@ -103,12 +68,9 @@ int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
 		return USAGE(r, MIGSTREAM_E_STATE, "options are frozen once the reader is opened");
-	if (!valid_key(key))
-		return USAGE(r, MIGSTREAM_E_INVAL, "unknown reader option %d", key);
-	if (value < opt_table[key].min || value > opt_table[key].max)
-		return USAGE(r, MIGSTREAM_E_INVAL, "option %d: value %llu outside %llu..%llu", key,
-		             (unsigned long long)value, (unsigned long long)opt_table[key].min,
-		             (unsigned long long)opt_table[key].max);
+	int rc = ms_opt_check(&r->ctx, __func__, MS_OPT_READER, key, value);
+	if (rc)
+		return rc;
 	r->opt[key] = value;
 	return 0;
 }
@@ -116,7 +78,7 @@ int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
 int migstream_reader_get_option(const migstream_reader *r, int key, uint64_t *value)
 {
 	CHECK(r);
-	if (!valid_key(key) || !value)
+	if (!ms_opt_known(key, MS_OPT_READER) || !value)
 		return MIGSTREAM_E_INVAL;
 	*value = r->opt[key];
 	return 0;
@@ -134,43 +96,20 @@ int migstream_reader_set_diag_handler(migstream_reader *r, migstream_diag_fn fn,
 static void start(migstream_reader *r)
 {
 	r->ctx.mode = (int)r->opt[MIGSTREAM_OPT_MODE];
-	/* The buffer holds one record (header, body, padding) at most, and
-	 * never less than 64 KiB (headers, a page); with the default cap it
-	 * reads ahead in 1 MiB blocks, with a low cap in smaller ones. */
-	r->src.max_cap = (size_t)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] + 2 * MS_RHDR_SIZE;
-	if (r->src.max_cap < 65536)
-		r->src.max_cap = 65536;
-	r->xc.deep = (int)r->opt[MIGSTREAM_OPT_DEEP];
-	r->xc.channel = (int)r->opt[MIGSTREAM_OPT_CHANNEL];
-	r->xc.kind = (int)r->opt[MIGSTREAM_OPT_STREAM_KIND];
-	r->xc.guest_type = (int)r->opt[MIGSTREAM_OPT_GUEST_TYPE];
-	r->xc.vcpus = (uint32_t)r->opt[MIGSTREAM_OPT_VCPUS];
-	r->xc.p2m_size = r->opt[MIGSTREAM_OPT_P2M_SIZE];
-	ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	ms_src_set_record_cap(&r->src, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
+	ms_opt_apply_libxc(r->opt, &r->xc);
 	r->state = MS_ST_OPEN;
 }
 
 int migstream_reader_open_fd(migstream_reader *r, int fd)
 {
-	struct stat st;
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
 		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
 		             state_name(r->state));
 	if (fd < 0)
 		return USAGE(r, MIGSTREAM_E_INVAL, "fd %d is negative", fd);
-	r->src.kind = MS_SRC_FD;
-	r->src.fd = fd;
-	r->src.own_fd = (int)r->opt[MIGSTREAM_OPT_CLOSE_FD];
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-		r->src.is_pipe = 1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		off_t here = lseek(fd, 0, SEEK_CUR);
-		if (here != (off_t)-1) {
-			r->src.seekable = 1;
-			r->src.file_size = st.st_size > here ? (uint64_t)(st.st_size - here) : 0;
-		}
-	}
+	ms_src_open_fd(&r->src, fd, (int)r->opt[MIGSTREAM_OPT_CLOSE_FD]);
 	start(r);
 	return 0;
 }
@@ -192,9 +131,9 @@ int migstream_reader_open_path(migstream_reader *r, const char *path)
 		ms_fail(&r->ctx, MIGSTREAM_E_IO, e, 0, "cannot open %s: %s", path, strerror(e));
 		return MIGSTREAM_E_IO;
 	}
-	int rc = migstream_reader_open_fd(r, fd);
-	r->src.own_fd = 1;
-	return rc;
+	ms_src_open_fd(&r->src, fd, 1);
+	start(r);
+	return 0;
 }
 
 int migstream_reader_open_memory(migstream_reader *r, const void *buf, size_t len)
@@ -205,9 +144,7 @@ int migstream_reader_open_memory(migstream_reader *r, const void *buf, size_t le
 		             state_name(r->state));
 	if (!buf && len)
 		return USAGE(r, MIGSTREAM_E_INVAL, "buf is NULL with length %zu", len);
-	r->src.kind = MS_SRC_MEM;
-	r->src.mem = buf ? buf : (const uint8_t *)"";
-	r->src.mem_len = len;
+	ms_src_open_memory(&r->src, buf, len);
 	start(r);
 	return 0;
 }
@@ -222,10 +159,7 @@ int migstream_reader_open_io(migstream_reader *r, const migstream_read_io *io, s
 	if (!io || io_size < sizeof(io->read) || !io->read)
 		return USAGE(r, MIGSTREAM_E_INVAL, "io is NULL, io_size %zu too small or no read callback",
 		             io_size);
-	memset(&r->src.io, 0, sizeof r->src.io);
-	memcpy(&r->src.io, io, io_size < sizeof r->src.io ? io_size : sizeof r->src.io);
-	r->src.kind = MS_SRC_IO;
-	r->src.io_ctx = ctx;
+	ms_src_open_io(&r->src, io, io_size, ctx);
 	start(r);
 	return 0;
 }
@@ -240,7 +174,7 @@ int migstream_reader_close(migstream_reader *r)
 	r->rec_live = 0;
 	if (e) {
 		ms_ctx_reset_error(&r->ctx);
-		ms_fail(&r->ctx, MIGSTREAM_E_IO, -e, r->src.pos, "closing the source failed: %s", strerror(-e));
+		ms_fail(&r->ctx, MIGSTREAM_E_IO, -e, ms_src_pos(&r->src), "closing the source failed: %s", strerror(-e));
 		return MIGSTREAM_E_IO;
 	}
 	return 0;
@@ -271,19 +205,7 @@ static int die(migstream_reader *r, int code)
 
 static int io_fail(migstream_reader *r, int code, int err_no)
 {
-	if (code == MIGSTREAM_E_NOMEM)
-		ms_fail(&r->ctx, code, 0, r->src.pos, "out of memory");
-	else if (code == MIGSTREAM_E_AGAIN)
-		ms_fail(&r->ctx, MIGSTREAM_E_IO, err_no, r->src.pos,
-		        "the source would block (EAGAIN); the reader needs a blocking source");
-	else if (r->src.bad_cb)
-		ms_fail(&r->ctx, code, err_no, r->src.pos,
-		        "the %s callback returned %lld, neither 0..%llu octets nor -errno (-1..-%d)",
-		        r->src.bad_cb, (long long)r->src.bad_ret, (unsigned long long)r->src.bad_max,
-		        MS_ERRNO_MAX);
-	else
-		ms_fail(&r->ctx, code, err_no, r->src.pos, "read error: %s", strerror(err_no));
-	return die(r, code == MIGSTREAM_E_AGAIN ? MIGSTREAM_E_IO : code);
+	return die(r, ms_src_fail(&r->src, &r->ctx, code, err_no));
 }
 
 /* Complete checkpoints so far: a libxc CHECKPOINT (plus, in a libxl
@@ -331,6 +253,14 @@ static const uint8_t ff8[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }
 static int prefix_of(const uint8_t *p, size_t avail, const uint8_t *magic, size_t n)
 {
 	return memcmp(p, magic, avail < n ? avail : n) == 0;
+}
+
+/* Whether p starts like the libxl header's ident, "LibxlFmt" (big-endian). */
+static int libxl_ident_prefix(const uint8_t *p, size_t avail)
+{
+	uint8_t ident[8];
+	ms_put64(ident, MS_LIBXL_IDENT, 1);
+	return prefix_of(p, avail, ident, sizeof ident);
 }
 
 /* The compressor whose magic starts p, or NULL.  bzip2's "BZh" is followed
@@ -399,8 +329,8 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 	/* Leading octets (F 2.1); a short input that is a prefix of one of the
 	 * magics is a truncated header of that format. */
 	int xc = prefix_of(p, avail, ff8, 8);
-	int xl = prefix_of(p, avail, xl_magic, sizeof xl_magic);
-	int lx = prefix_of(p, avail, libxl_ident, 8);
+	int xl = prefix_of(p, avail, ms_xl_magic, MS_XL_MAGIC_SIZE);
+	int lx = libxl_ident_prefix(p, avail);
 	uint32_t found = xl && (avail >= 8 || fmt == MIGSTREAM_FORMAT_XL) ? MIGSTREAM_FORMAT_XL
 	               : lx && (avail >= 8 || fmt == MIGSTREAM_FORMAT_LIBXL) ? MIGSTREAM_FORMAT_LIBXL
 	               : xc ? MIGSTREAM_FORMAT_LIBXC : MIGSTREAM_FORMAT_LEGACY;
@@ -470,14 +400,14 @@ static int read_libxc_headers(migstream_reader *r)
 	size_t avail;
 	int err_no = 0, rc, first;
 
-	r->image_offset = r->src.pos;
+	r->image_offset = ms_src_pos(&r->src);
 	rc = ms_src_peek(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE, &p, &avail, &err_no);
 	if (rc)
 		return io_fail(r, rc, err_no);
 	where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
 	if (avail < MS_IHDR_SIZE)
-		return truncated(r, R_IHDR_1, r->src.pos + avail, "inside the 24-octet image header");
-	rc = ms_libxc_image_header(&r->xc, &r->ctx, p, r->src.pos);
+		return truncated(r, R_IHDR_1, ms_src_pos(&r->src) + avail, "inside the 24-octet image header");
+	rc = ms_libxc_image_header(&r->xc, &r->ctx, p, ms_src_pos(&r->src));
 	if (rc && migstream_error_is_fatal(rc))
 		return die(r, rc);
 	first = rc;
@@ -488,10 +418,10 @@ static int read_libxc_headers(migstream_reader *r)
 	r->ih.reserved1 = ms_be16(p + 18);
 	r->ih.reserved2 = ms_be32(p + 20);
 	if (avail < MS_IHDR_SIZE + MS_DHDR_SIZE)
-		return truncated(r, R_DHDR_1, r->src.pos + avail, "inside the 16-octet domain header");
+		return truncated(r, R_DHDR_1, ms_src_pos(&r->src) + avail, "inside the 16-octet domain header");
 	const uint8_t *d = p + MS_IHDR_SIZE;
 	r->ctx.what = "libxc domain header";
-	rc = ms_libxc_domain_header(&r->xc, &r->ctx, d, r->src.pos + MS_IHDR_SIZE);
+	rc = ms_libxc_domain_header(&r->xc, &r->ctx, d, ms_src_pos(&r->src) + MS_IHDR_SIZE);
 	int be = r->xc.be;
 	r->dh.type = ms_get32(d, be);
 	r->dh.page_shift = ms_get16(d + 4, be);
@@ -499,7 +429,7 @@ static int read_libxc_headers(migstream_reader *r)
 	r->dh.xen_major = ms_get32(d + 8, be);
 	r->dh.xen_minor = ms_get32(d + 12, be);
 	if (r->nested)
-		ms_libxl_after_libxc_headers(&r->lx, &r->ctx, r->src.pos + MS_IHDR_SIZE + 8);
+		ms_libxl_after_libxc_headers(&r->lx, &r->ctx, ms_src_pos(&r->src) + MS_IHDR_SIZE + 8);
 	ms_src_consume(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE);
 	r->have_headers = 1;
 	r->need_libxc_headers = 0;
@@ -528,8 +458,8 @@ static int read_xl_header(migstream_reader *r)
 	if (rc)
 		return io_fail(r, rc, err_no);
 	if (avail < MS_XL_HDR_SIZE)
-		return truncated(r, R_XL_1, r->src.pos + avail, "inside the 48-octet xl header");
-	rc = ms_xl_header(&r->ctx, p, r->src.pos, &be);
+		return truncated(r, R_XL_1, ms_src_pos(&r->src) + avail, "inside the 48-octet xl header");
+	rc = ms_xl_header(&r->ctx, p, ms_src_pos(&r->src), &be);
 	if (rc && (migstream_error_is_fatal(rc) || rc == MIGSTREAM_E_HEADER) &&
 	    !(r->ctx.mode == MIGSTREAM_MODE_LAX && rc == MIGSTREAM_E_UNSUPPORTED))
 		return die(r, rc == MIGSTREAM_E_HEADER ? MIGSTREAM_E_HEADER : rc);
@@ -544,7 +474,7 @@ static int read_xl_header(migstream_reader *r)
 	memcpy(hdr, p, sizeof hdr);
 	r->have_xl = 1;
 	if (n > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
-		ms_fail(&r->ctx, MIGSTREAM_E_TOO_LONG, 0, r->src.pos + 44,
+		ms_fail(&r->ctx, MIGSTREAM_E_TOO_LONG, 0, ms_src_pos(&r->src) + 44,
 		        "optional_data_len %u exceeds the reader's cap of %llu", n,
 		        (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
 		return die(r, MIGSTREAM_E_TOO_LONG);
@@ -553,13 +483,13 @@ static int read_xl_header(migstream_reader *r)
 	if (rc)
 		return io_fail(r, rc, err_no);
 	if (avail < MS_XL_HDR_SIZE + (size_t)n)
-		return truncated(r, R_XL_6, r->src.pos + avail, "inside the xl optional data");
+		return truncated(r, R_XL_6, ms_src_pos(&r->src) + avail, "inside the xl optional data");
 	r->xl_opt = ms_malloc(n ? n : 1);
 	if (!r->xl_opt)
 		return io_fail(r, MIGSTREAM_E_NOMEM, 0);
 	memcpy(r->xl_opt, p + MS_XL_HDR_SIZE, n);
 	r->xl_opt_len = n;
-	rc = ms_xl_optional(&r->ctx, hdr, be, r->xl_opt, n, r->src.pos + MS_XL_HDR_SIZE, &r->cfg,
+	rc = ms_xl_optional(&r->ctx, hdr, be, r->xl_opt, n, ms_src_pos(&r->src) + MS_XL_HDR_SIZE, &r->cfg,
 	                    &r->xl_config_len);
 	if (rc && r->ctx.mode != MIGSTREAM_MODE_LAX)
 		return die(r, rc);
@@ -568,25 +498,11 @@ static int read_xl_header(migstream_reader *r)
 		first = rc;
 
 	/* Embedded knowledge, unless the caller said otherwise (rules.md 1.2). */
-	if (r->cfg.have_type) {
-		int t = !strcmp(r->cfg.type, "pv") ? MIGSTREAM_GUEST_PV
-		      : !strcmp(r->cfg.type, "hvm") ? MIGSTREAM_GUEST_HVM
-		      : !strcmp(r->cfg.type, "pvh") ? MIGSTREAM_GUEST_PVH : 0;
-		r->lx.cfg_type = t;
-		if (t && r->xc.guest_type == MIGSTREAM_GUEST_UNKNOWN) {
-			r->xc.guest_type = t;
-			r->xc.guest_type_from_config = 1;
-		}
-	}
-	if (r->cfg.max_vcpus && r->xc.vcpus == 0)
-		r->xc.vcpus = r->cfg.max_vcpus;
+	ms_frame_xl_knowledge(&r->lx, &r->xc, &r->cfg);
 
-	if (!(r->xlh.mandatory_flags & MIGSTREAM_XL_FLAG_STREAMV2)) {
-		where(r, MIGSTREAM_LAYER_XL, "xl header");
-		rc = ms_report(&r->ctx, R_XL_13, r->src.pos,
-		               "STREAMv2 flag clear: a legacy (pre-Xen 4.6) stream follows; convert it first");
-		return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
-	}
+	where(r, MIGSTREAM_LAYER_XL, "xl header");
+	if ((rc = ms_frame_xl_streamv2(&r->ctx, r->xlh.mandatory_flags, ms_src_pos(&r->src), 1)))
+		return die(r, rc);
 	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : first;
 }
 
@@ -597,18 +513,18 @@ static int read_libxl_header(migstream_reader *r, int after_xl)
 	int err_no = 0, rc;
 
 	where(r, MIGSTREAM_LAYER_LIBXL, "libxl header");
-	r->libxl_offset = r->src.pos;
+	r->libxl_offset = ms_src_pos(&r->src);
 	rc = ms_src_peek(&r->src, MS_LIBXL_HDR_SIZE, &p, &avail, &err_no);
 	if (rc)
 		return io_fail(r, rc, err_no);
-	if (after_xl && !prefix_of(p, avail, libxl_ident, 8)) {
-		rc = ms_report(&r->ctx, R_XL_12, r->src.pos,
+	if (after_xl && !libxl_ident_prefix(p, avail)) {
+		rc = ms_report(&r->ctx, R_XL_12, ms_src_pos(&r->src),
 		               "STREAMv2 set but the octets after the xl header are not a libxl stream header");
 		return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
 	}
 	if (avail < MS_LIBXL_HDR_SIZE)
-		return truncated(r, R_LIBXL_1, r->src.pos + avail, "inside the 16-octet libxl header");
-	rc = ms_libxl_header(&r->lx, &r->ctx, p, r->src.pos);
+		return truncated(r, R_LIBXL_1, ms_src_pos(&r->src) + avail, "inside the 16-octet libxl header");
+	rc = ms_libxl_header(&r->lx, &r->ctx, p, ms_src_pos(&r->src));
 	if (rc && migstream_error_is_fatal(rc))
 		return die(r, rc);
 	r->lh.ident = ms_be64(p);
@@ -829,8 +745,7 @@ static int finish_record(migstream_reader *r)
 	 * splices them away, so read ahead little; anything else reads through
 	 * them, in large blocks. */
 	if (left)
-		r->src.ra_small = (r->src.kind == MS_SRC_FD && (r->src.seekable || r->src.is_pipe)) ||
-		                  (r->src.kind == MS_SRC_IO && r->src.io.skip);
+		ms_src_read_little(&r->src, ms_src_skips_cheaply(&r->src));
 	uint32_t pad = ms_pad8(rec->length);
 	if (left && ms_libxc_wants_pages(&r->xc)) {
 		while (left) {
@@ -840,7 +755,7 @@ static int finish_record(migstream_reader *r)
 			if (e)
 				return io_fail(r, e, err_no);
 			if (avail < 4096)
-				return truncated(r, R_REC_1, r->src.pos + avail, "inside PAGE_DATA page contents");
+				return truncated(r, R_REC_1, ms_src_pos(&r->src) + avail, "inside PAGE_DATA page contents");
 			if (!rc)
 				rc = check_pages(r, &p, 1);
 			ms_src_consume(&r->src, 4096);
@@ -853,7 +768,7 @@ static int finish_record(migstream_reader *r)
 	if (e)
 		return io_fail(r, e, err_no);
 	if (done < left + pad)
-		return truncated(r, R_REC_1, r->src.pos, "inside PAGE_DATA page contents");
+		return truncated(r, R_REC_1, ms_src_pos(&r->src), "inside PAGE_DATA page contents");
 	return rc;
 }
 
@@ -887,7 +802,7 @@ int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32
 		r->pages_done += n;
 		return rc;
 	}
-	r->src.ra_small = 1;          /* the caller restores: keep pages out of the buffer */
+	ms_src_read_little(&r->src, 1);   /* the caller restores: keep pages out of the buffer */
 	/* First page read from a stream: consume header and pfn array, whose
 	 * octets stay in the buffer (rec->body) until the next peek... which
 	 * readv never does: it only drains the buffer. */
@@ -914,7 +829,7 @@ int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32
 		if (e)
 			return io_fail(r, e, err_no);
 		if (done < (size_t)batch * 4096)
-			return truncated(r, R_REC_1, r->src.pos, "inside PAGE_DATA page contents");
+			return truncated(r, R_REC_1, ms_src_pos(&r->src), "inside PAGE_DATA page contents");
 		if (!rc && ms_libxc_wants_pages(&r->xc))
 			rc = check_pages(r, (const uint8_t *const *)&pages[k], batch);
 		r->pages_done += batch;
@@ -940,7 +855,7 @@ int ms_reader_load_pages(migstream_reader *r)
 	if (e)
 		return io_fail(r, e, err_no);
 	if (avail < need)
-		return truncated(r, R_REC_1, r->src.pos + avail, "inside PAGE_DATA page contents");
+		return truncated(r, R_REC_1, ms_src_pos(&r->src) + avail, "inside PAGE_DATA page contents");
 	rec->body = p + MS_RHDR_SIZE;
 	rec->avail = rec->length;
 	r->pages_in_memory = 1;
@@ -952,7 +867,7 @@ int ms_reader_load_pages(migstream_reader *r)
 
 static int at_eof_boundary(migstream_reader *r)
 {
-	uint64_t off = r->src.pos;
+	uint64_t off = ms_src_pos(&r->src);
 	int n = checkpoints(r);
 	where(r, r->layer, r->nested ? "libxl stream" : "libxc stream");
 	if (r->lx.phase == MS_LX_BACK) {
@@ -1001,6 +916,55 @@ static void transition(migstream_reader *r, const struct migstream_record *rec)
 		r->state = MS_ST_DONE;
 }
 
+/*
+ * The frame of the record whose header was just read, before its body is
+ * looked at: no image header after CHECKPOINT_END (CKPT-2), the record cap
+ * (REC-2, LIBXL-9), the back channel's cycle (CKPT-10) and its Xen 4.18+
+ * zero octets (CKPT-13, *pre = 8).  0, or the code the reader died with.
+ */
+static int frame_checks(migstream_reader *r, const struct migstream_record *rec, size_t *pre)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc;
+
+	/* CKPT-2: after CHECKPOINT_END the image goes on without new headers. */
+	if (rec->layer == MIGSTREAM_LAYER_LIBXC && r->nested && r->lx.checkpoints &&
+	    rec->type == UINT32_MAX && rec->length == UINT32_MAX) {
+		rc = ms_src_peek(&r->src, MS_IHDR_SIZE, &p, &avail, &err_no);
+		if (rc)
+			return io_fail(r, rc, err_no);
+		if (avail >= 12 && ms_be32(p + 8) == MS_IHDR_ID) {
+			ms_report(&r->ctx, R_CKPT_2, rec->offset,
+			          "a new libxc image header after CHECKPOINT_END; the image continues with records, "
+			          "not headers");
+			return die(r, MIGSTREAM_E_SEQUENCE);
+		}
+	}
+
+	if (ms_frame_length(&r->ctx, rec->layer, rec->length, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN],
+	                    rec->offset))
+		return die(r, MIGSTREAM_E_TOO_LONG);
+
+	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
+	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
+	if (r->lx.phase == MS_LX_BACK && rec->layer == MIGSTREAM_LAYER_LIBXC) {
+		if (ms_frame_back_channel_libxc(&r->lx, &r->ctx, rec->type))
+			return die(r, MIGSTREAM_E_SEQUENCE);
+		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
+			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
+			if (rc)
+				return io_fail(r, rc, err_no);
+			if (avail >= MS_RHDR_SIZE + 8 && !memcmp(p + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8)) {
+				*pre = 8;
+				ms_report(&r->ctx, R_CKPT_13, rec->offset,
+				          "8 zero octets between the header and the pfn array (Xen 4.18+ secondary) consumed");
+			}
+		}
+	}
+	return 0;
+}
+
 static int next_record(migstream_reader *r, const migstream_record **out)
 {
 	const uint8_t *p;
@@ -1023,7 +987,7 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		return at_eof_boundary(r);
 	if (avail < MS_RHDR_SIZE) {
 		where(r, layer, is_xc ? "libxc record header" : "libxl record header");
-		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, r->src.pos + avail, "inside a record header");
+		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, ms_src_pos(&r->src) + avail, "inside a record header");
 	}
 
 	struct migstream_record *rec = &r->rec;
@@ -1032,68 +996,25 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	rec->layer = (uint32_t)layer;
 	rec->type = ms_get32(p, be);
 	rec->length = ms_get32(p + 4, be);
-	rec->offset = r->src.pos;
+	rec->offset = ms_src_pos(&r->src);
 	rec->index = is_xc ? r->rec_index : r->lx_index;
 	rec->be = be;
 	locate(r);
 
-	/* CKPT-2: after CHECKPOINT_END the image goes on without new headers. */
-	if (is_xc && r->nested && r->lx.checkpoints && rec->type == UINT32_MAX && rec->length == UINT32_MAX) {
-		rc = ms_src_peek(&r->src, MS_IHDR_SIZE, &p, &avail, &err_no);
-		if (rc)
-			return io_fail(r, rc, err_no);
-		if (avail >= 12 && ms_be32(p + 8) == MS_IHDR_ID) {
-			ms_report(&r->ctx, R_CKPT_2, rec->offset,
-			          "a new libxc image header after CHECKPOINT_END; the image continues with records, "
-			          "not headers");
-			return die(r, MIGSTREAM_E_SEQUENCE);
-		}
-	}
-
-	if (rec->length > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
-		enum ms_rule_id rule = is_xc ? R_REC_2 : R_LIBXL_9;
-		if (rec->length > MIGSTREAM_MAX_RECORD_LEN)
-			ms_report(&r->ctx, rule, rec->offset, "body_length %u (0x%x) exceeds the 128 MiB limit",
-			          rec->length, rec->length);
-		else
-			ms_report(&r->ctx, rule, rec->offset,
-			          "body_length %u (0x%x) exceeds the configured cap of %llu", rec->length,
-			          rec->length, (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
-		return die(r, MIGSTREAM_E_TOO_LONG);
-	}
-
-	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
-	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
 	size_t pre = 0;
-	if (r->lx.phase == MS_LX_BACK && is_xc) {
-		if (rec->type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST) {
-			ms_report(&r->ctx, R_CKPT_10, rec->offset,
-			          "record type 0x%08x where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
-			          rec->type);
-			return die(r, MIGSTREAM_E_SEQUENCE);
-		}
-		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
-			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
-			if (rc)
-				return io_fail(r, rc, err_no);
-			if (avail >= MS_RHDR_SIZE + 8 && !memcmp(p + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8)) {
-				pre = 8;
-				ms_report(&r->ctx, R_CKPT_13, rec->offset,
-				          "8 zero octets between the header and the pfn array (Xen 4.18+ secondary) consumed");
-			}
-		}
-	}
+	if ((rc = frame_checks(r, rec, &pre)))
+		return rc;
 
 	uint32_t pad = ms_pad8(rec->length);
 	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad;
 	size_t need = whole;
 	int lazy = 0;
-	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && rec->length >= 8 && r->src.kind != MS_SRC_MEM) {
+	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && rec->length >= 8 && !ms_src_is_memory(&r->src)) {
 		rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
 		if (rc)
 			return io_fail(r, rc, err_no);
 		if (avail < MS_RHDR_SIZE + 8)
-			return truncated(r, R_REC_1, r->src.pos + avail, "inside a PAGE_DATA record");
+			return truncated(r, R_REC_1, ms_src_pos(&r->src) + avail, "inside a PAGE_DATA record");
 		uint64_t pfns = 8 + 8 * (uint64_t)ms_get32(p + MS_RHDR_SIZE, be);
 		if (pfns < rec->length) {
 			need = MS_RHDR_SIZE + (size_t)pfns;
@@ -1104,7 +1025,7 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	if (rc)
 		return io_fail(r, rc, err_no);
 	if (avail < need) {
-		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, r->src.pos + avail,
+		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, ms_src_pos(&r->src) + avail,
 		                 avail < MS_RHDR_SIZE + pre + (size_t)rec->length ? "inside a record body"
 		                                                                    : "inside record padding");
 	}
@@ -1222,7 +1143,7 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 			return io_fail(r, e, err_no);
 		if (done < want) {
 			locate(r);
-			return truncated(r, R_REC_1, r->src.pos, "inside a record body");
+			return truncated(r, R_REC_1, ms_src_pos(&r->src), "inside a record body");
 		}
 	}
 	if (rc) {
@@ -1246,10 +1167,7 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 			return io_fail(r, e, err_no);
 		r->done_checked = 1;
 		if (avail) {
-			r->ctx.rec_index = MIGSTREAM_NO_RECORD;
-			r->ctx.what = "end of stream";
-			ms_report(&r->ctx, R_ORDER_1, r->src.pos,
-			          "octets follow the final END (first octet 0x%02x); nothing may follow it", p[0]);
+			ms_frame_after_end(&r->ctx, ms_src_pos(&r->src), p[0], 0, 0);
 			return die(r, MIGSTREAM_E_TRAILING);
 		}
 		return MIGSTREAM_EOF;
@@ -1261,7 +1179,7 @@ uint64_t migstream_reader_offset(const migstream_reader *r)
 {
 	if (!r || r->magic != MS_READER_MAGIC)
 		return 0;
-	return r->src.pos + r->rec_consume;
+	return ms_src_pos(&r->src) + r->rec_consume;
 }
 
 uint64_t migstream_reader_count(const migstream_reader *r, uint32_t severity)
@@ -1285,13 +1203,7 @@ int migstream_reader_trailing(migstream_reader *r, const void **data, size_t *le
 		return USAGE(r, MIGSTREAM_E_INVAL, "data or len is NULL");
 	if (r->state != MS_ST_DONE || r->rec_live)
 		return USAGE(r, MIGSTREAM_E_STATE, "trailing octets are known once next() has returned MIGSTREAM_EOF");
-	if (r->src.kind == MS_SRC_MEM) {
-		*data = r->src.mem + r->src.pos;
-		*len = r->src.mem_len - (size_t)r->src.pos;
-	} else {
-		*data = r->src.buf ? r->src.buf + r->src.head : (const uint8_t *)"";
-		*len = r->src.tail - r->src.head;
-	}
+	ms_src_unread(&r->src, data, len);
 	return 0;
 }
 

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "rules.h"
+#include "rules_libxc.h"
 
 #define HVM_PARAM_DEFINED 39u          /* F 8.9: indexes 0..38 */
 

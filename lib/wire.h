@@ -25,6 +25,11 @@
 #define MS_IHDR_ID          0x58454E46u          /* "XENF" */
 #define MS_LIBXL_IDENT      UINT64_C(0x4C6962786C466D74) /* "LibxlFmt" */
 
+/* The xl save-file magic: the first 32 octets of an xl file (defined in
+ * rules_libxl.c; the reader detects it, the writer writes it, XL-1 checks it). */
+#define MS_XL_MAGIC_SIZE    32u
+extern const uint8_t ms_xl_magic[MS_XL_MAGIC_SIZE];
+
 #define MS_PFN_MASK         ((UINT64_C(1) << 52) - 1)
 #define MS_PFN_RSVD_MASK    (((UINT64_C(1) << 60) - 1) & ~MS_PFN_MASK)
 #define MS_PFN_TYPE_SHIFT   60
@@ -59,6 +64,23 @@ static inline uint64_t ms_le64(const uint8_t *p)
 static inline uint16_t ms_get16(const uint8_t *p, int be) { return be ? ms_be16(p) : ms_le16(p); }
 static inline uint32_t ms_get32(const uint8_t *p, int be) { return be ? ms_be32(p) : ms_le32(p); }
 static inline uint64_t ms_get64(const uint8_t *p, int be) { return be ? ms_be64(p) : ms_le64(p); }
+
+/* Stores, the mirror of the loads: v at p in the stream's byte order. */
+static inline void ms_put16(uint8_t *p, uint16_t v, int be)
+{
+	p[be ? 0 : 1] = (uint8_t)(v >> 8);
+	p[be ? 1 : 0] = (uint8_t)v;
+}
+static inline void ms_put32(uint8_t *p, uint32_t v, int be)
+{
+	for (int i = 0; i < 4; i++)
+		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+}
+static inline void ms_put64(uint8_t *p, uint64_t v, int be)
+{
+	for (int i = 0; i < 8; i++)
+		p[be ? 7 - i : i] = (uint8_t)(v >> (8 * i));
+}
 
 /* Page types that carry 4096 octets of data: 0x0-0x4 and 0x9-0xC. */
 static inline int ms_type_has_data(uint32_t t)

@@ -131,7 +131,8 @@ MIGSTREAM_API int migstream_reader_set_option(migstream_reader *r, int key, uint
 MIGSTREAM_API int migstream_reader_get_option(const migstream_reader *r, int key,
                                               uint64_t *value);
 
-/** Bounds of an option's value: reader keys and (since 1.1) writer keys. */
+/** Bounds of an option's value, for every key the reader or the writer
+ *  takes (writer keys since 1.1); MIGSTREAM_E_INVAL for any other key. */
 MIGSTREAM_API int migstream_option_bounds(int key, uint64_t *min, uint64_t *max);
 
 /** Diagnostic callback (fn NULL: none).  Can be set at any time. */
