@@ -21,6 +21,25 @@
 struct migstream_reader;
 struct migstream_record;
 
+/*
+ * Deep checks read page contents for two rules: PV-32 (page tables) and
+ * PV-29 (the start_info page, found by its magic).  A pipe shows every page
+ * once, so every data page is checked as it passes.  A source that can
+ * read at an offset (memory, a regular file) checks only the pages typed
+ * L1-L4 as they pass and remembers where PAGE_DATA records with NOTAB pages
+ * lie; when the state completes (END, CHECKPOINT) it reads back the one
+ * start_info page vCPU 0 names.  The index holds at most MS_PAGE_INDEX_MAX
+ * records (24 octets each); a stream with more goes on as a pipe from there
+ * (every page checked as it passes): the pages of later records are then
+ * read, the memory stays bounded.
+ */
+#define MS_PAGE_INDEX_MAX 65536u
+
+struct ms_page_rec {                  /* a PAGE_DATA with NOTAB data pages */
+	uint64_t offset;                  /* stream offset of its record header */
+	uint64_t lo, hi;                  /* lowest and highest NOTAB data pfn */
+};
+
 struct ms_pages {
 	struct migstream_reader *r;       /* the reader whose source holds the pages */
 	/* The current PAGE_DATA: data pages [done, data_pages) are still in
@@ -31,6 +50,15 @@ struct ms_pages {
 	uint32_t iter_entry, iter_page;   /* get_page cursor: entry -> data page ordinal */
 	uint8_t *copy;                    /* lazy PAGE_DATA: count, reserved and pfn array */
 	size_t copy_cap;
+	/* Read-back of the start_info page (seekable sources). */
+	struct ms_page_rec *index;
+	size_t index_n, index_cap;
+	int overflow;                     /* index full: pages checked as they pass */
+	uint64_t memo_pfn;                /* last look-up: pfn + 1 (0 none), index size then, */
+	size_t memo_n, memo_k;            /* and 1 + the record it was found in (0 none) */
+	int fed;                          /* the rules' start_info slots are saved in buf */
+	unsigned ring_next;               /* ... and their cursor */
+	uint8_t *buf;                     /* a block of pfn entries, a page, the saved slots */
 };
 
 void ms_pages_init(struct ms_pages *pg, struct migstream_reader *r);
@@ -41,8 +69,16 @@ void ms_pages_free(struct ms_pages *pg);
  * at the copy.  0 or a fatal code (reported). */
 int ms_pages_keep_array(struct ms_pages *pg, struct migstream_record *rec, size_t len);
 /* A record was framed: its geometry (entries and data pages; none when
- * `broken`) and fresh cursors.  in_memory: the whole body is at rec->body. */
-void ms_pages_begin(struct ms_pages *pg, struct migstream_record *rec, int broken, int in_memory);
+ * `broken`) and fresh cursors; a PAGE_DATA is remembered for read-back.
+ * in_memory: the whole body is at rec->body.  0 or a fatal code. */
+int ms_pages_begin(struct ms_pages *pg, struct migstream_record *rec, int broken, int in_memory);
+/* A new libxc image in the same stream: forget the records of the last. */
+void ms_pages_restart(struct ms_pages *pg);
+/* Before the rules see END or CHECKPOINT: give them the start_info page
+ * (read back from the source when it can; see above).  0 or a fatal code. */
+int ms_pages_start_info(struct ms_pages *pg);
+/* After those rules: forget the page read back for them. */
+void ms_pages_start_info_done(struct ms_pages *pg);
 /* Data pages of the current record not yet delivered or passed. */
 uint32_t ms_pages_left(const struct ms_pages *pg);
 /* Copy the next n data pages into pages[] (n <= ms_pages_left()), with
@@ -53,5 +89,11 @@ int ms_pages_view(struct ms_pages *pg, const struct migstream_record *rec, uint3
 /* The record is done with: check the pages nobody read, skip them and the
  * rest of the record.  0, a finding of the contents, or a fatal code. */
 int ms_pages_finish(struct ms_pages *pg);
+
+/* Source (io.c): read n octets at stream offset off without moving the
+ * source; memory and seekable files only (else E_IO, ESPIPE).  0 or E_IO
+ * with errno in *err_no; *done is short only at the end of the source. */
+struct ms_source;
+int ms_src_read_at(struct ms_source *s, uint64_t off, void *buf, size_t n, size_t *done, int *err_no);
 
 #endif /* MIGSTREAM_PAGES_H */

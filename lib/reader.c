@@ -776,6 +776,7 @@ static void transition(migstream_reader *r, const struct migstream_record *rec)
 	if (f.restart_libxc) {
 		/* Another image follows (reported): check it afresh. */
 		ms_libxc_restart(&r->xc, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+		ms_pages_restart(&r->pages);
 		r->rec_index = 0;
 	}
 	r->layer = (int)f.layer;
@@ -896,9 +897,13 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	if (lazy && (rc = ms_pages_keep_array(&r->pages, rec, rec->avail)))
 		return rc;
 
-	/* The rules. */
+	/* The rules (with the start_info page when the state completes). */
 	if (is_xc) {
+		if ((rec->type == MIGSTREAM_REC_END || rec->type == MIGSTREAM_REC_CHECKPOINT) &&
+		    (rc = ms_pages_start_info(&r->pages)))
+			return rc;
 		rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
+		ms_pages_start_info_done(&r->pages);
 		if (!rc && !lazy && pad)
 			rc = ms_libxc_padding(&r->xc, &r->ctx, rec->body + rec->length, pad, rec->offset);
 	} else {
@@ -913,7 +918,9 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		r->lx_index++;
 	r->rec_live = 1;
 	r->skip_rest = 0;
-	ms_pages_begin(&r->pages, rec, rc != 0, !lazy);
+	int e = ms_pages_begin(&r->pages, rec, rc != 0, !lazy);
+	if (e)
+		return e;
 	if (lazy && rec->data_pages) {
 		/* Header and pfn array now; pages and padding when finished. */
 		r->rec_consume = need;

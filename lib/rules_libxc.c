@@ -408,6 +408,22 @@ int ms_libxc_page(struct ms_libxc *x, struct ms_ctx *c, uint64_t pfn, uint32_t t
 	return 0;
 }
 
+int ms_libxc_start_info_pfn(const struct ms_libxc *x, uint64_t *pfn)
+{
+	if (!ms_libxc_wants_pages(x) || !x->basic_n || x->basic[0].vcpu != 0)
+		return 0;
+	*pfn = x->basic[0].rdx;
+	return 1;
+}
+
+int ms_libxc_has_start_info(const struct ms_libxc *x, uint64_t pfn)
+{
+	for (unsigned i = 0; i < MS_START_INFO_SLOTS; i++)
+		if (x->start_info[i].pfn == pfn + 1)
+			return 1;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ PV */
 
 static int pv_info(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b)
