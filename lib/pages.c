@@ -208,11 +208,13 @@ static int pass_unread(struct ms_pages *pg)
 	return 1;
 }
 
-/* Check the next data page as it passes the source: 0 (the finding, if
- * any, in *rc, the first one kept) or a fatal code. */
+/* Check the next data pages as they pass the source, as many as the
+ * read-ahead buffer holds (at least one): 0 (the first finding, if any, in
+ * *rc) or a fatal code. */
 static int check_passing(struct ms_pages *pg, int *rc)
 {
 	migstream_reader *r = pg->r;
+	const struct migstream_record *rec = &r->rec;
 	const uint8_t *p;
 	size_t avail;
 	int err_no = 0;
@@ -221,10 +223,15 @@ static int check_passing(struct ms_pages *pg, int *rc)
 		return ms_io_fail(r, e, err_no);
 	if (avail < 4096)
 		return ms_truncated(r, R_REC_1, r->src.pos + avail, "inside PAGE_DATA page contents");
-	if (!*rc)
-		*rc = check_pages(pg, &p, 1);
-	ms_src_consume(&r->src, 4096);
-	pg->done++;
+	uint32_t n = rec->data_pages - pg->done;
+	if (!passing(pg) || avail / 4096 < n)
+		n = passing(pg) ? (uint32_t)(avail / 4096) : 1;
+	for (uint32_t k = 0; k < n && !*rc; k++) {
+		const uint8_t *q = p + 4096 * (size_t)k;
+		*rc = check_pages(pg, &q, 1);
+	}
+	ms_src_consume(&r->src, 4096 * (size_t)n);
+	pg->done += n;
 	return 0;
 }
 
