@@ -75,6 +75,28 @@ static int remember(struct ms_pages *pg, uint64_t offset, uint64_t lo, uint64_t 
 	return 0;
 }
 
+int ms_pages_lazy(struct ms_pages *pg, const struct migstream_record *rec, size_t *need, int *lazy)
+{
+	migstream_reader *r = pg->r;
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0;
+	*lazy = 0;
+	if (rec->length < 8 || r->src.kind == MS_SRC_MEM)
+		return 0;
+	int e = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
+	if (e)
+		return ms_io_fail(r, e, err_no);
+	if (avail < MS_RHDR_SIZE + 8)
+		return ms_truncated(r, R_REC_1, r->src.pos + avail, "inside a PAGE_DATA record");
+	uint64_t pfns = 8 + 8 * (uint64_t)ms_get32(p + MS_RHDR_SIZE, rec->be);
+	if (pfns < rec->length) {
+		*need = MS_RHDR_SIZE + (size_t)pfns;
+		*lazy = 1;
+	}
+	return 0;
+}
+
 int ms_pages_keep_array(struct ms_pages *pg, struct migstream_record *rec, size_t len)
 {
 	/* The pfn array must outlive the buffer, which page contents pass

@@ -64,6 +64,11 @@ struct ms_pages {
 void ms_pages_init(struct ms_pages *pg, struct migstream_reader *r);
 void ms_pages_free(struct ms_pages *pg);
 
+/* A libxc PAGE_DATA from a stream is read lazily when it carries page
+ * contents: *lazy = 1 and *need = the octets to peek now (record header,
+ * count, reserved, pfn array); otherwise *need is left alone (the whole
+ * record).  0 or a fatal code (reported). */
+int ms_pages_lazy(struct ms_pages *pg, const struct migstream_record *rec, size_t *need, int *lazy);
 /* A lazily read PAGE_DATA: keep its first `len` body octets (count,
  * reserved, pfn array) beyond the read-ahead buffer; rec->body then points
  * at the copy.  0 or a fatal code (reported). */

@@ -872,18 +872,8 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad;
 	size_t need = whole;
 	int lazy = 0;
-	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && rec->length >= 8 && r->src.kind != MS_SRC_MEM) {
-		rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
-		if (rc)
-			return ms_io_fail(r, rc, err_no);
-		if (avail < MS_RHDR_SIZE + 8)
-			return ms_truncated(r, R_REC_1, r->src.pos + avail, "inside a PAGE_DATA record");
-		uint64_t pfns = 8 + 8 * (uint64_t)ms_get32(p + MS_RHDR_SIZE, be);
-		if (pfns < rec->length) {
-			need = MS_RHDR_SIZE + (size_t)pfns;
-			lazy = 1;
-		}
-	}
+	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && (rc = ms_pages_lazy(&r->pages, rec, &need, &lazy)))
+		return rc;
 	rc = ms_src_peek(&r->src, need, &p, &avail, &err_no);
 	if (rc)
 		return ms_io_fail(r, rc, err_no);
