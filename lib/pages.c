@@ -53,10 +53,22 @@ void ms_pages_restart(struct ms_pages *pg)
 	pg->memo_pfn = 0;
 }
 
+#ifdef MIGSTREAM_TESTING
+/* Test library only: a smaller index, so tests reach its bound. */
+static size_t index_max = MS_PAGE_INDEX_MAX;
+void migstream__test_page_index_max(size_t n)
+{
+	index_max = n ? n : MS_PAGE_INDEX_MAX;
+}
+#define INDEX_MAX index_max
+#else
+#define INDEX_MAX MS_PAGE_INDEX_MAX
+#endif
+
 /* Remember a PAGE_DATA whose NOTAB data pages span pfns lo..hi. */
 static int remember(struct ms_pages *pg, uint64_t offset, uint64_t lo, uint64_t hi)
 {
-	if (pg->index_n == MS_PAGE_INDEX_MAX) {
+	if (pg->index_n >= INDEX_MAX) {
 		pg->overflow = 1;
 		return 0;
 	}

@@ -61,6 +61,11 @@ struct ms_pages {
 	uint8_t *buf;                     /* a block of pfn entries, a page, the saved slots */
 };
 
+#ifdef MIGSTREAM_TESTING
+/* Test library only: index at most n records (0: MS_PAGE_INDEX_MAX). */
+void migstream__test_page_index_max(size_t n);
+#endif
+
 void ms_pages_init(struct ms_pages *pg, struct migstream_reader *r);
 void ms_pages_free(struct ms_pages *pg);
 

@@ -10,6 +10,9 @@
 
 #include "testutil.h"
 
+/* Test library only (lib/pages.c): index at most n PAGE_DATA records. */
+void migstream__test_page_index_max(size_t n);
+
 /* Offsets in vectors.md V2 (PV, 64-bit, 21744 octets). */
 #define V2_OFF_PAGE_DATA 0x58u
 #define V2_PAGE1         0x1080u   /* contents of pfn 1 (L4, pinned) */
@@ -157,6 +160,34 @@ START_TEST(test_pages_pv29_last_wins)
 }
 END_TEST
 
+/* A stream with more PAGE_DATA records than the index holds: files and
+ * memory check the later ones as pipes do, and a start_info page seen
+ * passing then wins over the index. */
+START_TEST(test_pages_index_full)
+{
+	tbuf b;
+	size_t extra;
+
+	migstream__test_page_index_max(1);
+	extra = two_records(&b, 1, 5, 1, 2, 1);         /* indexed bad, passing good */
+	want(&b, NULL, 0);
+	tb_free(&b);
+	extra = two_records(&b, 1, 2, 1, 5, 1);         /* indexed good, passing bad */
+	want(&b, "PV-29", V2_OFF_END + extra);
+	tb_free(&b);
+	extra = two_records(&b, 1, 5, 0, 2, 1);         /* indexed bad, passing without magic */
+	want(&b, "PV-29", V2_OFF_END + extra);
+	tb_free(&b);
+	extra = two_records(&b, 0, 5, 1, 2, 1);
+	want(&b, NULL, 0);
+	tb_free(&b);
+	extra = two_records(&b, 1, 2, 1, 5, 3);
+	want(&b, "PV-29", V2_OFF_END + extra);
+	tb_free(&b);
+	migstream__test_page_index_max(0);
+}
+END_TEST
+
 START_TEST(test_pages_pv32)
 {
 	tbuf b;
@@ -180,6 +211,7 @@ static Suite *pages_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pages_pv29_one_record);
 	tcase_add_test(tc, test_pages_pv29_last_wins);
+	tcase_add_test(tc, test_pages_index_full);
 	tcase_add_test(tc, test_pages_pv32);
 	suite_add_tcase(s, tc);
 	return s;
