@@ -476,3 +476,41 @@ int ms_src_close(struct ms_source *s)
 	s->cap = s->head = s->tail = 0;
 	return rc;
 }
+
+int ms_src_read_at(struct ms_source *s, uint64_t off, void *buf, size_t n, size_t *done, int *err_no)
+{
+	*done = 0;
+	if (s->kind == MS_SRC_MEM) {
+		if (off < s->mem_len) {
+			size_t left = s->mem_len - (size_t)off;
+			*done = n < left ? n : left;
+			memcpy(buf, s->mem + off, *done);
+		}
+		return 0;
+	}
+	if (s->kind != MS_SRC_FD || !s->seekable) {
+		*err_no = ESPIPE;
+		return MIGSTREAM_E_IO;
+	}
+	/* The file position is the stream position plus what is buffered,
+	 * plus where the stream started in the file. */
+	off_t here = lseek(s->fd, 0, SEEK_CUR);
+	if (here == (off_t)-1) {
+		*err_no = errno;
+		return MIGSTREAM_E_IO;
+	}
+	uint64_t base = (uint64_t)here - s->pos - buffered(s);
+	while (*done < n) {
+		ssize_t k = pread(s->fd, (uint8_t *)buf + *done, n - *done, (off_t)(base + off + *done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			*err_no = errno;
+			return MIGSTREAM_E_IO;
+		}
+		if (k == 0)
+			break;
+		*done += (size_t)k;
+	}
+	return 0;
+}

@@ -28,5 +28,7 @@
 #include "sink.h"
 #include "reader.h"
 #include "writer.h"
+#include "pages.h"
+#include "fail.h"
 
 #endif /* MIGSTREAM_PRIVATE_H */

@@ -18,6 +18,7 @@
 #include "rules.h"
 #include "rules_libxc.h"
 #include "rules_libxl.h"
+#include "pages.h"
 
 #define MS_READER_MAGIC 0x6d735244u   /* "msRD" */
 
@@ -31,7 +32,7 @@ enum ms_state {
 };
 
 struct migstream_record {
-	migstream_reader *r;
+	struct ms_pages *pages;           /* the owner of its page contents */
 	uint32_t layer, type, length;
 	uint64_t offset, index;
 	int be;
@@ -76,16 +77,9 @@ struct migstream_reader {
 	struct migstream_record rec;
 	int rec_live;
 	size_t rec_consume;               /* octets to consume from src before the next record */
-	/* PAGE_DATA lazily read: pages [pages_done, data_pages) are still in the source. */
-	uint32_t pages_done;
-	uint64_t pages_offset;            /* stream offset of the first page */
-	int pages_in_memory;              /* whole body contiguous in rec.body */
-	uint32_t page_entry;              /* entry index of the next unread data page */
+	struct ms_pages pages;            /* PAGE_DATA contents (pages.c) */
 	uint64_t skip_rest;               /* body octets of a broken record still to skip */
 	int done_checked;                 /* ORDER-1 checked after END */
-	uint32_t iter_entry, iter_page;   /* get_page cursor: entry -> data page ordinal */
-	uint8_t *pfn_copy;                /* lazy PAGE_DATA: count, reserved and pfn array */
-	size_t pfn_copy_cap;
 };
 
 #endif /* MIGSTREAM_READER_INT_H */

@@ -11,8 +11,7 @@
 
 #include "wire.h"
 #include "reader.h"
-
-int ms_reader_load_pages(migstream_reader *r);
+#include "pages.h"
 
 uint32_t migstream_record_layer(const migstream_record *rec) { return rec ? rec->layer : 0; }
 uint32_t migstream_record_type(const migstream_record *rec) { return rec ? rec->type : 0; }
@@ -134,11 +133,11 @@ int migstream_record_get_pfn(const migstream_record *rec, uint32_t i, uint64_t *
 		return MIGSTREAM_E_WRONG_TYPE;
 	if (i >= rec->count)
 		return MIGSTREAM_E_RANGE;
-	uint64_t v = get64(rec, 8 + 8 * (size_t)i);
+	struct ms_pfn e = ms_pfn_entry(rec->body + 8, i, rec->be);
 	if (pfn)
-		*pfn = v & MS_PFN_MASK;
+		*pfn = e.pfn;
 	if (type)
-		*type = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
+		*type = e.type;
 	return 0;
 }
 
@@ -159,29 +158,7 @@ int migstream_record_get_page(const migstream_record *rec, uint32_t i, uint64_t 
 	*page = NULL;
 	if (!ms_type_has_data(t) || rec->data_pages == 0)
 		return 0;
-	migstream_reader *r = rec->r;
-	if (&r->rec != rec || !r->rec_live)
-		return MIGSTREAM_E_STATE;
-	if (!r->pages_in_memory) {
-		rc = ms_reader_load_pages(r);
-		if (rc)
-			return rc;
-	}
-	/* Data page ordinal of entry i: count data entries before it, resuming
-	 * from the last lookup when iterating forwards. */
-	uint32_t from = 0, k = 0;
-	if (r->iter_entry <= i) {
-		from = r->iter_entry;
-		k = r->iter_page;
-	}
-	for (uint32_t j = from; j < i; j++)
-		k += ms_type_has_data((uint32_t)(get64(rec, 8 + 8 * (size_t)j) >> MS_PFN_TYPE_SHIFT)) != 0;
-	r->iter_entry = i;
-	r->iter_page = k;
-	if (k >= rec->data_pages)
-		return MIGSTREAM_E_RANGE;
-	*page = rec->body + 8 + 8 * (size_t)rec->count + 4096 * (size_t)k;
-	return 0;
+	return ms_pages_view(rec->pages, rec, i, page);
 }
 
 /* ------------------------------------------------------------------ others */

@@ -109,6 +109,11 @@ int ms_libxc_wants_pages(const struct ms_libxc *x);
 /* Content of a data page (deep checks): entry i of the current PAGE_DATA. */
 int ms_libxc_page(struct ms_libxc *x, struct ms_ctx *c, uint64_t pfn, uint32_t type,
                   const uint8_t *page);
+/* The start_info pfn PV-29 will look at when the state completes (vCPU
+ * 0's edx/rdx): 1 and *pfn, or 0 when deep PV checks have none yet. */
+int ms_libxc_start_info_pfn(const struct ms_libxc *x, uint64_t *pfn);
+/* Is a start_info page for pfn remembered (from ms_libxc_page)? */
+int ms_libxc_has_start_info(const struct ms_libxc *x, uint64_t pfn);
 /* EOF at a record boundary (after the last complete record). */
 int ms_libxc_eof(struct ms_libxc *x, struct ms_ctx *c, uint64_t off);
 

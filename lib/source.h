@@ -88,5 +88,9 @@ int ms_src_readv(struct ms_source *s, struct iovec *iov, int iovcnt, size_t n, s
                  int *err_no);
 /* Close per ownership; returns 0 or -errno. */
 int ms_src_close(struct ms_source *s);
+/* Read n octets at stream offset off without moving the
+ * source; memory and seekable files only (else E_IO, ESPIPE).  0 or E_IO
+ * with errno in *err_no; *done is short only at the end of the source. */
+int ms_src_read_at(struct ms_source *s, uint64_t off, void *buf, size_t n, size_t *done, int *err_no);
 
 #endif /* MIGSTREAM_SOURCE_H */

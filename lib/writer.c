@@ -617,11 +617,10 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 				uint32_t count = ms_get32(hb + MS_RHDR_SIZE, be), seg = 0;
 				size_t off = 0;
 				for (uint32_t i = 0; i < count && seg < (uint32_t)n; i++) {
-					uint64_t v = ms_get64(hb + MS_RHDR_SIZE + 8 + 8 * (size_t)i, be);
-					uint32_t t = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
-					if (!ms_type_has_data(t))
+					struct ms_pfn en = ms_pfn_entry(hb + MS_RHDR_SIZE + 8, i, be);
+					if (!ms_type_has_data(en.type))
 						continue;
-					rc = ms_libxc_page(&w->xc, &w->ctx, v & MS_PFN_MASK, t,
+					rc = ms_libxc_page(&w->xc, &w->ctx, en.pfn, en.type,
 					                   (const uint8_t *)extra[seg].iov_base + off);
 					if (rc)
 						return rc;
@@ -786,7 +785,7 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 	ms_put32(b, count, w->be);
 	ms_put32(b + 4, 0, w->be);
 	for (uint32_t i = 0; i < count; i++)
-		ms_put64(b + 8 + 8 * (size_t)i, pfns[i] | (uint64_t)types[i] << MS_PFN_TYPE_SHIFT, w->be);
+		ms_put64(b + 8 + 8 * (size_t)i, ms_pfn_encode(pfns[i], types[i]), w->be);
 	struct iovec *iov = NULL;
 	uint32_t segs = 0;
 	if (n) {

@@ -227,7 +227,11 @@ MIGSTREAM_API int migstream_reader_get_header_span(migstream_reader *r, int whic
  * Returns 0 with *rec set; MIGSTREAM_EOF once the final END has been
  * delivered (and, for file sources, nothing follows it); or a negative code
  * with *rec NULL.  Page contents of a PAGE_DATA record the caller did not
- * consume are skipped (with lseek where possible).
+ * consume are skipped (with lseek where possible).  Deep checks read only
+ * the contents their rules need: PV page tables as they pass and, from a
+ * memory or regular-file source, the one start_info page, read back when
+ * END or a CHECKPOINT completes the state; other sources have every page
+ * checked as it passes.
  */
 MIGSTREAM_API MIGSTREAM_WUR int migstream_reader_next(migstream_reader *r,
                                                       const migstream_record **rec);
