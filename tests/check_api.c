@@ -1486,6 +1486,9 @@ START_TEST(test_api_header_span_misuse)
 	ck_assert_uint_eq(off, 24);
 	ck_assert_uint_eq(len, 16);
 	migstream_reader_free(r);
+}
+END_TEST
+
 /* Every key, as the headers document it: bounds, default, and which
  * handles take it (R reader, W writer). */
 static const struct {
