@@ -5,7 +5,8 @@
 
 #include <stdlib.h>
 
-#include "private.h"
+#include "migstream.h"
+#include "alloc.h"
 
 /* One table for names, descriptions and fatality. */
 #define MS_CODES(X) \

@@ -8,7 +8,8 @@
  */
 #include "config.h"
 
-#include "private.h"
+#include "reader.h"
+#include "wire.h"
 
 int migstream_reader_get_header_span(migstream_reader *r, int which, uint64_t *offset,
                                      uint64_t *length)

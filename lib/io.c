@@ -18,13 +18,103 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "rules.h"
+#include "source.h"
 
 void ms_src_init(struct ms_source *s)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
 	s->null_fd = -1;
+}
+
+void ms_src_open_fd(struct ms_source *s, int fd, int own_fd)
+{
+	struct stat st;
+
+	s->kind = MS_SRC_FD;
+	s->fd = fd;
+	s->own_fd = own_fd;
+	if (fstat(fd, &st) != 0)
+		return;
+	if (S_ISFIFO(st.st_mode))
+		s->is_pipe = 1;
+	if (S_ISREG(st.st_mode)) {
+		off_t here = lseek(fd, 0, SEEK_CUR);
+		if (here != (off_t)-1) {
+			s->seekable = 1;
+			s->file_size = st.st_size > here ? (uint64_t)(st.st_size - here) : 0;
+		}
+	}
+}
+
+void ms_src_open_memory(struct ms_source *s, const void *buf, size_t len)
+{
+	s->kind = MS_SRC_MEM;
+	s->mem = buf ? buf : (const uint8_t *)"";
+	s->mem_len = len;
+}
+
+void ms_src_open_io(struct ms_source *s, const migstream_read_io *io, size_t io_size, void *ctx)
+{
+	memset(&s->io, 0, sizeof s->io);
+	memcpy(&s->io, io, io_size < sizeof s->io ? io_size : sizeof s->io);
+	s->kind = MS_SRC_IO;
+	s->io_ctx = ctx;
+}
+
+void ms_src_set_record_cap(struct ms_source *s, uint64_t max_record_len)
+{
+	/* The buffer holds one record (header, body, padding) at most, and
+	 * never less than 64 KiB (headers, a page); with the default cap it
+	 * reads ahead in 1 MiB blocks, with a low cap in smaller ones. */
+	s->max_cap = (size_t)max_record_len + 2 * MS_RHDR_SIZE;
+	if (s->max_cap < 65536)
+		s->max_cap = 65536;
+}
+
+int ms_src_is_memory(const struct ms_source *s)
+{
+	return s->kind == MS_SRC_MEM;
+}
+
+void ms_src_read_little(struct ms_source *s, int little)
+{
+	s->ra_small = little;
+}
+
+int ms_src_skips_cheaply(const struct ms_source *s)
+{
+	return (s->kind == MS_SRC_FD && (s->seekable || s->is_pipe)) || (s->kind == MS_SRC_IO && s->io.skip);
+}
+
+void ms_src_unread(const struct ms_source *s, const void **data, size_t *len)
+{
+	if (s->kind == MS_SRC_MEM) {
+		*data = s->mem + s->pos;
+		*len = s->mem_len - (size_t)s->pos;
+	} else {
+		*data = s->buf ? s->buf + s->head : (const uint8_t *)"";
+		*len = s->tail - s->head;
+	}
+}
+
+int ms_src_fail(const struct ms_source *s, struct ms_ctx *c, int code, int err_no)
+{
+	if (code == MIGSTREAM_E_NOMEM)
+		ms_fail(c, code, 0, s->pos, "out of memory");
+	else if (code == MIGSTREAM_E_AGAIN)
+		ms_fail(c, MIGSTREAM_E_IO, err_no, s->pos,
+		        "the source would block (EAGAIN); the reader needs a blocking source");
+	else if (s->bad_cb)
+		ms_fail(c, code, err_no, s->pos,
+		        "the %s callback returned %lld, neither 0..%llu octets nor -errno (-1..-%d)",
+		        s->bad_cb, (long long)s->bad_ret, (unsigned long long)s->bad_max, MS_ERRNO_MAX);
+	else
+		ms_fail(c, code, err_no, s->pos, "read error: %s", strerror(err_no));
+	return code == MIGSTREAM_E_AGAIN ? MIGSTREAM_E_IO : code;
 }
 
 #ifdef HAVE_SPLICE
@@ -385,4 +475,42 @@ int ms_src_close(struct ms_source *s)
 	s->buf = NULL;
 	s->cap = s->head = s->tail = 0;
 	return rc;
+}
+
+int ms_src_read_at(struct ms_source *s, uint64_t off, void *buf, size_t n, size_t *done, int *err_no)
+{
+	*done = 0;
+	if (s->kind == MS_SRC_MEM) {
+		if (off < s->mem_len) {
+			size_t left = s->mem_len - (size_t)off;
+			*done = n < left ? n : left;
+			memcpy(buf, s->mem + off, *done);
+		}
+		return 0;
+	}
+	if (s->kind != MS_SRC_FD || !s->seekable) {
+		*err_no = ESPIPE;
+		return MIGSTREAM_E_IO;
+	}
+	/* The file position is the stream position plus what is buffered,
+	 * plus where the stream started in the file. */
+	off_t here = lseek(s->fd, 0, SEEK_CUR);
+	if (here == (off_t)-1) {
+		*err_no = errno;
+		return MIGSTREAM_E_IO;
+	}
+	uint64_t base = (uint64_t)here - s->pos - buffered(s);
+	while (*done < n) {
+		ssize_t k = pread(s->fd, (uint8_t *)buf + *done, n - *done, (off_t)(base + off + *done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			*err_no = errno;
+			return MIGSTREAM_E_IO;
+		}
+		if (k == 0)
+			break;
+		*done += (size_t)k;
+	}
+	return 0;
 }

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "private.h"
+#include "rules_libxl.h"
 
 #define JSON_MAX_DEPTH 64
 

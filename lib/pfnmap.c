@@ -14,7 +14,8 @@
 
 #include <string.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "pfnmap.h"
 
 #define LEAF_SHIFT 12
 #define LEAF_PFNS  (1u << LEAF_SHIFT)

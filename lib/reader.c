@@ -1,6 +1,7 @@
 /*
  * reader.c: the pull reader: lifecycle, format detection, headers, record
- * framing, lazy PAGE_DATA contents, and the hand-off to the rule code.
+ * framing and the hand-off to the rule code; PAGE_DATA contents are
+ * pages.c's, failures fail.c's.
  *
  * Framing is checked here (truncation, the record cap, nothing after END);
  * everything about record contents and order is in rules_libxc.c.  A record
@@ -14,47 +15,15 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "framing.h"
+#include "flow.h"
+#include "reader.h"
+#include "fail.h"
+#include "pages.h"
 
-#define OPT_MAX_KEY 12
-
-static const struct {
-	uint64_t def, min, max;
-} opt_table[OPT_MAX_KEY + 1] = {
-	[MIGSTREAM_OPT_MODE] = { MIGSTREAM_MODE_RESTORE, 0, MIGSTREAM_MODE_LAX },
-	[MIGSTREAM_OPT_MAX_RECORD_LEN] = { MIGSTREAM_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN },
-	[MIGSTREAM_OPT_DEEP] = { 1, 0, 1 },
-	[MIGSTREAM_OPT_FORMAT] = { MIGSTREAM_FORMAT_AUTO, 0, MIGSTREAM_FORMAT_XL },
-	[MIGSTREAM_OPT_CHANNEL] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_STREAM_KIND] = { MIGSTREAM_KIND_AUTO, 0, MIGSTREAM_KIND_COLO_BACK },
-	[MIGSTREAM_OPT_GUEST_TYPE] = { MIGSTREAM_GUEST_UNKNOWN, 0, MIGSTREAM_GUEST_PVH },
-	[MIGSTREAM_OPT_VCPUS] = { 0, 0, UINT32_MAX },
-	[MIGSTREAM_OPT_P2M_SIZE] = { 0, 0, UINT64_C(1) << 52 },
-	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK] = { 0, 0, 1 },
-	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40 },
-};
-
-static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
-static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
-
-static int valid_key(int key)
-{
-	return key >= 1 && key <= OPT_MAX_KEY;
-}
-
-int migstream_option_bounds(int key, uint64_t *min, uint64_t *max)
-{
-	if (!valid_key(key))
-		return ms_wopt_bounds(key, min, max);   /* a writer option, or E_INVAL */
-	if (min)
-		*min = opt_table[key].min;
-	if (max)
-		*max = opt_table[key].max;
-	return 0;
-}
 
 migstream_reader *migstream_reader_new(void)
 {
@@ -64,12 +33,12 @@ migstream_reader *migstream_reader_new(void)
 	memset(r, 0, sizeof *r);
 	r->magic = MS_READER_MAGIC;
 	r->state = MS_ST_NEW;
-	for (int k = 1; k <= OPT_MAX_KEY; k++)
-		r->opt[k] = opt_table[k].def;
+	ms_opt_defaults(r->opt, MS_OPT_READER);
 	ms_src_init(&r->src);
 	ms_ctx_init(&r->ctx, MIGSTREAM_MODE_RESTORE);
 	ms_libxc_init(&r->xc);
 	ms_libxl_init(&r->lx);
+	ms_pages_init(&r->pages, r);
 	return r;
 }
 
@@ -103,12 +72,9 @@ int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
 		return USAGE(r, MIGSTREAM_E_STATE, "options are frozen once the reader is opened");
-	if (!valid_key(key))
-		return USAGE(r, MIGSTREAM_E_INVAL, "unknown reader option %d", key);
-	if (value < opt_table[key].min || value > opt_table[key].max)
-		return USAGE(r, MIGSTREAM_E_INVAL, "option %d: value %llu outside %llu..%llu", key,
-		             (unsigned long long)value, (unsigned long long)opt_table[key].min,
-		             (unsigned long long)opt_table[key].max);
+	int rc = ms_opt_check(&r->ctx, __func__, MS_OPT_READER, key, value);
+	if (rc)
+		return rc;
 	r->opt[key] = value;
 	return 0;
 }
@@ -116,7 +82,7 @@ int migstream_reader_set_option(migstream_reader *r, int key, uint64_t value)
 int migstream_reader_get_option(const migstream_reader *r, int key, uint64_t *value)
 {
 	CHECK(r);
-	if (!valid_key(key) || !value)
+	if (!ms_opt_known(key, MS_OPT_READER) || !value)
 		return MIGSTREAM_E_INVAL;
 	*value = r->opt[key];
 	return 0;
@@ -134,43 +100,20 @@ int migstream_reader_set_diag_handler(migstream_reader *r, migstream_diag_fn fn,
 static void start(migstream_reader *r)
 {
 	r->ctx.mode = (int)r->opt[MIGSTREAM_OPT_MODE];
-	/* The buffer holds one record (header, body, padding) at most, and
-	 * never less than 64 KiB (headers, a page); with the default cap it
-	 * reads ahead in 1 MiB blocks, with a low cap in smaller ones. */
-	r->src.max_cap = (size_t)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] + 2 * MS_RHDR_SIZE;
-	if (r->src.max_cap < 65536)
-		r->src.max_cap = 65536;
-	r->xc.deep = (int)r->opt[MIGSTREAM_OPT_DEEP];
-	r->xc.channel = (int)r->opt[MIGSTREAM_OPT_CHANNEL];
-	r->xc.kind = (int)r->opt[MIGSTREAM_OPT_STREAM_KIND];
-	r->xc.guest_type = (int)r->opt[MIGSTREAM_OPT_GUEST_TYPE];
-	r->xc.vcpus = (uint32_t)r->opt[MIGSTREAM_OPT_VCPUS];
-	r->xc.p2m_size = r->opt[MIGSTREAM_OPT_P2M_SIZE];
-	ms_pfnmap_init(&r->xc.map, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	ms_src_set_record_cap(&r->src, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
+	ms_opt_apply_libxc(r->opt, &r->xc);
 	r->state = MS_ST_OPEN;
 }
 
 int migstream_reader_open_fd(migstream_reader *r, int fd)
 {
-	struct stat st;
 	CHECK(r);
 	if (r->state != MS_ST_NEW)
 		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
 		             state_name(r->state));
 	if (fd < 0)
 		return USAGE(r, MIGSTREAM_E_INVAL, "fd %d is negative", fd);
-	r->src.kind = MS_SRC_FD;
-	r->src.fd = fd;
-	r->src.own_fd = (int)r->opt[MIGSTREAM_OPT_CLOSE_FD];
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-		r->src.is_pipe = 1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		off_t here = lseek(fd, 0, SEEK_CUR);
-		if (here != (off_t)-1) {
-			r->src.seekable = 1;
-			r->src.file_size = st.st_size > here ? (uint64_t)(st.st_size - here) : 0;
-		}
-	}
+	ms_src_open_fd(&r->src, fd, (int)r->opt[MIGSTREAM_OPT_CLOSE_FD]);
 	start(r);
 	return 0;
 }
@@ -192,9 +135,9 @@ int migstream_reader_open_path(migstream_reader *r, const char *path)
 		ms_fail(&r->ctx, MIGSTREAM_E_IO, e, 0, "cannot open %s: %s", path, strerror(e));
 		return MIGSTREAM_E_IO;
 	}
-	int rc = migstream_reader_open_fd(r, fd);
-	r->src.own_fd = 1;
-	return rc;
+	ms_src_open_fd(&r->src, fd, 1);
+	start(r);
+	return 0;
 }
 
 int migstream_reader_open_memory(migstream_reader *r, const void *buf, size_t len)
@@ -205,9 +148,7 @@ int migstream_reader_open_memory(migstream_reader *r, const void *buf, size_t le
 		             state_name(r->state));
 	if (!buf && len)
 		return USAGE(r, MIGSTREAM_E_INVAL, "buf is NULL with length %zu", len);
-	r->src.kind = MS_SRC_MEM;
-	r->src.mem = buf ? buf : (const uint8_t *)"";
-	r->src.mem_len = len;
+	ms_src_open_memory(&r->src, buf, len);
 	start(r);
 	return 0;
 }
@@ -222,10 +163,7 @@ int migstream_reader_open_io(migstream_reader *r, const migstream_read_io *io, s
 	if (!io || io_size < sizeof(io->read) || !io->read)
 		return USAGE(r, MIGSTREAM_E_INVAL, "io is NULL, io_size %zu too small or no read callback",
 		             io_size);
-	memset(&r->src.io, 0, sizeof r->src.io);
-	memcpy(&r->src.io, io, io_size < sizeof r->src.io ? io_size : sizeof r->src.io);
-	r->src.kind = MS_SRC_IO;
-	r->src.io_ctx = ctx;
+	ms_src_open_io(&r->src, io, io_size, ctx);
 	start(r);
 	return 0;
 }
@@ -240,7 +178,7 @@ int migstream_reader_close(migstream_reader *r)
 	r->rec_live = 0;
 	if (e) {
 		ms_ctx_reset_error(&r->ctx);
-		ms_fail(&r->ctx, MIGSTREAM_E_IO, -e, r->src.pos, "closing the source failed: %s", strerror(-e));
+		ms_fail(&r->ctx, MIGSTREAM_E_IO, -e, ms_src_pos(&r->src), "closing the source failed: %s", strerror(-e));
 		return MIGSTREAM_E_IO;
 	}
 	return 0;
@@ -253,69 +191,13 @@ void migstream_reader_free(migstream_reader *r)
 	if (r->state != MS_ST_NEW && r->state != MS_ST_CLOSED)
 		ms_src_close(&r->src);
 	ms_libxc_free(&r->xc);
-	ms_free(r->pfn_copy);
+	ms_pages_free(&r->pages);
 	ms_free(r->xl_opt);
 	r->magic = 0;
 	ms_free(r);
 }
 
 /* ------------------------------------------------------------------ failures */
-
-static int die(migstream_reader *r, int code)
-{
-	r->state = MS_ST_FATAL;
-	r->fatal_code = code;
-	r->rec_live = 0;
-	return code;
-}
-
-static int io_fail(migstream_reader *r, int code, int err_no)
-{
-	if (code == MIGSTREAM_E_NOMEM)
-		ms_fail(&r->ctx, code, 0, r->src.pos, "out of memory");
-	else if (code == MIGSTREAM_E_AGAIN)
-		ms_fail(&r->ctx, MIGSTREAM_E_IO, err_no, r->src.pos,
-		        "the source would block (EAGAIN); the reader needs a blocking source");
-	else if (r->src.bad_cb)
-		ms_fail(&r->ctx, code, err_no, r->src.pos,
-		        "the %s callback returned %lld, neither 0..%llu octets nor -errno (-1..-%d)",
-		        r->src.bad_cb, (long long)r->src.bad_ret, (unsigned long long)r->src.bad_max,
-		        MS_ERRNO_MAX);
-	else
-		ms_fail(&r->ctx, code, err_no, r->src.pos, "read error: %s", strerror(err_no));
-	return die(r, code == MIGSTREAM_E_AGAIN ? MIGSTREAM_E_IO : code);
-}
-
-/* Complete checkpoints so far: a libxc CHECKPOINT (plus, in a libxl
- * stream, its CHECKPOINT_END). */
-static int checkpoints(const migstream_reader *r)
-{
-	return r->nested ? r->lx.checkpoints : r->xc.checkpoints;
-}
-
-/* Truncation: EOF at stream offset eof_off.  Names the checkpoint state. */
-static int truncated(migstream_reader *r, enum ms_rule_id rule, uint64_t eof_off, const char *what)
-{
-	int n = checkpoints(r);
-	if (n && r->xc.channel && rule != R_IHDR_1 && rule != R_DHDR_1) {
-		/* A channel that breaks off after a complete checkpoint: failover. */
-		ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_W, 0, eof_off,
-		              "channel ended %s after %d complete checkpoint%s: failover to the last one; "
-		              "records since it are discarded", what, n, n == 1 ? "" : "s");
-		r->state = MS_ST_DONE;
-		r->done_checked = 1;
-		r->rec_live = 0;
-		return MIGSTREAM_EOF;
-	}
-	if (n && rule != R_IHDR_1 && rule != R_DHDR_1)
-		ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off,
-		              "stream ends at offset 0x%llx %s after %d complete checkpoint%s; a restore would "
-		              "resume from the last one", (unsigned long long)eof_off, what, n, n == 1 ? "" : "s");
-	else
-		ms_report_sev(&r->ctx, rule, MS_SEV_E, MIGSTREAM_E_TRUNCATED, eof_off,
-		              "stream ends at offset 0x%llx %s", (unsigned long long)eof_off, what);
-	return die(r, MIGSTREAM_E_TRUNCATED);
-}
 
 static void where(migstream_reader *r, uint32_t layer, const char *what)
 {
@@ -331,6 +213,14 @@ static const uint8_t ff8[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }
 static int prefix_of(const uint8_t *p, size_t avail, const uint8_t *magic, size_t n)
 {
 	return memcmp(p, magic, avail < n ? avail : n) == 0;
+}
+
+/* Whether p starts like the libxl header's ident, "LibxlFmt" (big-endian). */
+static int libxl_ident_prefix(const uint8_t *p, size_t avail)
+{
+	uint8_t ident[8];
+	ms_put64(ident, MS_LIBXL_IDENT, 1);
+	return prefix_of(p, avail, ident, sizeof ident);
 }
 
 /* The compressor whose magic starts p, or NULL.  bzip2's "BZh" is followed
@@ -399,8 +289,8 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 	/* Leading octets (F 2.1); a short input that is a prefix of one of the
 	 * magics is a truncated header of that format. */
 	int xc = prefix_of(p, avail, ff8, 8);
-	int xl = prefix_of(p, avail, xl_magic, sizeof xl_magic);
-	int lx = prefix_of(p, avail, libxl_ident, 8);
+	int xl = prefix_of(p, avail, ms_xl_magic, MS_XL_MAGIC_SIZE);
+	int lx = libxl_ident_prefix(p, avail);
 	uint32_t found = xl && (avail >= 8 || fmt == MIGSTREAM_FORMAT_XL) ? MIGSTREAM_FORMAT_XL
 	               : lx && (avail >= 8 || fmt == MIGSTREAM_FORMAT_LIBXL) ? MIGSTREAM_FORMAT_LIBXL
 	               : xc ? MIGSTREAM_FORMAT_LIBXC : MIGSTREAM_FORMAT_LEGACY;
@@ -413,7 +303,7 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 		rc = ms_fail(&r->ctx, MIGSTREAM_E_NOT_STREAM, 0, 0,
 		             "input is compressed with %s (first octets %s); decompress it first",
 		             packer, first_octets(p, avail, hex));
-		return die(r, rc);
+		return ms_die(r, rc);
 	}
 	if (fmt == MIGSTREAM_FORMAT_AUTO || found == fmt) {
 		if (found == MIGSTREAM_FORMAT_LEGACY && avail < 8 && (xc || xl || lx))
@@ -427,7 +317,7 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 			where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
 			rc = ms_report(&r->ctx, R_IHDR_2, 0, "marker is not all ones (%s) but the id is \"XENF\"",
 			               first_octets(p, avail, hex));
-			return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
+			return ms_die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
 		}
 		if (!looks_legacy(p, avail)) {
 			r->format = MIGSTREAM_FORMAT_AUTO;
@@ -435,7 +325,7 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 			rc = ms_fail(&r->ctx, MIGSTREAM_E_NOT_STREAM, 0, 0,
 			             "not a Xen save or migration stream (first octets %s)",
 			             first_octets(p, avail, hex));
-			return die(r, rc);
+			return ms_die(r, rc);
 		}
 		where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
 		uint32_t hi = ms_le32(p + 4);
@@ -444,7 +334,7 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 		rc = ms_report(&r->ctx, R_LEGACY_1, 0,
 		               "legacy (pre-Xen 4.6) stream: first 8 octets are not all ones; convert it first "
 		               "(convert-legacy-stream)");
-		return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
+		return ms_die(r, rc ? rc : MIGSTREAM_E_LEGACY);
 	}
 	/* The caller named a format and the octets say otherwise. */
 	static const char *const names[] = { "", "a bare libxc image", "a libxl stream", "an xl save file",
@@ -460,7 +350,7 @@ static int detect(migstream_reader *r, const uint8_t *p, size_t avail)
 		where(r, MIGSTREAM_LAYER_XL, "xl header");
 		rc = ms_report(&r->ctx, R_XL_1, 0, "no xl save-file magic: this is %s", names[found]);
 	}
-	return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
+	return ms_die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
 }
 
 /* The libxc image header and domain header, at the current position. */
@@ -470,16 +360,16 @@ static int read_libxc_headers(migstream_reader *r)
 	size_t avail;
 	int err_no = 0, rc, first;
 
-	r->image_offset = r->src.pos;
+	r->image_offset = ms_src_pos(&r->src);
 	rc = ms_src_peek(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE, &p, &avail, &err_no);
 	if (rc)
-		return io_fail(r, rc, err_no);
+		return ms_io_fail(r, rc, err_no);
 	where(r, MIGSTREAM_LAYER_LIBXC, "libxc image header");
 	if (avail < MS_IHDR_SIZE)
-		return truncated(r, R_IHDR_1, r->src.pos + avail, "inside the 24-octet image header");
-	rc = ms_libxc_image_header(&r->xc, &r->ctx, p, r->src.pos);
+		return ms_truncated(r, R_IHDR_1, ms_src_pos(&r->src) + avail, "inside the 24-octet image header");
+	rc = ms_libxc_image_header(&r->xc, &r->ctx, p, ms_src_pos(&r->src));
 	if (rc && migstream_error_is_fatal(rc))
-		return die(r, rc);
+		return ms_die(r, rc);
 	first = rc;
 	r->ih.marker = ms_be64(p);
 	r->ih.id = ms_be32(p + 8);
@@ -488,10 +378,10 @@ static int read_libxc_headers(migstream_reader *r)
 	r->ih.reserved1 = ms_be16(p + 18);
 	r->ih.reserved2 = ms_be32(p + 20);
 	if (avail < MS_IHDR_SIZE + MS_DHDR_SIZE)
-		return truncated(r, R_DHDR_1, r->src.pos + avail, "inside the 16-octet domain header");
+		return ms_truncated(r, R_DHDR_1, ms_src_pos(&r->src) + avail, "inside the 16-octet domain header");
 	const uint8_t *d = p + MS_IHDR_SIZE;
 	r->ctx.what = "libxc domain header";
-	rc = ms_libxc_domain_header(&r->xc, &r->ctx, d, r->src.pos + MS_IHDR_SIZE);
+	rc = ms_libxc_domain_header(&r->xc, &r->ctx, d, ms_src_pos(&r->src) + MS_IHDR_SIZE);
 	int be = r->xc.be;
 	r->dh.type = ms_get32(d, be);
 	r->dh.page_shift = ms_get16(d + 4, be);
@@ -499,7 +389,7 @@ static int read_libxc_headers(migstream_reader *r)
 	r->dh.xen_major = ms_get32(d + 8, be);
 	r->dh.xen_minor = ms_get32(d + 12, be);
 	if (r->nested)
-		ms_libxl_after_libxc_headers(&r->lx, &r->ctx, r->src.pos + MS_IHDR_SIZE + 8);
+		ms_libxl_after_libxc_headers(&r->lx, &r->ctx, ms_src_pos(&r->src) + MS_IHDR_SIZE + 8);
 	ms_src_consume(&r->src, MS_IHDR_SIZE + MS_DHDR_SIZE);
 	r->have_headers = 1;
 	r->need_libxc_headers = 0;
@@ -507,7 +397,7 @@ static int read_libxc_headers(migstream_reader *r)
 	/* Lax mode reads on past an unknown domain type (generic checks only). */
 	if (rc && migstream_error_is_fatal(rc) &&
 	    !(r->ctx.mode == MIGSTREAM_MODE_LAX && rc == MIGSTREAM_E_HEADER))
-		return die(r, rc);
+		return ms_die(r, rc);
 	if (!first)
 		first = rc;
 	/* Record-level header findings (reserved fields, caller knowledge) are
@@ -526,13 +416,13 @@ static int read_xl_header(migstream_reader *r)
 	where(r, MIGSTREAM_LAYER_XL, "xl header");
 	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE, &p, &avail, &err_no);
 	if (rc)
-		return io_fail(r, rc, err_no);
+		return ms_io_fail(r, rc, err_no);
 	if (avail < MS_XL_HDR_SIZE)
-		return truncated(r, R_XL_1, r->src.pos + avail, "inside the 48-octet xl header");
-	rc = ms_xl_header(&r->ctx, p, r->src.pos, &be);
+		return ms_truncated(r, R_XL_1, ms_src_pos(&r->src) + avail, "inside the 48-octet xl header");
+	rc = ms_xl_header(&r->ctx, p, ms_src_pos(&r->src), &be);
 	if (rc && (migstream_error_is_fatal(rc) || rc == MIGSTREAM_E_HEADER) &&
 	    !(r->ctx.mode == MIGSTREAM_MODE_LAX && rc == MIGSTREAM_E_UNSUPPORTED))
-		return die(r, rc == MIGSTREAM_E_HEADER ? MIGSTREAM_E_HEADER : rc);
+		return ms_die(r, rc == MIGSTREAM_E_HEADER ? MIGSTREAM_E_HEADER : rc);
 	first = rc;
 	memcpy(r->xlh.magic, p, 32);
 	r->xlh.byteorder = ms_le32(p + 32);
@@ -544,49 +434,35 @@ static int read_xl_header(migstream_reader *r)
 	memcpy(hdr, p, sizeof hdr);
 	r->have_xl = 1;
 	if (n > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
-		ms_fail(&r->ctx, MIGSTREAM_E_TOO_LONG, 0, r->src.pos + 44,
+		ms_fail(&r->ctx, MIGSTREAM_E_TOO_LONG, 0, ms_src_pos(&r->src) + 44,
 		        "optional_data_len %u exceeds the reader's cap of %llu", n,
 		        (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
-		return die(r, MIGSTREAM_E_TOO_LONG);
+		return ms_die(r, MIGSTREAM_E_TOO_LONG);
 	}
 	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE + (size_t)n, &p, &avail, &err_no);
 	if (rc)
-		return io_fail(r, rc, err_no);
+		return ms_io_fail(r, rc, err_no);
 	if (avail < MS_XL_HDR_SIZE + (size_t)n)
-		return truncated(r, R_XL_6, r->src.pos + avail, "inside the xl optional data");
+		return ms_truncated(r, R_XL_6, ms_src_pos(&r->src) + avail, "inside the xl optional data");
 	r->xl_opt = ms_malloc(n ? n : 1);
 	if (!r->xl_opt)
-		return io_fail(r, MIGSTREAM_E_NOMEM, 0);
+		return ms_io_fail(r, MIGSTREAM_E_NOMEM, 0);
 	memcpy(r->xl_opt, p + MS_XL_HDR_SIZE, n);
 	r->xl_opt_len = n;
-	rc = ms_xl_optional(&r->ctx, hdr, be, r->xl_opt, n, r->src.pos + MS_XL_HDR_SIZE, &r->cfg,
+	rc = ms_xl_optional(&r->ctx, hdr, be, r->xl_opt, n, ms_src_pos(&r->src) + MS_XL_HDR_SIZE, &r->cfg,
 	                    &r->xl_config_len);
 	if (rc && r->ctx.mode != MIGSTREAM_MODE_LAX)
-		return die(r, rc);
+		return ms_die(r, rc);
 	ms_src_consume(&r->src, MS_XL_HDR_SIZE + (size_t)n);
 	if (!first)
 		first = rc;
 
 	/* Embedded knowledge, unless the caller said otherwise (rules.md 1.2). */
-	if (r->cfg.have_type) {
-		int t = !strcmp(r->cfg.type, "pv") ? MIGSTREAM_GUEST_PV
-		      : !strcmp(r->cfg.type, "hvm") ? MIGSTREAM_GUEST_HVM
-		      : !strcmp(r->cfg.type, "pvh") ? MIGSTREAM_GUEST_PVH : 0;
-		r->lx.cfg_type = t;
-		if (t && r->xc.guest_type == MIGSTREAM_GUEST_UNKNOWN) {
-			r->xc.guest_type = t;
-			r->xc.guest_type_from_config = 1;
-		}
-	}
-	if (r->cfg.max_vcpus && r->xc.vcpus == 0)
-		r->xc.vcpus = r->cfg.max_vcpus;
+	ms_frame_xl_knowledge(&r->lx, &r->xc, &r->cfg);
 
-	if (!(r->xlh.mandatory_flags & MIGSTREAM_XL_FLAG_STREAMV2)) {
-		where(r, MIGSTREAM_LAYER_XL, "xl header");
-		rc = ms_report(&r->ctx, R_XL_13, r->src.pos,
-		               "STREAMv2 flag clear: a legacy (pre-Xen 4.6) stream follows; convert it first");
-		return die(r, rc ? rc : MIGSTREAM_E_LEGACY);
-	}
+	where(r, MIGSTREAM_LAYER_XL, "xl header");
+	if ((rc = ms_frame_xl_streamv2(&r->ctx, r->xlh.mandatory_flags, ms_src_pos(&r->src), 1)))
+		return ms_die(r, rc);
 	return r->ctx.mode == MIGSTREAM_MODE_LAX ? 0 : first;
 }
 
@@ -597,20 +473,20 @@ static int read_libxl_header(migstream_reader *r, int after_xl)
 	int err_no = 0, rc;
 
 	where(r, MIGSTREAM_LAYER_LIBXL, "libxl header");
-	r->libxl_offset = r->src.pos;
+	r->libxl_offset = ms_src_pos(&r->src);
 	rc = ms_src_peek(&r->src, MS_LIBXL_HDR_SIZE, &p, &avail, &err_no);
 	if (rc)
-		return io_fail(r, rc, err_no);
-	if (after_xl && !prefix_of(p, avail, libxl_ident, 8)) {
-		rc = ms_report(&r->ctx, R_XL_12, r->src.pos,
+		return ms_io_fail(r, rc, err_no);
+	if (after_xl && !libxl_ident_prefix(p, avail)) {
+		rc = ms_report(&r->ctx, R_XL_12, ms_src_pos(&r->src),
 		               "STREAMv2 set but the octets after the xl header are not a libxl stream header");
-		return die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
+		return ms_die(r, rc ? rc : MIGSTREAM_E_BAD_MAGIC);
 	}
 	if (avail < MS_LIBXL_HDR_SIZE)
-		return truncated(r, R_LIBXL_1, r->src.pos + avail, "inside the 16-octet libxl header");
-	rc = ms_libxl_header(&r->lx, &r->ctx, p, r->src.pos);
+		return ms_truncated(r, R_LIBXL_1, ms_src_pos(&r->src) + avail, "inside the 16-octet libxl header");
+	rc = ms_libxl_header(&r->lx, &r->ctx, p, ms_src_pos(&r->src));
 	if (rc && migstream_error_is_fatal(rc))
-		return die(r, rc);
+		return ms_die(r, rc);
 	r->lh.ident = ms_be64(p);
 	r->lh.version = ms_be32(p + 8);
 	r->lh.options = ms_be32(p + 12);
@@ -640,7 +516,7 @@ static int read_headers(migstream_reader *r)
 	}
 	rc = ms_src_peek(&r->src, MS_XL_HDR_SIZE, &p, &avail, &err_no);
 	if (rc)
-		return io_fail(r, rc, err_no);
+		return ms_io_fail(r, rc, err_no);
 	if ((rc = detect(r, p, avail)))
 		return rc;
 	switch (r->format) {
@@ -751,110 +627,16 @@ int migstream_reader_get_libxl_header(migstream_reader *r, migstream_libxl_heade
 
 /* ------------------------------------------------------------------ pages */
 
-/* Entry index of the k-th data page at or after entry `from`; count if none. */
-static uint32_t next_data_entry(const struct migstream_record *rec, uint32_t from)
-{
-	for (uint32_t i = from; i < rec->count; i++) {
-		uint64_t v = ms_get64(rec->body + 8 + 8 * (size_t)i, rec->be);
-		if (ms_type_has_data((uint32_t)(v >> MS_PFN_TYPE_SHIFT)))
-			return i;
-	}
-	return rec->count;
-}
-
-/* Deep checks of page contents: n pages starting at pages[0], which are the
- * data pages following entry r->page_entry. */
-static int check_pages(migstream_reader *r, const uint8_t *const *pages, uint32_t n)
-{
-	struct migstream_record *rec = &r->rec;
-	int rc = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = next_data_entry(rec, r->page_entry);
-		if (i >= rec->count)
-			break;
-		r->page_entry = i + 1;
-		if (!rc) {
-			uint64_t v = ms_get64(rec->body + 8 + 8 * (size_t)i, rec->be);
-			rc = ms_libxc_page(&r->xc, &r->ctx, v & MS_PFN_MASK, (uint32_t)(v >> MS_PFN_TYPE_SHIFT),
-			                   pages[k]);
-		}
-	}
-	return rc;
-}
-
-/* Restore the reporting location of the current record. */
-static void locate(migstream_reader *r)
-{
-	r->ctx.layer = r->rec.layer;
-	r->ctx.rec_type = r->rec.type;
-	r->ctx.rec_offset = r->rec.offset;
-	r->ctx.rec_index = r->rec.index;
-	r->ctx.what = NULL;
-}
-
-/*
- * Finish the current record: check and skip the page contents nobody read,
- * consume the rest of the record.  Returns a record-level error found in
- * page contents (reported against that record), or a fatal code.
- */
+/* Finish the current record (pages.c checks and skips the page contents
+ * nobody read).  Returns a record-level error found in page contents
+ * (reported against that record), or a fatal code. */
 static int finish_record(migstream_reader *r)
 {
-	int err_no = 0, rc = 0;
 	if (!r->rec_live)
 		return 0;
 	r->rec_live = 0;
-	locate(r);
-	struct migstream_record *rec = &r->rec;
-
-	if (r->pages_in_memory) {
-		/* Memory source or loaded: check what was not checked yet. */
-		uint32_t left = rec->data_pages - r->pages_done;
-		if (left && ms_libxc_wants_pages(&r->xc)) {
-			for (uint32_t k = 0; k < left && !rc; k++) {
-				const uint8_t *pg = rec->body + 8 + 8 * (size_t)rec->count +
-				                    4096 * (size_t)(r->pages_done + k);
-				rc = check_pages(r, &pg, 1);
-			}
-		}
-		ms_src_consume(&r->src, r->rec_consume);
-		r->rec_consume = 0;
-		return rc;
-	}
-
-	/* Lazy PAGE_DATA from a stream: header and pfns may still be in the buffer. */
-	ms_src_consume(&r->src, r->rec_consume);
-	r->rec_consume = 0;
-	uint64_t left = (uint64_t)(rec->data_pages - r->pages_done) * 4096;
-	/* Pages nobody reads: a seekable source jumps over them and a pipe
-	 * splices them away, so read ahead little; anything else reads through
-	 * them, in large blocks. */
-	if (left)
-		r->src.ra_small = (r->src.kind == MS_SRC_FD && (r->src.seekable || r->src.is_pipe)) ||
-		                  (r->src.kind == MS_SRC_IO && r->src.io.skip);
-	uint32_t pad = ms_pad8(rec->length);
-	if (left && ms_libxc_wants_pages(&r->xc)) {
-		while (left) {
-			const uint8_t *p;
-			size_t avail;
-			int e = ms_src_peek(&r->src, 4096, &p, &avail, &err_no);
-			if (e)
-				return io_fail(r, e, err_no);
-			if (avail < 4096)
-				return truncated(r, R_REC_1, r->src.pos + avail, "inside PAGE_DATA page contents");
-			if (!rc)
-				rc = check_pages(r, &p, 1);
-			ms_src_consume(&r->src, 4096);
-			left -= 4096;
-			r->pages_done++;
-		}
-	}
-	uint64_t done;
-	int e = ms_src_skip(&r->src, left + pad, &done, &err_no);
-	if (e)
-		return io_fail(r, e, err_no);
-	if (done < left + pad)
-		return truncated(r, R_REC_1, r->src.pos, "inside PAGE_DATA page contents");
-	return rc;
+	ms_locate(r);
+	return ms_pages_finish(&r->pages);
 }
 
 int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32_t n)
@@ -867,93 +649,22 @@ int migstream_reader_read_pages(migstream_reader *r, void *const pages[], uint32
 		return USAGE(r, MIGSTREAM_E_STATE, "the current record is no libxc PAGE_DATA");
 	if (!pages && n)
 		return USAGE(r, MIGSTREAM_E_INVAL, "pages is NULL with n %u", n);
-	struct migstream_record *rec = &r->rec;
-	if (n > rec->data_pages - r->pages_done)
-		return USAGE(r, MIGSTREAM_E_RANGE, "%u pages asked, %u left in the record", n,
-		             rec->data_pages - r->pages_done);
+	uint32_t left = ms_pages_left(&r->pages);
+	if (n > left)
+		return USAGE(r, MIGSTREAM_E_RANGE, "%u pages asked, %u left in the record", n, left);
 	if (n == 0)
 		return 0;
 	ms_ctx_reset_error(&r->ctx);
-	locate(r);
-	int rc = 0;
-	if (r->pages_in_memory) {
-		const uint8_t *base = rec->body + 8 + 8 * (size_t)rec->count;
-		for (uint32_t k = 0; k < n; k++) {
-			const uint8_t *pg = base + 4096 * (size_t)(r->pages_done + k);
-			memcpy(pages[k], pg, 4096);
-			if (!rc && ms_libxc_wants_pages(&r->xc))
-				rc = check_pages(r, &pg, 1);
-		}
-		r->pages_done += n;
-		return rc;
-	}
-	r->src.ra_small = 1;          /* the caller restores: keep pages out of the buffer */
-	/* First page read from a stream: consume header and pfn array, whose
-	 * octets stay in the buffer (rec->body) until the next peek... which
-	 * readv never does: it only drains the buffer. */
-	ms_src_consume(&r->src, r->rec_consume);
-	r->rec_consume = 0;
-	struct iovec iov[256];
-	uint32_t k = 0;
-	while (k < n) {
-		/* Up to 1 MiB per readv; pages adjacent in memory share an iovec. */
-		uint32_t batch = n - k < 256 ? n - k : 256, segs = 0;
-		for (uint32_t j = 0; j < batch; j++) {
-			uint8_t *pg = pages[k + j];
-			if (segs && (uint8_t *)iov[segs - 1].iov_base + iov[segs - 1].iov_len == pg) {
-				iov[segs - 1].iov_len += 4096;
-				continue;
-			}
-			iov[segs].iov_base = pg;
-			iov[segs].iov_len = 4096;
-			segs++;
-		}
-		size_t done;
-		int err_no = 0;
-		int e = ms_src_readv(&r->src, iov, (int)segs, (size_t)batch * 4096, &done, &err_no);
-		if (e)
-			return io_fail(r, e, err_no);
-		if (done < (size_t)batch * 4096)
-			return truncated(r, R_REC_1, r->src.pos, "inside PAGE_DATA page contents");
-		if (!rc && ms_libxc_wants_pages(&r->xc))
-			rc = check_pages(r, (const uint8_t *const *)&pages[k], batch);
-		r->pages_done += batch;
-		k += batch;
-	}
-	return rc;
-}
-
-/* Load the remaining body of a lazy PAGE_DATA into the buffer (get_page). */
-int ms_reader_load_pages(migstream_reader *r);
-int ms_reader_load_pages(migstream_reader *r)
-{
-	struct migstream_record *rec = &r->rec;
-	if (r->pages_in_memory)
-		return 0;
-	if (r->pages_done)
-		return MIGSTREAM_E_STATE;
-	const uint8_t *p;
-	size_t avail;
-	int err_no = 0;
-	size_t need = MS_RHDR_SIZE + (size_t)rec->length;
-	int e = ms_src_peek(&r->src, need, &p, &avail, &err_no);
-	if (e)
-		return io_fail(r, e, err_no);
-	if (avail < need)
-		return truncated(r, R_REC_1, r->src.pos + avail, "inside PAGE_DATA page contents");
-	rec->body = p + MS_RHDR_SIZE;
-	rec->avail = rec->length;
-	r->pages_in_memory = 1;
-	r->rec_consume = need + ms_pad8(rec->length);
-	return 0;
+	ms_locate(r);
+	return ms_pages_read(&r->pages, pages, n);
 }
 
 /* ------------------------------------------------------------------ records */
 
 static int at_eof_boundary(migstream_reader *r)
 {
-	uint64_t off = r->src.pos;
-	int n = checkpoints(r);
+	uint64_t off = ms_src_pos(&r->src);
+	int n = ms_checkpoints(r);
 	where(r, r->layer, r->nested ? "libxl stream" : "libxc stream");
 	if (r->lx.phase == MS_LX_BACK) {
 		if (r->lx.bc_pos == 0) {
@@ -964,7 +675,7 @@ static int at_eof_boundary(migstream_reader *r)
 		ms_report_sev(&r->ctx, R_CKPT_10, MS_SEV_E, MIGSTREAM_E_TRUNCATED, off,
 		              "back channel ends in the middle of a checkpoint cycle (record %d of 4)",
 		              r->lx.bc_pos + 1);
-		return die(r, MIGSTREAM_E_TRUNCATED);
+		return ms_die(r, MIGSTREAM_E_TRUNCATED);
 	}
 	if (n) {
 		if (r->xc.channel) {
@@ -975,14 +686,14 @@ static int at_eof_boundary(migstream_reader *r)
 			r->done_checked = 1;
 			return MIGSTREAM_EOF;
 		}
-		return truncated(r, R_ORDER_2, off, "at a record boundary before END");
+		return ms_truncated(r, R_ORDER_2, off, "at a record boundary before END");
 	}
 	if (r->xc.kind == MIGSTREAM_KIND_REMUS || r->xc.kind == MIGSTREAM_KIND_COLO) {
 		ms_report_sev(&r->ctx, R_CKPT_6, MS_SEV_E, MIGSTREAM_E_TRUNCATED, off,
 		              "checkpointed stream ends before its first checkpoint is complete");
-		return die(r, MIGSTREAM_E_TRUNCATED);
+		return ms_die(r, MIGSTREAM_E_TRUNCATED);
 	}
-	return truncated(r, R_ORDER_2, off, "at a record boundary before END");
+	return ms_truncated(r, R_ORDER_2, off, "at a record boundary before END");
 }
 
 /* Hand the stream between the layers after a record (F 11, F 12). */
@@ -993,12 +704,62 @@ static void transition(migstream_reader *r, const struct migstream_record *rec)
 	if (f.restart_libxc) {
 		/* Another image follows (reported): check it afresh. */
 		ms_libxc_restart(&r->xc, r->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+		ms_pages_restart(&r->pages);
 		r->rec_index = 0;
 	}
 	r->layer = (int)f.layer;
 	r->need_libxc_headers = f.need_libxc_headers;
 	if (f.done)
 		r->state = MS_ST_DONE;
+}
+
+/*
+ * The frame of the record whose header was just read, before its body is
+ * looked at: no image header after CHECKPOINT_END (CKPT-2), the record cap
+ * (REC-2, LIBXL-9), the back channel's cycle (CKPT-10) and its Xen 4.18+
+ * zero octets (CKPT-13, *pre = 8).  0, or the code the reader died with.
+ */
+static int frame_checks(migstream_reader *r, const struct migstream_record *rec, size_t *pre)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc;
+
+	/* CKPT-2: after CHECKPOINT_END the image goes on without new headers. */
+	if (rec->layer == MIGSTREAM_LAYER_LIBXC && r->nested && r->lx.checkpoints &&
+	    rec->type == UINT32_MAX && rec->length == UINT32_MAX) {
+		rc = ms_src_peek(&r->src, MS_IHDR_SIZE, &p, &avail, &err_no);
+		if (rc)
+			return ms_io_fail(r, rc, err_no);
+		if (avail >= 12 && ms_be32(p + 8) == MS_IHDR_ID) {
+			ms_report(&r->ctx, R_CKPT_2, rec->offset,
+			          "a new libxc image header after CHECKPOINT_END; the image continues with records, "
+			          "not headers");
+			return ms_die(r, MIGSTREAM_E_SEQUENCE);
+		}
+	}
+
+	if (ms_frame_length(&r->ctx, rec->layer, rec->length, r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN],
+	                    rec->offset))
+		return ms_die(r, MIGSTREAM_E_TOO_LONG);
+
+	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
+	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
+	if (r->lx.phase == MS_LX_BACK && rec->layer == MIGSTREAM_LAYER_LIBXC) {
+		if (ms_frame_back_channel_libxc(&r->lx, &r->ctx, rec->type))
+			return ms_die(r, MIGSTREAM_E_SEQUENCE);
+		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
+			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
+			if (rc)
+				return ms_io_fail(r, rc, err_no);
+			if (avail >= MS_RHDR_SIZE + 8 && !memcmp(p + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8)) {
+				*pre = 8;
+				ms_report(&r->ctx, R_CKPT_13, rec->offset,
+				          "8 zero octets between the header and the pfn array (Xen 4.18+ secondary) consumed");
+			}
+		}
+	}
+	return 0;
 }
 
 static int next_record(migstream_reader *r, const migstream_record **out)
@@ -1018,115 +779,55 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 
 	rc = ms_src_peek(&r->src, MS_RHDR_SIZE, &p, &avail, &err_no);
 	if (rc)
-		return io_fail(r, rc, err_no);
+		return ms_io_fail(r, rc, err_no);
 	if (avail == 0)
 		return at_eof_boundary(r);
 	if (avail < MS_RHDR_SIZE) {
 		where(r, layer, is_xc ? "libxc record header" : "libxl record header");
-		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, r->src.pos + avail, "inside a record header");
+		return ms_truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, ms_src_pos(&r->src) + avail, "inside a record header");
 	}
 
 	struct migstream_record *rec = &r->rec;
 	memset(rec, 0, sizeof *rec);
-	rec->r = r;
+	rec->pages = &r->pages;
 	rec->layer = (uint32_t)layer;
 	rec->type = ms_get32(p, be);
 	rec->length = ms_get32(p + 4, be);
-	rec->offset = r->src.pos;
+	rec->offset = ms_src_pos(&r->src);
 	rec->index = is_xc ? r->rec_index : r->lx_index;
 	rec->be = be;
-	locate(r);
+	ms_locate(r);
 
-	/* CKPT-2: after CHECKPOINT_END the image goes on without new headers. */
-	if (is_xc && r->nested && r->lx.checkpoints && rec->type == UINT32_MAX && rec->length == UINT32_MAX) {
-		rc = ms_src_peek(&r->src, MS_IHDR_SIZE, &p, &avail, &err_no);
-		if (rc)
-			return io_fail(r, rc, err_no);
-		if (avail >= 12 && ms_be32(p + 8) == MS_IHDR_ID) {
-			ms_report(&r->ctx, R_CKPT_2, rec->offset,
-			          "a new libxc image header after CHECKPOINT_END; the image continues with records, "
-			          "not headers");
-			return die(r, MIGSTREAM_E_SEQUENCE);
-		}
-	}
-
-	if (rec->length > r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]) {
-		enum ms_rule_id rule = is_xc ? R_REC_2 : R_LIBXL_9;
-		if (rec->length > MIGSTREAM_MAX_RECORD_LEN)
-			ms_report(&r->ctx, rule, rec->offset, "body_length %u (0x%x) exceeds the 128 MiB limit",
-			          rec->length, rec->length);
-		else
-			ms_report(&r->ctx, rule, rec->offset,
-			          "body_length %u (0x%x) exceeds the configured cap of %llu", rec->length,
-			          rec->length, (unsigned long long)r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
-		return die(r, MIGSTREAM_E_TOO_LONG);
-	}
-
-	/* COLO back channel: the cycle fixes the layer (CKPT-10); Xen 4.18+
-	 * may put 8 zero octets after the dirty list's header (CKPT-13). */
 	size_t pre = 0;
-	if (r->lx.phase == MS_LX_BACK && is_xc) {
-		if (rec->type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST) {
-			ms_report(&r->ctx, R_CKPT_10, rec->offset,
-			          "record type 0x%08x where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
-			          rec->type);
-			return die(r, MIGSTREAM_E_SEQUENCE);
-		}
-		if (r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
-			rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
-			if (rc)
-				return io_fail(r, rc, err_no);
-			if (avail >= MS_RHDR_SIZE + 8 && !memcmp(p + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8)) {
-				pre = 8;
-				ms_report(&r->ctx, R_CKPT_13, rec->offset,
-				          "8 zero octets between the header and the pfn array (Xen 4.18+ secondary) consumed");
-			}
-		}
-	}
+	if ((rc = frame_checks(r, rec, &pre)))
+		return rc;
 
 	uint32_t pad = ms_pad8(rec->length);
 	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad;
 	size_t need = whole;
 	int lazy = 0;
-	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && rec->length >= 8 && r->src.kind != MS_SRC_MEM) {
-		rc = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
-		if (rc)
-			return io_fail(r, rc, err_no);
-		if (avail < MS_RHDR_SIZE + 8)
-			return truncated(r, R_REC_1, r->src.pos + avail, "inside a PAGE_DATA record");
-		uint64_t pfns = 8 + 8 * (uint64_t)ms_get32(p + MS_RHDR_SIZE, be);
-		if (pfns < rec->length) {
-			need = MS_RHDR_SIZE + (size_t)pfns;
-			lazy = 1;
-		}
-	}
+	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && (rc = ms_pages_lazy(&r->pages, rec, &need, &lazy)))
+		return rc;
 	rc = ms_src_peek(&r->src, need, &p, &avail, &err_no);
 	if (rc)
-		return io_fail(r, rc, err_no);
+		return ms_io_fail(r, rc, err_no);
 	if (avail < need) {
-		return truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, r->src.pos + avail,
+		return ms_truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, ms_src_pos(&r->src) + avail,
 		                 avail < MS_RHDR_SIZE + pre + (size_t)rec->length ? "inside a record body"
 		                                                                    : "inside record padding");
 	}
 	rec->body = p + MS_RHDR_SIZE + pre;
 	rec->avail = lazy ? need - MS_RHDR_SIZE : rec->length;
-	if (lazy) {
-		/* The pfn array must outlive the buffer, which page contents pass
-		 * through: keep a copy (8 octets per entry, next to 4096 of data). */
-		if (rec->avail > r->pfn_copy_cap) {
-			uint8_t *nc = ms_realloc(r->pfn_copy, rec->avail);
-			if (!nc)
-				return io_fail(r, MIGSTREAM_E_NOMEM, 0);
-			r->pfn_copy = nc;
-			r->pfn_copy_cap = rec->avail;
-		}
-		memcpy(r->pfn_copy, rec->body, rec->avail);
-		rec->body = r->pfn_copy;
-	}
+	if (lazy && (rc = ms_pages_keep_array(&r->pages, rec, rec->avail)))
+		return rc;
 
-	/* The rules. */
+	/* The rules (with the start_info page when the state completes). */
 	if (is_xc) {
+		if ((rec->type == MIGSTREAM_REC_END || rec->type == MIGSTREAM_REC_CHECKPOINT) &&
+		    (rc = ms_pages_start_info(&r->pages)))
+			return rc;
 		rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
+		ms_pages_start_info_done(&r->pages);
 		if (!rc && !lazy && pad)
 			rc = ms_libxc_padding(&r->xc, &r->ctx, rec->body + rec->length, pad, rec->offset);
 	} else {
@@ -1135,41 +836,23 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 			rc = ms_libxl_padding(&r->ctx, rec->body + rec->length, pad, rec->offset);
 	}
 
-	/* PAGE_DATA geometry, safe even for a broken record. */
-	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && rec->avail >= 8) {
-		uint32_t count = ms_get32(rec->body, be);
-		uint64_t max = (rec->avail - 8) / 8;
-		rec->count = count <= max ? count : (uint32_t)max;
-		uint32_t n = 0;
-		for (uint32_t i = 0; i < rec->count; i++) {
-			uint64_t v = ms_get64(rec->body + 8 + 8 * (size_t)i, be);
-			n += ms_type_has_data((uint32_t)(v >> MS_PFN_TYPE_SHIFT)) != 0;
-		}
-		uint64_t fits = (rec->length - 8 - 8 * (uint64_t)rec->count) / 4096;
-		rec->data_pages = (rc == 0 && n <= fits) ? n : 0;
-	}
-
 	if (is_xc)
 		r->rec_index++;
 	else
 		r->lx_index++;
 	r->rec_live = 1;
-	r->pages_done = 0;
-	r->page_entry = 0;
-	r->iter_entry = r->iter_page = 0;
 	r->skip_rest = 0;
-	if (lazy && rec->data_pages && rc == 0) {
+	int e = ms_pages_begin(&r->pages, rec, rc != 0, !lazy);
+	if (e)
+		return e;
+	if (lazy && rec->data_pages) {
 		/* Header and pfn array now; pages and padding when finished. */
-		r->pages_in_memory = 0;
 		r->rec_consume = need;
 	} else if (lazy) {
 		/* A broken PAGE_DATA: no pages to deliver; skip its remainder. */
-		r->pages_in_memory = 1;
-		rec->data_pages = 0;
 		r->rec_consume = need;
 		r->skip_rest = (uint64_t)whole - need;
 	} else {
-		r->pages_in_memory = 1;
 		r->rec_consume = whole;
 	}
 
@@ -1181,7 +864,7 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 			return 0;
 		}
 		if (migstream_error_is_fatal(rc))
-			return die(r, rc);
+			return ms_die(r, rc);
 		return rc;
 	}
 	*out = rec;
@@ -1219,10 +902,10 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 		uint64_t want = r->skip_rest;
 		r->skip_rest = 0;
 		if (e)
-			return io_fail(r, e, err_no);
+			return ms_io_fail(r, e, err_no);
 		if (done < want) {
-			locate(r);
-			return truncated(r, R_REC_1, r->src.pos, "inside a record body");
+			ms_locate(r);
+			return ms_truncated(r, R_REC_1, ms_src_pos(&r->src), "inside a record body");
 		}
 	}
 	if (rc) {
@@ -1243,14 +926,11 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 		int err_no = 0;
 		int e = ms_src_peek(&r->src, 1, &p, &avail, &err_no);
 		if (e)
-			return io_fail(r, e, err_no);
+			return ms_io_fail(r, e, err_no);
 		r->done_checked = 1;
 		if (avail) {
-			r->ctx.rec_index = MIGSTREAM_NO_RECORD;
-			r->ctx.what = "end of stream";
-			ms_report(&r->ctx, R_ORDER_1, r->src.pos,
-			          "octets follow the final END (first octet 0x%02x); nothing may follow it", p[0]);
-			return die(r, MIGSTREAM_E_TRAILING);
+			ms_frame_after_end(&r->ctx, ms_src_pos(&r->src), p[0], 0, 0);
+			return ms_die(r, MIGSTREAM_E_TRAILING);
 		}
 		return MIGSTREAM_EOF;
 	}
@@ -1261,7 +941,7 @@ uint64_t migstream_reader_offset(const migstream_reader *r)
 {
 	if (!r || r->magic != MS_READER_MAGIC)
 		return 0;
-	return r->src.pos + r->rec_consume;
+	return ms_src_pos(&r->src) + r->rec_consume;
 }
 
 uint64_t migstream_reader_count(const migstream_reader *r, uint32_t severity)
@@ -1285,13 +965,7 @@ int migstream_reader_trailing(migstream_reader *r, const void **data, size_t *le
 		return USAGE(r, MIGSTREAM_E_INVAL, "data or len is NULL");
 	if (r->state != MS_ST_DONE || r->rec_live)
 		return USAGE(r, MIGSTREAM_E_STATE, "trailing octets are known once next() has returned MIGSTREAM_EOF");
-	if (r->src.kind == MS_SRC_MEM) {
-		*data = r->src.mem + r->src.pos;
-		*len = r->src.mem_len - (size_t)r->src.pos;
-	} else {
-		*data = r->src.buf ? r->src.buf + r->src.head : (const uint8_t *)"";
-		*len = r->src.tail - r->src.head;
-	}
+	ms_src_unread(&r->src, data, len);
 	return 0;
 }
 

@@ -9,46 +9,9 @@
 
 #include <string.h>
 
-#include "private.h"
-
-int ms_reader_load_pages(migstream_reader *r);
-
-static const char *const libxc_names[] = {
-	"END", "PAGE_DATA", "X86_PV_INFO", "X86_PV_P2M_FRAMES", "X86_PV_VCPU_BASIC",
-	"X86_PV_VCPU_EXTENDED", "X86_PV_VCPU_XSAVE", "SHARED_INFO", "X86_TSC_INFO",
-	"HVM_CONTEXT", "HVM_PARAMS", "TOOLSTACK", "X86_PV_VCPU_MSRS", "VERIFY", "CHECKPOINT",
-	"CHECKPOINT_DIRTY_PFN_LIST", "STATIC_DATA_END", "X86_CPUID_POLICY", "X86_MSR_POLICY",
-};
-static const char *const libxl_names[] = {
-	"END", "LIBXC_CONTEXT", "EMULATOR_XENSTORE_DATA", "EMULATOR_CONTEXT", "CHECKPOINT_END",
-	"CHECKPOINT_STATE",
-};
-
-const char *migstream_record_type_name(uint32_t layer, uint32_t type)
-{
-	if (type & MIGSTREAM_REC_OPTIONAL)
-		return "OPTIONAL";
-	if (layer == MIGSTREAM_LAYER_LIBXC && type < sizeof libxc_names / sizeof *libxc_names)
-		return libxc_names[type];
-	if (layer == MIGSTREAM_LAYER_LIBXL && type < sizeof libxl_names / sizeof *libxl_names)
-		return libxl_names[type];
-	return "UNKNOWN";
-}
-
-int migstream_page_type_has_data(uint32_t type)
-{
-	return type <= 0xF && ms_type_has_data(type);
-}
-
-const char *migstream_page_type_name(uint32_t type)
-{
-	static const char *const names[16] = {
-		"NOTAB", "L1TAB", "L2TAB", "L3TAB", "L4TAB", "INVALID", "INVALID", "INVALID",
-		"INVALID", "L1TAB|PINNED", "L2TAB|PINNED", "L3TAB|PINNED", "L4TAB|PINNED",
-		"BROKEN", "XALLOC", "XTAB",
-	};
-	return type < 16 ? names[type] : "INVALID";
-}
+#include "wire.h"
+#include "reader.h"
+#include "pages.h"
 
 uint32_t migstream_record_layer(const migstream_record *rec) { return rec ? rec->layer : 0; }
 uint32_t migstream_record_type(const migstream_record *rec) { return rec ? rec->type : 0; }
@@ -170,11 +133,11 @@ int migstream_record_get_pfn(const migstream_record *rec, uint32_t i, uint64_t *
 		return MIGSTREAM_E_WRONG_TYPE;
 	if (i >= rec->count)
 		return MIGSTREAM_E_RANGE;
-	uint64_t v = get64(rec, 8 + 8 * (size_t)i);
+	struct ms_pfn e = ms_pfn_entry(rec->body + 8, i, rec->be);
 	if (pfn)
-		*pfn = v & MS_PFN_MASK;
+		*pfn = e.pfn;
 	if (type)
-		*type = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
+		*type = e.type;
 	return 0;
 }
 
@@ -195,29 +158,7 @@ int migstream_record_get_page(const migstream_record *rec, uint32_t i, uint64_t 
 	*page = NULL;
 	if (!ms_type_has_data(t) || rec->data_pages == 0)
 		return 0;
-	migstream_reader *r = rec->r;
-	if (&r->rec != rec || !r->rec_live)
-		return MIGSTREAM_E_STATE;
-	if (!r->pages_in_memory) {
-		rc = ms_reader_load_pages(r);
-		if (rc)
-			return rc;
-	}
-	/* Data page ordinal of entry i: count data entries before it, resuming
-	 * from the last lookup when iterating forwards. */
-	uint32_t from = 0, k = 0;
-	if (r->iter_entry <= i) {
-		from = r->iter_entry;
-		k = r->iter_page;
-	}
-	for (uint32_t j = from; j < i; j++)
-		k += ms_type_has_data((uint32_t)(get64(rec, 8 + 8 * (size_t)j) >> MS_PFN_TYPE_SHIFT)) != 0;
-	r->iter_entry = i;
-	r->iter_page = k;
-	if (k >= rec->data_pages)
-		return MIGSTREAM_E_RANGE;
-	*page = rec->body + 8 + 8 * (size_t)rec->count + 4096 * (size_t)k;
-	return 0;
+	return ms_pages_view(rec->pages, rec, i, page);
 }
 
 /* ------------------------------------------------------------------ others */

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "rules.h"
 
 const struct ms_rule ms_rules[MS_RULE_COUNT] = {
 #define MS_RULE_ROW(name, rid, sev, code, layer, deep, about, xen, summary, text) \

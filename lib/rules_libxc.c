@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "wire.h"
+#include "rules.h"
+#include "rules_libxc.h"
 
 #define HVM_PARAM_DEFINED 39u          /* F 8.9: indexes 0..38 */
 
@@ -288,16 +291,16 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 	if (rc)
 		return rc;
 
-	const uint8_t *e = b + 8;
+	const uint8_t *arr = b + 8;
 	uint64_t npages = 0;
 	uint32_t first_rsvd = UINT32_MAX, first_pt = UINT32_MAX, first_xalloc = UINT32_MAX;
 	int ascending = 1;
 	uint64_t prev = 0;
-	for (uint32_t i = 0; i < count; i++, e += 8) {
-		uint64_t v = ms_get64(e, x->be);
-		uint64_t pfn = v & MS_PFN_MASK;
-		uint32_t t = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
-		if ((v & MS_PFN_RSVD_MASK) && first_rsvd == UINT32_MAX)
+	for (uint32_t i = 0; i < count; i++) {
+		struct ms_pfn en = ms_pfn_entry(arr, i, x->be);
+		uint64_t pfn = en.pfn;
+		uint32_t t = en.type;
+		if ((en.raw & MS_PFN_RSVD_MASK) && first_rsvd == UINT32_MAX)
 			first_rsvd = i;
 		if (ms_type_invalid(t))
 			return ms_report(c, R_PAGE_6, c->rec_offset, "pfn[%u] (pfn 0x%llx) has invalid type 0x%x",
@@ -323,10 +326,9 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 		                 len, (unsigned long long)(8 + 8 * (uint64_t)count + 4096 * npages), count,
 		                 (unsigned long long)npages);
 	if (first_rsvd != UINT32_MAX) {
-		uint64_t v = ms_get64(b + 8 + 8 * (size_t)first_rsvd, x->be);
 		FIRST(rc, ms_report(c, R_PAGE_5, c->rec_offset,
 		                    "pfn[%u] has reserved bits 52-59 set (entry 0x%016llx)", first_rsvd,
-		                    (unsigned long long)v));
+		                    (unsigned long long)ms_pfn_entry(arr, first_rsvd, x->be).raw));
 		if (rc)
 			return rc;
 	}
@@ -336,7 +338,7 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 			return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
 		{
 			for (uint32_t i = 0; i < count; i++)
-				keys[i] = ms_get64(b + 8 + 8 * (size_t)i, x->be) & MS_PFN_MASK;
+				keys[i] = ms_pfn_entry(arr, i, x->be).pfn;
 			if (has_duplicate(keys, count) == 1)
 				ms_report(c, R_PAGE_9, c->rec_offset, "a pfn appears more than once in this record (last data wins)");
 			ms_free(keys);
@@ -345,7 +347,7 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 	if (first_pt != UINT32_MAX)
 		ms_report(c, R_PAGE_10, c->rec_offset,
 		          "pfn[%u] has page-table type 0x%x in an HVM image (restored as an ordinary page)",
-		          first_pt, (unsigned)(ms_get64(b + 8 + 8 * (size_t)first_pt, x->be) >> 60));
+		          first_pt, (unsigned)ms_pfn_entry(arr, first_pt, x->be).type);
 	if (first_xalloc != UINT32_MAX)
 		ms_report(c, R_PAGE_11, c->rec_offset,
 		          "pfn[%u] has type XALLOC (0xe) but the image is not converter output (Xen %u.%u)",
@@ -354,10 +356,9 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 		ms_report(c, R_PAGE_12, c->rec_offset, "count %u is above 1024, the most Xen's saver sends", count);
 
 	if (x->deep) {
-		e = b + 8;
-		for (uint32_t i = 0; i < count; i++, e += 8) {
-			uint64_t v = ms_get64(e, x->be);
-			int rc2 = map_set(x, c, v & MS_PFN_MASK, (uint32_t)(v >> MS_PFN_TYPE_SHIFT));
+		for (uint32_t i = 0; i < count; i++) {
+			struct ms_pfn en = ms_pfn_entry(arr, i, x->be);
+			int rc2 = map_set(x, c, en.pfn, en.type);
 			if (rc2)
 				return rc2;
 		}
@@ -407,6 +408,22 @@ int ms_libxc_page(struct ms_libxc *x, struct ms_ctx *c, uint64_t pfn, uint32_t t
 			si->console = ms_le32(page + 52);
 		}
 	}
+	return 0;
+}
+
+int ms_libxc_start_info_pfn(const struct ms_libxc *x, uint64_t *pfn)
+{
+	if (!ms_libxc_wants_pages(x) || !x->basic_n || x->basic[0].vcpu != 0)
+		return 0;
+	*pfn = x->basic[0].rdx;
+	return 1;
+}
+
+int ms_libxc_has_start_info(const struct ms_libxc *x, uint64_t pfn)
+{
+	for (unsigned i = 0; i < MS_START_INFO_SLOTS; i++)
+		if (x->start_info[i].pfn == pfn + 1)
+			return 1;
 	return 0;
 }
 

@@ -7,7 +7,10 @@
 
 #include <string.h>
 
-#include "private.h"
+#include "wire.h"
+#include "rules.h"
+#include "rules_libxc.h"
+#include "rules_libxl.h"
 
 void ms_libxl_init(struct ms_libxl *l)
 {
@@ -21,12 +24,12 @@ void ms_libxl_new_segment(struct ms_libxl *l)
 
 /* ------------------------------------------------------------------ xl */
 
-static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
+const uint8_t ms_xl_magic[MS_XL_MAGIC_SIZE] = "Xen saved domain, xl format\n \0 \r";
 
 int ms_xl_header(struct ms_ctx *c, const uint8_t *h, uint64_t off, int *be)
 {
 	int rc = 0;
-	if (memcmp(h, xl_magic, sizeof xl_magic) != 0)
+	if (memcmp(h, ms_xl_magic, MS_XL_MAGIC_SIZE) != 0)
 		return ms_report(c, R_XL_1, off, "the first 32 octets are not the xl save-file magic");
 	if (memcmp(h + 32, "\x04\x03\x02\x01", 4) == 0)
 		*be = 0;
@@ -318,66 +321,5 @@ int ms_libxl_record(struct ms_libxl *l, struct ms_ctx *c, uint32_t type, uint32_
 		return 0;
 	default:
 		return checkpoint_state(l, c, len, body);
-	}
-}
-
-/* ------------------------------------------------------------------ flow */
-
-void ms_flow_after(struct ms_flow *f, struct ms_libxl *l, const struct ms_libxc *xc, uint32_t layer,
-                   uint32_t type)
-{
-	if (layer == MIGSTREAM_LAYER_LIBXC) {
-		if (l->phase == MS_LX_BACK) {
-			l->bc_pos = 0;
-			f->layer = MIGSTREAM_LAYER_LIBXL;
-		} else if (type == MIGSTREAM_REC_END) {
-			if (f->nested) {
-				f->layer = MIGSTREAM_LAYER_LIBXL;
-				l->phase = MS_LX_AFTER;
-			} else {
-				f->done = 1;
-			}
-		} else if (type == MIGSTREAM_REC_CHECKPOINT && f->nested) {
-			f->layer = MIGSTREAM_LAYER_LIBXL;
-			l->phase = MS_LX_CKPT;
-			ms_libxl_new_segment(l);
-		}
-		return;
-	}
-	switch (type) {
-	case MIGSTREAM_LIBXL_REC_END:
-		if (l->phase != MS_LX_BACK)
-			f->done = 1;
-		break;
-	case MIGSTREAM_LIBXL_REC_LIBXC_CONTEXT:
-		if (l->phase == MS_LX_BACK)
-			break;
-		f->restart_libxc = xc->version != 0;
-		f->layer = MIGSTREAM_LAYER_LIBXC;
-		f->need_libxc_headers = 1;
-		l->phase = MS_LX_IN_LIBXC;
-		break;
-	case MIGSTREAM_LIBXL_REC_CHECKPOINT_END:
-		if (l->phase != MS_LX_CKPT)
-			break;
-		l->checkpoints++;
-		if (l->kind == MIGSTREAM_KIND_COLO) {
-			l->phase = MS_LX_COLO_STATE;
-		} else {
-			l->phase = MS_LX_IN_LIBXC;
-			f->layer = MIGSTREAM_LAYER_LIBXC;
-		}
-		break;
-	case MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE:
-		if (l->phase == MS_LX_BACK) {
-			if (++l->bc_pos == 3)
-				f->layer = MIGSTREAM_LAYER_LIBXC;
-		} else if (l->phase == MS_LX_COLO_STATE) {
-			l->phase = MS_LX_IN_LIBXC;
-			f->layer = MIGSTREAM_LAYER_LIBXC;
-		}
-		break;
-	default:
-		break;
 	}
 }

@@ -15,7 +15,9 @@
 #include <unistd.h>
 #include <sys/uio.h>
 
-#include "private.h"
+#include "alloc.h"
+#include "rules.h"
+#include "sink.h"
 
 #ifndef IOV_MAX
 #define IOV_MAX 1024
@@ -25,6 +27,59 @@ void ms_sink_init(struct ms_sink *s)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
+}
+
+void ms_sink_open_fd(struct ms_sink *s, int fd, int own_fd)
+{
+	s->kind = MS_SINK_FD;
+	s->fd = fd;
+	s->own_fd = own_fd;
+}
+
+void ms_sink_open_memory(struct ms_sink *s)
+{
+	s->kind = MS_SINK_MEM;
+}
+
+void ms_sink_open_io(struct ms_sink *s, const migstream_write_io *io, size_t io_size, void *ctx)
+{
+	memset(&s->io, 0, sizeof s->io);
+	memcpy(&s->io, io, io_size < sizeof s->io ? io_size : sizeof s->io);
+	s->kind = MS_SINK_IO;
+	s->io_ctx = ctx;
+}
+
+void ms_sink_set_wait_sync(struct ms_sink *s, int wait, int sync)
+{
+	s->wait = wait;
+	s->sync = sync;
+}
+
+int ms_sink_memory(const struct ms_sink *s, const void **data, size_t *len)
+{
+	if (s->kind != MS_SINK_MEM)
+		return -1;
+	*data = s->mem ? s->mem : (const uint8_t *)"";
+	*len = s->mem_len;
+	return 0;
+}
+
+void ms_sink_free(struct ms_sink *s)
+{
+	ms_free(s->mem);
+	s->mem = NULL;
+	s->mem_len = s->mem_cap = 0;
+}
+
+int ms_sink_fail(const struct ms_sink *s, struct ms_ctx *c, int code, int e, uint64_t written)
+{
+	if (s->bad_ret)
+		return ms_fail(c, code, e, s->pos,
+		               "write failed after %llu octets of this record: the writev callback returned %lld, "
+		               "neither 1..(octets asked) nor -errno (-1..-%d)", (unsigned long long)written,
+		               (long long)s->bad_ret, MS_ERRNO_MAX);
+	return ms_fail(c, code, e, s->pos, "write failed after %llu octets of this record: %s",
+	               (unsigned long long)written, code == MIGSTREAM_E_NOMEM ? "out of memory" : strerror(e));
 }
 
 /* One write attempt: octets written or a negative status (errno in *e). */

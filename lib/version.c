@@ -3,7 +3,7 @@
  */
 #include "config.h"
 
-#include "private.h"
+#include "migstream.h"
 
 unsigned migstream_version_number(void)
 {

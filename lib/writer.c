@@ -16,38 +16,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "private.h"
-
-static const struct {
-	uint64_t def, min, max;
-	int used;
-} wopt_table[MS_WOPT_MAX + 1] = {
-	[MIGSTREAM_OPT_MAX_RECORD_LEN] = { MIGSTREAM_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN, 1 },
-	[MIGSTREAM_OPT_DEEP] = { 1, 0, 1, 1 },
-	[MIGSTREAM_OPT_STREAM_KIND] = { MIGSTREAM_KIND_AUTO, 0, MIGSTREAM_KIND_COLO_BACK, 1 },
-	[MIGSTREAM_OPT_GUEST_TYPE] = { MIGSTREAM_GUEST_UNKNOWN, 0, MIGSTREAM_GUEST_PVH, 1 },
-	[MIGSTREAM_OPT_VCPUS] = { 0, 0, UINT32_MAX, 1 },
-	[MIGSTREAM_OPT_P2M_SIZE] = { 0, 0, UINT64_C(1) << 52, 1 },
-	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40, 1 },
-	[MIGSTREAM_OPT_RAW] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_WAIT] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_FILE_MODE] = { 0666, 0, 07777, 1 },
-	[MIGSTREAM_OPT_TRUNCATE] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_SYNC] = { 0, 0, 1, 1 },
-	[MIGSTREAM_OPT_ATOMIC] = { 0, 0, 1, 1 },
-};
-
-int ms_wopt_bounds(int key, uint64_t *min, uint64_t *max)
-{
-	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used)
-		return MIGSTREAM_E_INVAL;
-	if (min)
-		*min = wopt_table[key].min;
-	if (max)
-		*max = wopt_table[key].max;
-	return 0;
-}
+#include "alloc.h"
+#include "wire.h"
+#include "framing.h"
+#include "writer.h"
 
 #define WCHECK(w) do { if (!(w) || (w)->magic != MS_WRITER_MAGIC) return MIGSTREAM_E_INVAL; } while (0)
 
@@ -63,8 +35,7 @@ migstream_writer *migstream_writer_new(void)
 	memset(w, 0, sizeof *w);
 	w->magic = MS_WRITER_MAGIC;
 	w->state = MS_WS_NEW;
-	for (int k = 0; k <= MS_WOPT_MAX; k++)
-		w->opt[k] = wopt_table[k].def;
+	ms_opt_defaults(w->opt, MS_OPT_WRITER);
 	ms_sink_init(&w->sink);
 	ms_ctx_init(&w->ctx, MIGSTREAM_MODE_STRICT);
 	ms_libxc_init(&w->xc);
@@ -78,13 +49,19 @@ int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value)
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
 		return USAGE(w, MIGSTREAM_E_STATE, "options are frozen once the writer is opened");
-	if (key < 0 || key > MS_WOPT_MAX || !wopt_table[key].used)
-		return USAGE(w, MIGSTREAM_E_INVAL, "unknown writer option %d", key);
-	if (value < wopt_table[key].min || value > wopt_table[key].max)
-		return USAGE(w, MIGSTREAM_E_INVAL, "option %d: value %llu outside %llu..%llu", key,
-		             (unsigned long long)value, (unsigned long long)wopt_table[key].min,
-		             (unsigned long long)wopt_table[key].max);
+	int rc = ms_opt_check(&w->ctx, __func__, MS_OPT_WRITER, key, value);
+	if (rc)
+		return rc;
 	w->opt[key] = value;
+	return 0;
+}
+
+int migstream_writer_get_option(const migstream_writer *w, int key, uint64_t *value)
+{
+	WCHECK(w);
+	if (!ms_opt_known(key, MS_OPT_WRITER) || !value)
+		return MIGSTREAM_E_INVAL;
+	*value = w->opt[key];
 	return 0;
 }
 
@@ -99,14 +76,10 @@ int migstream_writer_set_diag_handler(migstream_writer *w, migstream_diag_fn fn,
 static void wstart(migstream_writer *w)
 {
 	w->raw = (int)w->opt[MIGSTREAM_OPT_RAW];
-	w->sink.wait = (int)w->opt[MIGSTREAM_OPT_WAIT];
-	w->sink.sync = (int)w->opt[MIGSTREAM_OPT_SYNC];
-	w->xc.deep = (int)w->opt[MIGSTREAM_OPT_DEEP];
-	w->xc.kind = (int)w->opt[MIGSTREAM_OPT_STREAM_KIND];
-	w->xc.guest_type = (int)w->opt[MIGSTREAM_OPT_GUEST_TYPE];
-	w->xc.vcpus = (uint32_t)w->opt[MIGSTREAM_OPT_VCPUS];
-	w->xc.p2m_size = w->opt[MIGSTREAM_OPT_P2M_SIZE];
-	ms_pfnmap_init(&w->xc.map, w->opt[MIGSTREAM_OPT_MAX_PFN_MAP]);
+	/* MIGSTREAM_OPT_ATOMIC's temporary file is always synced. */
+	ms_sink_set_wait_sync(&w->sink, (int)w->opt[MIGSTREAM_OPT_WAIT],
+	                      w->opt[MIGSTREAM_OPT_SYNC] || w->tmp_path);
+	ms_opt_apply_libxc(w->opt, &w->xc);
 	w->lx.kind = w->xc.kind;
 	w->lx.xc = &w->xc;
 	w->state = MS_WS_OPEN;
@@ -126,9 +99,7 @@ int migstream_writer_open_fd(migstream_writer *w, int fd)
 		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
 	if (fd < 0)
 		return USAGE(w, MIGSTREAM_E_INVAL, "fd %d is negative", fd);
-	w->sink.kind = MS_SINK_FD;
-	w->sink.fd = fd;
-	w->sink.own_fd = (int)w->opt[MIGSTREAM_OPT_CLOSE_FD];
+	ms_sink_open_fd(&w->sink, fd, (int)w->opt[MIGSTREAM_OPT_CLOSE_FD]);
 	wstart(w);
 	return 0;
 }
@@ -233,7 +204,6 @@ int migstream_writer_open_path(migstream_writer *w, const char *path)
 		if ((fd = atomic_create(w, path)) < 0)
 			return open_fail(w, errno, "create a temporary file for", path);
 		w->replace = truncate;
-		w->sink.sync = 1;
 		goto opened;
 	}
 	do
@@ -241,12 +211,10 @@ int migstream_writer_open_path(migstream_writer *w, const char *path)
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return open_fail(w, errno, "create", path);
-opened:;
-	int rc = migstream_writer_open_fd(w, fd);
-	w->sink.own_fd = 1;
-	if (w->tmp_path)
-		w->sink.sync = 1;       /* after wstart(), which sets it from MIGSTREAM_OPT_SYNC */
-	return rc;
+opened:
+	ms_sink_open_fd(&w->sink, fd, 1);
+	wstart(w);
+	return 0;
 }
 
 /* MIGSTREAM_OPT_ATOMIC, a complete stream closed: the temporary file takes
@@ -289,7 +257,7 @@ int migstream_writer_open_memory(migstream_writer *w)
 	WCHECK(w);
 	if (w->state != MS_WS_NEW)
 		return USAGE(w, MIGSTREAM_E_STATE, "the writer is already open (or closed): use a new one");
-	w->sink.kind = MS_SINK_MEM;
+	ms_sink_open_memory(&w->sink);
 	wstart(w);
 	return 0;
 }
@@ -303,10 +271,7 @@ int migstream_writer_open_io(migstream_writer *w, const migstream_write_io *io, 
 	if (!io || io_size < sizeof(io->writev) || !io->writev)
 		return USAGE(w, MIGSTREAM_E_INVAL, "io is NULL, io_size %zu too small or no writev callback",
 		             io_size);
-	memset(&w->sink.io, 0, sizeof w->sink.io);
-	memcpy(&w->sink.io, io, io_size < sizeof w->sink.io ? io_size : sizeof w->sink.io);
-	w->sink.kind = MS_SINK_IO;
-	w->sink.io_ctx = ctx;
+	ms_sink_open_io(&w->sink, io, io_size, ctx);
 	wstart(w);
 	return 0;
 }
@@ -316,10 +281,8 @@ int migstream_writer_get_memory(migstream_writer *w, const void **data, size_t *
 	WCHECK(w);
 	if (!data || !len)
 		return USAGE(w, MIGSTREAM_E_INVAL, "data or len is NULL");
-	if (w->sink.kind != MS_SINK_MEM)
+	if (ms_sink_memory(&w->sink, data, len) != 0)
 		return USAGE(w, MIGSTREAM_E_STATE, "the writer was not opened with migstream_writer_open_memory()");
-	*data = w->sink.mem ? w->sink.mem : (const uint8_t *)"";
-	*len = w->sink.mem_len;
 	return 0;
 }
 
@@ -327,7 +290,7 @@ uint64_t migstream_writer_offset(const migstream_writer *w)
 {
 	if (!w || w->magic != MS_WRITER_MAGIC)
 		return 0;
-	return w->sink.pos;
+	return ms_sink_pos(&w->sink);
 }
 
 int migstream_writer_close(migstream_writer *w)
@@ -348,7 +311,7 @@ int migstream_writer_close(migstream_writer *w)
 		int ce = atomic_commit(w);
 		atomic_forget(w);
 		if (ce) {
-			ms_fail(&w->ctx, MIGSTREAM_E_IO, ce, w->sink.pos,
+			ms_fail(&w->ctx, MIGSTREAM_E_IO, ce, ms_sink_pos(&w->sink),
 			        "the complete stream could not be put in place: %s", strerror(ce));
 			return MIGSTREAM_E_IO;
 		}
@@ -359,17 +322,17 @@ int migstream_writer_close(migstream_writer *w)
 		atomic_forget(w);
 	}
 	if (prior == MS_WS_FAILED) {
-		ms_fail(&w->ctx, w->fail_code, 0, w->sink.pos, "the sink failed earlier; the stream is incomplete");
+		ms_fail(&w->ctx, w->fail_code, 0, ms_sink_pos(&w->sink), "the sink failed earlier; the stream is incomplete");
 		return w->fail_code;
 	}
 	if (e) {
-		ms_fail(&w->ctx, MIGSTREAM_E_IO, -e, w->sink.pos, "closing the sink failed: %s", strerror(-e));
+		ms_fail(&w->ctx, MIGSTREAM_E_IO, -e, ms_sink_pos(&w->sink), "closing the sink failed: %s", strerror(-e));
 		return MIGSTREAM_E_IO;
 	}
 	if (prior != MS_WS_ENDED) {
-		ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink),
 		        "closed without END: the %llu octets written read back as a truncated stream",
-		        (unsigned long long)w->sink.pos);
+		        (unsigned long long)ms_sink_pos(&w->sink));
 		return MIGSTREAM_E_STATE;
 	}
 	return 0;
@@ -384,7 +347,7 @@ void migstream_writer_free(migstream_writer *w)
 	if (w->tmp_path)
 		unlink(w->tmp_path);  /* never closed: the stream is not complete */
 	atomic_forget(w);
-	ms_free(w->sink.mem);
+	ms_sink_free(&w->sink);
 	ms_free(w->scratch);
 	ms_libxc_free(&w->xc);
 	w->magic = 0;
@@ -420,16 +383,8 @@ static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
 	uint64_t written;
 	int e = 0;
 	int rc = ms_sink_writev(&w->sink, iov, cnt, &written, &e);
-	if (rc && w->sink.bad_ret) {
-		ms_fail(&w->ctx, rc, e, w->sink.pos,
-		        "write failed after %llu octets of this record: the writev callback returned %lld, "
-		        "neither 1..(octets asked) nor -errno (-1..-%d)", (unsigned long long)written,
-		        (long long)w->sink.bad_ret, MS_ERRNO_MAX);
-		w->state = MS_WS_FAILED;
-		w->fail_code = rc;
-	} else if (rc) {
-		ms_fail(&w->ctx, rc, e, w->sink.pos, "write failed after %llu octets of this record: %s",
-		        (unsigned long long)written, rc == MIGSTREAM_E_NOMEM ? "out of memory" : strerror(e));
+	if (rc) {
+		ms_sink_fail(&w->sink, &w->ctx, rc, e, written);
 		w->state = MS_WS_FAILED;
 		w->fail_code = rc;
 	}
@@ -474,25 +429,9 @@ static uint8_t *scratch(migstream_writer *w, size_t n)
 	return w->scratch;
 }
 
-static void put16(uint8_t *p, uint16_t v, int be)
-{
-	if (be) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-	else { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-}
-static void put32(uint8_t *p, uint32_t v, int be)
-{
-	for (int i = 0; i < 4; i++)
-		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v, int be)
-{
-	for (int i = 0; i < 8; i++)
-		p[be ? 7 - i : i] = (uint8_t)(v >> (8 * i));
-}
-
 static int nomem(migstream_writer *w)
 {
-	return ms_fail(&w->ctx, MIGSTREAM_E_NOMEM, 0, w->sink.pos, "out of memory");
+	return ms_fail(&w->ctx, MIGSTREAM_E_NOMEM, 0, ms_sink_pos(&w->sink), "out of memory");
 }
 
 /* ------------------------------------------------------------------ headers */
@@ -516,17 +455,17 @@ int migstream_writer_put_image_header(migstream_writer *w, const migstream_image
 		h.id = 0x58454E46u;
 	}
 	uint8_t b[MS_IHDR_SIZE];
-	put64(b, h.marker, 1);
-	put32(b + 8, h.id, 1);
-	put32(b + 12, h.version, 1);
-	put16(b + 16, h.options, 1);
-	put16(b + 18, h.reserved1, 1);
-	put32(b + 20, h.reserved2, 1);
+	ms_put64(b, h.marker, 1);
+	ms_put32(b + 8, h.id, 1);
+	ms_put32(b + 12, h.version, 1);
+	ms_put16(b + 16, h.options, 1);
+	ms_put16(b + 18, h.reserved1, 1);
+	ms_put32(b + 20, h.reserved2, 1);
 	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxc image header";
 	if (!w->raw) {
-		rc = ms_libxc_image_header(&w->xc, &w->ctx, b, w->sink.pos);
+		rc = ms_libxc_image_header(&w->xc, &w->ctx, b, ms_sink_pos(&w->sink));
 		if (rc)
 			return rc;
 	} else {
@@ -554,11 +493,11 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 	memset(&h, 0, sizeof h);
 	memcpy(&h, dh, size < sizeof h ? size : sizeof h);
 	uint8_t b[MS_DHDR_SIZE];
-	put32(b, h.type, w->be);
-	put16(b + 4, h.page_shift, w->be);
-	put16(b + 6, h.reserved, w->be);
-	put32(b + 8, h.xen_major, w->be);
-	put32(b + 12, h.xen_minor, w->be);
+	ms_put32(b, h.type, w->be);
+	ms_put16(b + 4, h.page_shift, w->be);
+	ms_put16(b + 6, h.reserved, w->be);
+	ms_put32(b + 8, h.xen_major, w->be);
+	ms_put32(b + 12, h.xen_minor, w->be);
 	w->ctx.layer = MIGSTREAM_LAYER_LIBXC;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxc domain header";
@@ -566,7 +505,7 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 		/* A big-endian image is the caller's explicit choice: IHDR-6 is
 		 * reported as a warning, not refused. */
 		w->ctx.allow_be = 1;
-		rc = ms_libxc_domain_header(&w->xc, &w->ctx, b, w->sink.pos);
+		rc = ms_libxc_domain_header(&w->xc, &w->ctx, b, ms_sink_pos(&w->sink));
 		w->ctx.allow_be = 0;
 		if (rc)
 			return rc;
@@ -582,7 +521,7 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 	w->flow.need_libxc_headers = 0;
 	w->flow.layer = MIGSTREAM_LAYER_LIBXC;
 	if (w->flow.nested && !w->raw)
-		ms_libxl_after_libxc_headers(&w->lx, &w->ctx, w->sink.pos - MS_DHDR_SIZE + 8);
+		ms_libxl_after_libxc_headers(&w->lx, &w->ctx, ms_sink_pos(&w->sink) - MS_DHDR_SIZE + 8);
 	return 0;
 }
 
@@ -605,44 +544,37 @@ static int put_check(migstream_writer *w, uint32_t want, uint32_t type, uint64_t
 
 	w->ctx.layer = layer;
 	w->ctx.rec_type = type;
-	w->ctx.rec_offset = w->sink.pos;
+	w->ctx.rec_offset = ms_sink_pos(&w->sink);
 	w->ctx.rec_index = is_xc ? w->rec_index : w->lx_index;
 	w->ctx.what = NULL;
 	if (w->state != MS_WS_RECORDS && w->state != MS_WS_ENDED) {
 		w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 		w->ctx.what = "stream";
-		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos, "%s record before the %s header",
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink), "%s record before the %s header",
 		               migstream_record_type_name(want ? want : layer, type),
 		               w->state == MS_WS_XL ? "libxl" : w->state == MS_WS_IMAGE ? "libxc domain"
 		                                                                      : "stream");
 	}
 	if (w->flow.need_libxc_headers && w->state != MS_WS_ENDED)
-		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink),
 		               "the libxc image header must follow LIBXC_CONTEXT");
 	if (want && want != layer && w->state != MS_WS_ENDED) {
 		w->ctx.layer = want;              /* name the record in its own layer */
 		w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 		w->ctx.what = is_xc ? "libxc layer" : "libxl layer";
 		if (w->lx.phase == MS_LX_BACK && !w->raw)
-			return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
+			return ms_report(&w->ctx, R_CKPT_10, ms_sink_pos(&w->sink),
 			                 "%s where the back channel cycle expects %s",
 			                 migstream_record_type_name(want, type),
 			                 is_xc ? "CHECKPOINT_DIRTY_PFN_LIST" : "CHECKPOINT_STATE");
-		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, w->sink.pos,
+		return ms_fail(&w->ctx, MIGSTREAM_E_STATE, 0, ms_sink_pos(&w->sink),
 		               "%s is a %s record but the %s layer has the stream",
 		               migstream_record_type_name(want, type), want == MIGSTREAM_LAYER_LIBXC ? "libxc" : "libxl",
 		               is_xc ? "libxc" : "libxl");
 	}
-	if (len > w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] || len > UINT32_MAX) {
-		if (w->raw && len <= UINT32_MAX)
-			return 0;
-		return ms_report(&w->ctx, is_xc ? R_REC_2 : R_LIBXL_9, w->sink.pos,
-		                 "body_length %llu exceeds the %s of %llu", (unsigned long long)len,
-		                 w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN] < MIGSTREAM_MAX_RECORD_LEN ? "configured cap"
-		                                                                               : "128 MiB limit",
-		                 (unsigned long long)w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN]);
-	}
-	return 0;
+	if (w->raw && len <= UINT32_MAX)
+		return 0;                         /* raw mode: any length that fits the header */
+	return ms_frame_length(&w->ctx, layer, len, w->opt[MIGSTREAM_OPT_MAX_RECORD_LEN], ms_sink_pos(&w->sink));
 }
 
 /*
@@ -667,22 +599,15 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 	if ((rc = put_check(w, want, type, len)))
 		return rc;
 	if (!w->raw) {
-		if (w->state == MS_WS_ENDED) {
-			w->ctx.rec_index = MIGSTREAM_NO_RECORD;
-			w->ctx.what = "end of stream";
-			return ms_report(&w->ctx, R_ORDER_1, w->sink.pos,
-			                 "%s after the final END; nothing may follow it",
-			                 migstream_record_type_name(layer, type));
-		}
+		if (w->state == MS_WS_ENDED)
+			return ms_frame_after_end(&w->ctx, ms_sink_pos(&w->sink), -1, layer, type);
 		if (!is_xc) {
 			rc = ms_libxl_record(&w->lx, &w->ctx, type, (uint32_t)len, hb + MS_RHDR_SIZE);
 			if (rc)
 				return rc;
 		} else {
-			if (w->lx.phase == MS_LX_BACK && type != MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST)
-				return ms_report(&w->ctx, R_CKPT_10, w->sink.pos,
-				                 "%s where the back channel cycle expects CHECKPOINT_DIRTY_PFN_LIST",
-				                 migstream_record_type_name(layer, type));
+			if ((rc = ms_frame_back_channel_libxc(&w->lx, &w->ctx, type)))
+				return rc;
 			/* Page contents first: a refusal there must leave the rule
 			 * state as it was, and the record checks update it. */
 			if (type == MIGSTREAM_REC_PAGE_DATA && ms_libxc_wants_pages(&w->xc) && head >= 8 &&
@@ -692,11 +617,10 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 				uint32_t count = ms_get32(hb + MS_RHDR_SIZE, be), seg = 0;
 				size_t off = 0;
 				for (uint32_t i = 0; i < count && seg < (uint32_t)n; i++) {
-					uint64_t v = ms_get64(hb + MS_RHDR_SIZE + 8 + 8 * (size_t)i, be);
-					uint32_t t = (uint32_t)(v >> MS_PFN_TYPE_SHIFT);
-					if (!ms_type_has_data(t))
+					struct ms_pfn en = ms_pfn_entry(hb + MS_RHDR_SIZE + 8, i, be);
+					if (!ms_type_has_data(en.type))
 						continue;
-					rc = ms_libxc_page(&w->xc, &w->ctx, v & MS_PFN_MASK, t,
+					rc = ms_libxc_page(&w->xc, &w->ctx, en.pfn, en.type,
 					                   (const uint8_t *)extra[seg].iov_base + off);
 					if (rc)
 						return rc;
@@ -712,8 +636,8 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 				return rc;
 		}
 	}
-	put32(hb, type, be);
-	put32(hb + 4, (uint32_t)len, be);
+	ms_put32(hb, type, be);
+	ms_put32(hb + 4, (uint32_t)len, be);
 	/* Header+head, the extra iovecs, padding: in one sink call. */
 	struct iovec stack[66];
 	struct iovec *iov = stack;
@@ -841,7 +765,7 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		if (types[i] > 0xF || (!w->raw && (pfns[i] >> MS_PFN_TYPE_SHIFT)))
-			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, w->sink.pos,
+			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, ms_sink_pos(&w->sink),
 			               "pfn[%u] 0x%llx / type 0x%x do not fit a pfn entry", i,
 			               (unsigned long long)pfns[i], types[i]);
 		n += ms_type_has_data(types[i]) != 0;
@@ -858,10 +782,10 @@ int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const ui
 	if (!hb)
 		return nomem(w);
 	uint8_t *b = hb + MS_RHDR_SIZE;
-	put32(b, count, w->be);
-	put32(b + 4, 0, w->be);
+	ms_put32(b, count, w->be);
+	ms_put32(b + 4, 0, w->be);
 	for (uint32_t i = 0; i < count; i++)
-		put64(b + 8 + 8 * (size_t)i, pfns[i] | (uint64_t)types[i] << MS_PFN_TYPE_SHIFT, w->be);
+		ms_put64(b + 8 + 8 * (size_t)i, ms_pfn_encode(pfns[i], types[i]), w->be);
 	struct iovec *iov = NULL;
 	uint32_t segs = 0;
 	if (n) {
@@ -917,10 +841,10 @@ int migstream_writer_put_p2m_frames(migstream_writer *w, uint32_t start_pfn, uin
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, start_pfn, w->be);
-	put32(hb + 12, end_pfn, w->be);
+	ms_put32(hb + 8, start_pfn, w->be);
+	ms_put32(hb + 12, end_pfn, w->be);
 	for (uint32_t i = 0; i < k; i++)
-		put64(hb + 16 + 8 * (size_t)i, frames[i], w->be);
+		ms_put64(hb + 16 + 8 * (size_t)i, frames[i], w->be);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_PV_P2M_FRAMES, hb, len, NULL, 0, 0);
 }
@@ -942,8 +866,8 @@ int migstream_writer_put_vcpu(migstream_writer *w, uint32_t type, uint32_t vcpu_
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + ctx_len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, vcpu_id, w->be);
-	put32(hb + 12, 0, w->be);
+	ms_put32(hb + 8, vcpu_id, w->be);
+	ms_put32(hb + 12, 0, w->be);
 	if (ctx_len)
 		memcpy(hb + 16, ctx, ctx_len);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
@@ -968,11 +892,11 @@ int migstream_writer_put_tsc_info(migstream_writer *w, const migstream_tsc_info 
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 24);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, v.mode, w->be);
-	put32(hb + 12, v.khz, w->be);
-	put64(hb + 16, v.nsec, w->be);
-	put32(hb + 24, v.incarnation, w->be);
-	put32(hb + 28, v.reserved, w->be);
+	ms_put32(hb + 8, v.mode, w->be);
+	ms_put32(hb + 12, v.khz, w->be);
+	ms_put64(hb + 16, v.nsec, w->be);
+	ms_put32(hb + 24, v.incarnation, w->be);
+	ms_put32(hb + 28, v.reserved, w->be);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_TSC_INFO, hb, 24, NULL, 0, 0);
 }
@@ -996,11 +920,11 @@ int migstream_writer_put_hvm_params(migstream_writer *w, uint32_t count, const u
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, count, w->be);
-	put32(hb + 12, 0, w->be);
+	ms_put32(hb + 8, count, w->be);
+	ms_put32(hb + 12, 0, w->be);
 	for (uint32_t i = 0; i < count; i++) {
-		put64(hb + 16 + 16 * (size_t)i, index[i], w->be);
-		put64(hb + 24 + 16 * (size_t)i, value[i], w->be);
+		ms_put64(hb + 16 + 16 * (size_t)i, index[i], w->be);
+		ms_put64(hb + 24 + 16 * (size_t)i, value[i], w->be);
 	}
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_HVM_PARAMS, hb, len, NULL, 0, 0);
@@ -1045,7 +969,7 @@ int migstream_writer_put_dirty_pfn_list(migstream_writer *w, const uint64_t *pfn
 	if (!hb)
 		return nomem(w);
 	for (uint32_t i = 0; i < n; i++)
-		put64(hb + 8 + 8 * (size_t)i, pfns[i], w->be);
+		ms_put64(hb + 8 + 8 * (size_t)i, pfns[i], w->be);
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST, hb, len, NULL, 0, 0);
 }
@@ -1072,12 +996,12 @@ int migstream_writer_put_cpuid_policy(migstream_writer *w, const migstream_cpuid
 		memset(&v, 0, sizeof v);
 		memcpy(&v, (const uint8_t *)leaves + entry_size * i, entry_size < sizeof v ? entry_size : sizeof v);
 		uint8_t *e = hb + 8 + 24 * (size_t)i;
-		put32(e, v.leaf, w->be);
-		put32(e + 4, v.subleaf, w->be);
-		put32(e + 8, v.a, w->be);
-		put32(e + 12, v.b, w->be);
-		put32(e + 16, v.c, w->be);
-		put32(e + 20, v.d, w->be);
+		ms_put32(e, v.leaf, w->be);
+		ms_put32(e + 4, v.subleaf, w->be);
+		ms_put32(e + 8, v.a, w->be);
+		ms_put32(e + 12, v.b, w->be);
+		ms_put32(e + 16, v.c, w->be);
+		ms_put32(e + 20, v.d, w->be);
 	}
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_CPUID_POLICY, hb, len, NULL, 0, 0);
@@ -1105,17 +1029,15 @@ int migstream_writer_put_msr_policy(migstream_writer *w, const migstream_msr_ent
 		memset(&v, 0, sizeof v);
 		memcpy(&v, (const uint8_t *)entries + entry_size * i, entry_size < sizeof v ? entry_size : sizeof v);
 		uint8_t *e = hb + 8 + 16 * (size_t)i;
-		put32(e, v.idx, w->be);
-		put32(e + 4, v.flags, w->be);
-		put64(e + 8, v.val, w->be);
+		ms_put32(e, v.idx, w->be);
+		ms_put32(e + 4, v.flags, w->be);
+		ms_put64(e + 8, v.val, w->be);
 	}
 	w->want_layer = MIGSTREAM_LAYER_LIBXC;
 	return put(w, MIGSTREAM_REC_X86_MSR_POLICY, hb, len, NULL, 0, 0);
 }
 
 /* ------------------------------------------------------------------ xl and libxl */
-
-static const uint8_t xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
 
 int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_header *xh, size_t size,
                                    const void *optional_data, size_t optional_len)
@@ -1134,11 +1056,11 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 	if (!w->raw) {
 		static const uint8_t zero[32];
 		if (!memcmp(h.magic, zero, sizeof zero))
-			memcpy(h.magic, xl_magic, sizeof xl_magic);
+			memcpy(h.magic, ms_xl_magic, MS_XL_MAGIC_SIZE);
 		if (h.byteorder == 0)
 			h.byteorder = MIGSTREAM_XL_BYTEORDER_LE;
 		if (h.optional_data_len && h.optional_data_len != optional_len)
-			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, w->sink.pos,
+			return ms_fail(&w->ctx, MIGSTREAM_E_INVAL, 0, ms_sink_pos(&w->sink),
 			               "optional_data_len %u but %zu octets of optional data given",
 			               h.optional_data_len, optional_len);
 		h.optional_data_len = (uint32_t)optional_len;
@@ -1146,10 +1068,10 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 	int be = h.byteorder == MIGSTREAM_XL_BYTEORDER_BE;
 	uint8_t b[MS_XL_HDR_SIZE];
 	memcpy(b, h.magic, 32);
-	put32(b + 32, h.byteorder, 0);
-	put32(b + 36, h.mandatory_flags, be);
-	put32(b + 40, h.optional_flags, be);
-	put32(b + 44, h.optional_data_len, be);
+	ms_put32(b + 32, h.byteorder, 0);
+	ms_put32(b + 36, h.mandatory_flags, be);
+	ms_put32(b + 40, h.optional_flags, be);
+	ms_put32(b + 44, h.optional_data_len, be);
 	w->ctx.layer = MIGSTREAM_LAYER_XL;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "xl header";
@@ -1157,27 +1079,15 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 		int hbe;
 		struct ms_xl_config cfg;
 		size_t clen;
-		rc = ms_xl_header(&w->ctx, b, w->sink.pos, &hbe);
+		rc = ms_xl_header(&w->ctx, b, ms_sink_pos(&w->sink), &hbe);
 		if (rc)
 			return rc;
 		if ((rc = ms_xl_optional(&w->ctx, b, be, optional_data, (uint32_t)optional_len,
-		                         w->sink.pos + MS_XL_HDR_SIZE, &cfg, &clen)))
+		                         ms_sink_pos(&w->sink) + MS_XL_HDR_SIZE, &cfg, &clen)))
 			return rc;
-		if (!(h.mandatory_flags & MIGSTREAM_XL_FLAG_STREAMV2))
-			return ms_report(&w->ctx, R_XL_13, w->sink.pos + 36,
-			                 "STREAMv2 flag clear: this library writes v2 streams only");
-		if (cfg.have_type) {
-			int t = !strcmp(cfg.type, "pv") ? MIGSTREAM_GUEST_PV
-			      : !strcmp(cfg.type, "hvm") ? MIGSTREAM_GUEST_HVM
-			      : !strcmp(cfg.type, "pvh") ? MIGSTREAM_GUEST_PVH : 0;
-			w->lx.cfg_type = t;
-			if (t && w->xc.guest_type == MIGSTREAM_GUEST_UNKNOWN) {
-				w->xc.guest_type = t;
-				w->xc.guest_type_from_config = 1;
-			}
-		}
-		if (cfg.max_vcpus && w->xc.vcpus == 0)
-			w->xc.vcpus = cfg.max_vcpus;
+		if ((rc = ms_frame_xl_streamv2(&w->ctx, h.mandatory_flags, ms_sink_pos(&w->sink) + 36, 0)))
+			return rc;
+		ms_frame_xl_knowledge(&w->lx, &w->xc, &cfg);
 	}
 	struct iovec iov[2] = { { b, sizeof b }, { (void *)optional_data, optional_len } };
 	if ((rc = emit(w, iov, 2)))
@@ -1201,15 +1111,15 @@ int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl
 	if (!w->raw && h.ident == 0)
 		h.ident = MS_LIBXL_IDENT;
 	uint8_t b[MS_LIBXL_HDR_SIZE];
-	put64(b, h.ident, 1);
-	put32(b + 8, h.version, 1);
-	put32(b + 12, h.options, 1);
+	ms_put64(b, h.ident, 1);
+	ms_put32(b + 8, h.version, 1);
+	ms_put32(b + 12, h.options, 1);
 	w->ctx.layer = MIGSTREAM_LAYER_LIBXL;
 	w->ctx.rec_index = MIGSTREAM_NO_RECORD;
 	w->ctx.what = "libxl header";
 	if (!w->raw) {
 		w->ctx.allow_be = 1;
-		rc = ms_libxl_header(&w->lx, &w->ctx, b, w->sink.pos);
+		rc = ms_libxl_header(&w->lx, &w->ctx, b, ms_sink_pos(&w->sink));
 		w->ctx.allow_be = 0;
 		if (rc)
 			return rc;
@@ -1246,8 +1156,8 @@ static int put_emulator(migstream_writer *w, const char *fn, uint32_t type, uint
 	uint8_t *hb = scratch(w, MS_RHDR_SIZE + 8 + len);
 	if (!hb)
 		return nomem(w);
-	put32(hb + 8, id, w->lx.be);
-	put32(hb + 12, index, w->lx.be);
+	ms_put32(hb + 8, id, w->lx.be);
+	ms_put32(hb + 12, index, w->lx.be);
 	if (len)
 		memcpy(hb + 16, data, len);
 	w->want_layer = MIGSTREAM_LAYER_LIBXL;
@@ -1274,6 +1184,6 @@ int migstream_writer_put_checkpoint_end(migstream_writer *w)
 int migstream_writer_put_checkpoint_state(migstream_writer *w, uint32_t control_id)
 {
 	uint8_t b[4];
-	put32(b, control_id, w && w->magic == MS_WRITER_MAGIC ? w->lx.be : 0);
+	ms_put32(b, control_id, w && w->magic == MS_WRITER_MAGIC ? w->lx.be : 0);
 	return put_flat(w, __func__, MIGSTREAM_LAYER_LIBXL, MIGSTREAM_LIBXL_REC_CHECKPOINT_STATE, b, sizeof b);
 }

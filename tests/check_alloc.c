@@ -36,7 +36,7 @@ size_t migstream__test_alloc_max(void);
 
 /* Allocations a reader may make beyond the record cap: for a memory
  * source, bookkeeping only; fd and callback sources also read ahead in
- * blocks of 1 MiB (lib/private.h MS_READ_BLOCK). */
+ * blocks of 1 MiB (lib/source.h MS_READ_BLOCK). */
 #define SLACK_MEMORY ((size_t)64 * 1024)
 #define SLACK_BUFFERED ((size_t)(1024 + 64) * 1024)
 #define LOW_CAP 4096u

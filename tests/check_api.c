@@ -1489,6 +1489,126 @@ START_TEST(test_api_header_span_misuse)
 }
 END_TEST
 
+/* Every key, as the headers document it: bounds, default, and which
+ * handles take it (R reader, W writer). */
+static const struct {
+	int key;
+	uint64_t lo, hi, def;
+	int reader, writer;
+} opt_rows[] = {
+	{ MIGSTREAM_OPT_MODE, MIGSTREAM_MODE_RESTORE, MIGSTREAM_MODE_LAX, MIGSTREAM_MODE_RESTORE, 1, 0 },
+	{ MIGSTREAM_OPT_MAX_RECORD_LEN, 8, MIGSTREAM_MAX_RECORD_LEN, MIGSTREAM_MAX_RECORD_LEN, 1, 1 },
+	{ MIGSTREAM_OPT_DEEP, 0, 1, 1, 1, 1 },
+	{ MIGSTREAM_OPT_FORMAT, MIGSTREAM_FORMAT_AUTO, MIGSTREAM_FORMAT_XL, MIGSTREAM_FORMAT_AUTO, 1, 0 },
+	{ MIGSTREAM_OPT_CHANNEL, 0, 1, 0, 1, 0 },
+	{ MIGSTREAM_OPT_STREAM_KIND, MIGSTREAM_KIND_AUTO, MIGSTREAM_KIND_COLO_BACK, MIGSTREAM_KIND_AUTO, 1, 1 },
+	{ MIGSTREAM_OPT_GUEST_TYPE, MIGSTREAM_GUEST_UNKNOWN, MIGSTREAM_GUEST_PVH, MIGSTREAM_GUEST_UNKNOWN, 1, 1 },
+	{ MIGSTREAM_OPT_VCPUS, 0, UINT32_MAX, 0, 1, 1 },
+	{ MIGSTREAM_OPT_P2M_SIZE, 0, UINT64_C(1) << 52, 0, 1, 1 },
+	{ MIGSTREAM_OPT_CLOSE_FD, 0, 1, 0, 1, 1 },
+	{ MIGSTREAM_OPT_BACK_CHANNEL_QUIRK, 0, 1, 0, 1, 0 },
+	{ MIGSTREAM_OPT_MAX_PFN_MAP, 0, UINT64_C(1) << 40, UINT64_C(64) << 20, 1, 1 },
+	{ MIGSTREAM_OPT_RAW, 0, 1, 0, 0, 1 },
+	{ MIGSTREAM_OPT_WAIT, 0, 1, 0, 0, 1 },
+	{ MIGSTREAM_OPT_FILE_MODE, 0, 07777, 0666, 0, 1 },
+	{ MIGSTREAM_OPT_TRUNCATE, 0, 1, 0, 0, 1 },
+	{ MIGSTREAM_OPT_SYNC, 0, 1, 0, 0, 1 },
+	{ MIGSTREAM_OPT_ATOMIC, 0, 1, 0, 0, 1 },
+};
+#define OPT_ROWS (sizeof opt_rows / sizeof opt_rows[0])
+
+/* migstream_option_bounds() answers every key of either handle, and only
+ * those: keys -2..40 outside the table are E_INVAL. */
+START_TEST(test_api_option_bounds_every_key)
+{
+	for (int key = -2; key <= 40; key++) {
+		uint64_t lo = 77, hi = 77;
+		size_t i;
+
+		for (i = 0; i < OPT_ROWS && opt_rows[i].key != key; i++)
+			;
+		if (i == OPT_ROWS) {
+			ck_assert_msg(migstream_option_bounds(key, &lo, &hi) == MIGSTREAM_E_INVAL,
+			              "key %d has bounds", key);
+			continue;
+		}
+		ck_assert_msg(migstream_option_bounds(key, &lo, &hi) == 0, "no bounds for key %d", key);
+		ck_assert_msg(lo == opt_rows[i].lo && hi == opt_rows[i].hi, "key %d: %llu..%llu", key,
+		              (unsigned long long)lo, (unsigned long long)hi);
+		ck_assert_int_eq(migstream_option_bounds(key, NULL, NULL), 0);
+	}
+}
+END_TEST
+
+/* Each writer key: its default, both bounds read back after a set, a value
+ * one step outside refused (the value stays), NULL value refused. */
+START_TEST(test_api_writer_option_get_after_set)
+{
+	for (size_t i = 0; i < OPT_ROWS; i++) {
+		int key = opt_rows[i].key;
+		uint64_t v = 77;
+
+		if (!opt_rows[i].writer)
+			continue;
+		migstream_writer *w = migstream_writer_new();
+		ck_assert_ptr_nonnull(w);
+		ck_assert_msg(migstream_writer_get_option(w, key, &v) == 0, "get key %d", key);
+		ck_assert_msg(v == opt_rows[i].def, "key %d default %llu", key, (unsigned long long)v);
+		ck_assert_int_eq(migstream_writer_set_option(w, key, opt_rows[i].hi), 0);
+		ck_assert_int_eq(migstream_writer_get_option(w, key, &v), 0);
+		ck_assert_uint_eq(v, opt_rows[i].hi);
+		ck_assert_int_eq(migstream_writer_set_option(w, key, opt_rows[i].lo), 0);
+		ck_assert_int_eq(migstream_writer_get_option(w, key, &v), 0);
+		ck_assert_uint_eq(v, opt_rows[i].lo);
+		ck_assert_int_eq(migstream_writer_set_option(w, key, opt_rows[i].hi + 1), MIGSTREAM_E_INVAL);
+		if (opt_rows[i].lo > 0)
+			ck_assert_int_eq(migstream_writer_set_option(w, key, opt_rows[i].lo - 1), MIGSTREAM_E_INVAL);
+		ck_assert_int_eq(migstream_writer_get_option(w, key, &v), 0);
+		ck_assert_uint_eq(v, opt_rows[i].lo);
+		ck_assert_int_eq(migstream_writer_get_option(w, key, NULL), MIGSTREAM_E_INVAL);
+		migstream_writer_free(w);
+	}
+	uint64_t v;
+	ck_assert_int_eq(migstream_writer_get_option(NULL, MIGSTREAM_OPT_RAW, &v), MIGSTREAM_E_INVAL);
+}
+END_TEST
+
+/* The reader and the writer refuse each other's keys, set and get alike,
+ * and unknown keys; the keys both take work on both. */
+START_TEST(test_api_option_handles_refuse_each_others_keys)
+{
+	static const int unknown[] = { 0, -1, 13, 19, 26, 1000, INT_MIN, INT_MAX };
+	migstream_reader *r = migstream_reader_new();
+	migstream_writer *w = migstream_writer_new();
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(w);
+	for (size_t i = 0; i < OPT_ROWS; i++) {
+		int key = opt_rows[i].key;
+		int want_r = opt_rows[i].reader ? 0 : MIGSTREAM_E_INVAL;
+		int want_w = opt_rows[i].writer ? 0 : MIGSTREAM_E_INVAL;
+
+		ck_assert_msg(migstream_reader_set_option(r, key, opt_rows[i].def) == want_r, "reader set %d", key);
+		ck_assert_msg(migstream_reader_get_option(r, key, &v) == want_r, "reader get %d", key);
+		ck_assert_msg(migstream_writer_set_option(w, key, opt_rows[i].def) == want_w, "writer set %d", key);
+		ck_assert_msg(migstream_writer_get_option(w, key, &v) == want_w, "writer get %d", key);
+	}
+	ck_assert_int_eq(migstream_writer_set_option(w, MIGSTREAM_OPT_MODE, 0), MIGSTREAM_E_INVAL);
+	ck_assert_str_eq(migstream_writer_errmsg(w), "migstream_writer_set_option: unknown writer option 1");
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_RAW, 0), MIGSTREAM_E_INVAL);
+	ck_assert_str_eq(migstream_reader_errmsg(r), "migstream_reader_set_option: unknown reader option 20");
+	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		ck_assert_int_eq(migstream_reader_set_option(r, unknown[i], 0), MIGSTREAM_E_INVAL);
+		ck_assert_int_eq(migstream_reader_get_option(r, unknown[i], &v), MIGSTREAM_E_INVAL);
+		ck_assert_int_eq(migstream_writer_set_option(w, unknown[i], 0), MIGSTREAM_E_INVAL);
+		ck_assert_int_eq(migstream_writer_get_option(w, unknown[i], &v), MIGSTREAM_E_INVAL);
+	}
+	migstream_reader_free(r);
+	migstream_writer_free(w);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -1511,6 +1631,9 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_api_option_set_in_and_out_of_bounds);
 	tcase_add_test(tc, test_api_option_max_record_len_cap);
 	tcase_add_test(tc, test_api_option_unknown_key);
+	tcase_add_test(tc, test_api_option_bounds_every_key);
+	tcase_add_test(tc, test_api_writer_option_get_after_set);
+	tcase_add_test(tc, test_api_option_handles_refuse_each_others_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("misuse");

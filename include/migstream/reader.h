@@ -131,7 +131,8 @@ MIGSTREAM_API int migstream_reader_set_option(migstream_reader *r, int key, uint
 MIGSTREAM_API int migstream_reader_get_option(const migstream_reader *r, int key,
                                               uint64_t *value);
 
-/** Bounds of an option's value: reader keys and (since 1.1) writer keys. */
+/** Bounds of an option's value, for every key the reader or the writer
+ *  takes (writer keys since 1.1); MIGSTREAM_E_INVAL for any other key. */
 MIGSTREAM_API int migstream_option_bounds(int key, uint64_t *min, uint64_t *max);
 
 /** Diagnostic callback (fn NULL: none).  Can be set at any time. */
@@ -226,7 +227,11 @@ MIGSTREAM_API int migstream_reader_get_header_span(migstream_reader *r, int whic
  * Returns 0 with *rec set; MIGSTREAM_EOF once the final END has been
  * delivered (and, for file sources, nothing follows it); or a negative code
  * with *rec NULL.  Page contents of a PAGE_DATA record the caller did not
- * consume are skipped (with lseek where possible).
+ * consume are skipped (with lseek where possible).  Deep checks read only
+ * the contents their rules need: PV page tables as they pass and, from a
+ * memory or regular-file source, the one start_info page, read back when
+ * END or a CHECKPOINT completes the state; other sources have every page
+ * checked as it passes.
  */
 MIGSTREAM_API MIGSTREAM_WUR int migstream_reader_next(migstream_reader *r,
                                                       const migstream_record **rec);

@@ -104,6 +104,10 @@ typedef struct migstream_write_io {
 
 MIGSTREAM_API migstream_writer *migstream_writer_new(void);
 MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_set_option(migstream_writer *w, int key, uint64_t value);
+/** Current value of a writer option (defaults included): 0, or
+ *  MIGSTREAM_E_INVAL for a key the writer does not take (reader-only keys
+ *  such as MIGSTREAM_OPT_MODE included) or a NULL value.  Since: 1.1 */
+MIGSTREAM_API int migstream_writer_get_option(const migstream_writer *w, int key, uint64_t *value);
 MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_set_diag_handler(migstream_writer *w, migstream_diag_fn fn,
                                                     void *ctx);
 

@@ -192,6 +192,7 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "migstream_reader_error": (c_int, [_P, POINTER(DiagC), c_size_t]),
     "migstream_writer_new": (c_void_p, []),
     "migstream_writer_set_option": (c_int, [_P, c_int, c_uint64]),
+    "migstream_writer_get_option": (c_int, [_P, c_int, _u64p]),
     "migstream_writer_set_diag_handler": (c_int, [_P, DIAG_FN, c_void_p]),
     "migstream_writer_open_fd": (c_int, [_P, c_int]),
     "migstream_writer_open_path": (c_int, [_P, c_char_p]),

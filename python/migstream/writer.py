@@ -153,6 +153,14 @@ class Writer:
         self._rc(lib.migstream_writer_get_memory(self._w, byref(p), byref(n)))
         return ctypes.string_at(p.value, n.value) if p.value else b""
 
+    def get_option(self, key: int) -> int:
+        """Current value of writer option key (the C library's
+        MIGSTREAM_OPT_* numbers); StreamError (MIGSTREAM_E_INVAL) for a key
+        the writer does not take."""
+        v = c_uint64()
+        self._rc(lib.migstream_writer_get_option(self._h(), key, byref(v)))
+        return int(v.value)
+
     @property
     def offset(self) -> int:
         """Octets written so far: the offset of the next record."""

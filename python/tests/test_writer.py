@@ -125,3 +125,17 @@ def test_callback_exception_propagates() -> None:
     with migstream.Reader(hvm_all_types(), on_finding=boom) as r:
         with pytest.raises(KeyError):
             list(r)
+
+
+def test_get_option() -> None:
+    """The writer's options read back as the constructor set them; a
+    reader-only key (MIGSTREAM_OPT_MODE, 1) is refused."""
+    w = migstream.Writer(raw=True, truncate=True, kind="remus", max_record_len=4096)
+    assert w.get_option(20) == 1          # MIGSTREAM_OPT_RAW
+    assert w.get_option(23) == 1          # MIGSTREAM_OPT_TRUNCATE
+    assert w.get_option(24) == 0          # MIGSTREAM_OPT_SYNC
+    assert w.get_option(2) == 4096        # MIGSTREAM_OPT_MAX_RECORD_LEN
+    assert w.get_option(22) == 0o666      # MIGSTREAM_OPT_FILE_MODE, default
+    with pytest.raises(migstream.StreamError) as e:
+        w.get_option(1)
+    assert e.value.code_name == "MIGSTREAM_E_INVAL"

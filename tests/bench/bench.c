@@ -3,6 +3,7 @@
  * measured in the same run.
  *
  *   bench [-n MiB] [-d DIR]      (default 1024 MiB in $TMPDIR or /tmp)
+ *   bench [-n MiB] -p FILE       only write the PV stream to FILE (-v: the HVM one)
  *
  * Every figure is the best of three runs (page cache warm), as MB/s and as
  * a ratio to its baseline:
@@ -17,6 +18,13 @@
  *             pfn * 4096, a cold destination as in a real restore) vs a
  *             read() loop into that same memory
  *   rss       peak RSS verifying 256 MiB and 2048 MiB streams (a child each)
+ *   deep      an HVM and a PV stream of the same size (the PV one with
+ *             page tables in every 512th page, their entries all present,
+ *             and a start_info page), deep checks on: verify from an fd
+ *             and from mmap vs the read() loop, through a pipe vs a read()
+ *             loop on the same pipe; the octets verify read (read() and
+ *             pread() calls, /proc/self/io) or touched (mmap: resident
+ *             pages of the mapping) and its peak RSS (a child each)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -112,6 +120,91 @@ static uint64_t write_stream(const char *path, uint64_t mib)
 	return n;
 }
 
+/* The PV bench guest, laid out as a 64-bit PV kernel's page tables are: pfn
+ * 1 is the L4 table, 3 an L3, 5 an L2, and one L1 per 2 MiB of guest (the
+ * direct map) lies in one run of pfns from 16; the p2m frames follow that
+ * run; pfn 7 is the start_info page.  Every page-table entry is present and
+ * names a pfn below max_pfn, so PV-32 reads every entry. */
+#define PV_START_INFO 7u
+#define PV_L1_FIRST   16u
+static uint64_t pv_l1s;               /* L1 tables: one per 512 pfns */
+static uint32_t pv_type(uint64_t pfn)
+{
+	if (pfn == 1)
+		return MIGSTREAM_PAGE_L4TAB | 8u;         /* pinned */
+	if (pfn == 3)
+		return MIGSTREAM_PAGE_L3TAB;
+	if (pfn == 5)
+		return MIGSTREAM_PAGE_L2TAB;
+	return pfn >= PV_L1_FIRST && pfn < PV_L1_FIRST + pv_l1s ? MIGSTREAM_PAGE_L1TAB : MIGSTREAM_PAGE_NOTAB;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Write a PV stream of `mib` MiB of page data (at least 2 MiB). */
+static uint64_t write_pv_stream(const char *path, uint64_t mib)
+{
+	uint64_t total_pages = (mib < 2 ? 2 : mib) * 256, max_pfn = total_pages - 1;
+	pv_l1s = total_pages / 512;
+	make_guest();
+	static uint8_t table[4096], si[4096];
+	for (uint32_t i = 0; i < 512; i++)
+		put_le64(table + 8 * i, ((uint64_t)(i * 97) % total_pages) << 12 | 0x67);
+	memcpy(si, "xen-3.0-x86_64", 14);
+	put_le64(si + 56, 9);                             /* store_mfn */
+	put_le64(si + 72, 11);                            /* console.domU.mfn */
+	migstream_writer *w = migstream_writer_new();
+	check(migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1), "option", migstream_writer_errmsg(w));
+	check(migstream_writer_open_path(w, path), "open", migstream_writer_errmsg(w));
+	migstream_image_header ih = { 0, 0, 3, 0, 0, 0 };
+	migstream_domain_header dh = { MIGSTREAM_DOMAIN_X86_PV, 12, 0, 4, 20 };
+	check(migstream_writer_put_image_header(w, &ih, sizeof ih), "ihdr", migstream_writer_errmsg(w));
+	check(migstream_writer_put_domain_header(w, &dh, sizeof dh), "dhdr", migstream_writer_errmsg(w));
+	migstream_x86_pv_info info = { 8, 4, { 0 } };
+	check(migstream_writer_put_x86_pv_info(w, &info, sizeof info), "pv_info", migstream_writer_errmsg(w));
+	check(migstream_writer_put_static_data_end(w), "sde", migstream_writer_errmsg(w));
+	uint32_t nframes = (uint32_t)(max_pfn / 512 + 1);
+	uint64_t *frames = malloc(8 * (size_t)nframes);
+	if (!frames)
+		die("malloc");
+	for (uint32_t j = 0; j < nframes; j++)
+		frames[j] = PV_L1_FIRST + pv_l1s + j;
+	check(migstream_writer_put_p2m_frames(w, 0, (uint32_t)max_pfn, frames, nframes), "p2m",
+	      migstream_writer_errmsg(w));
+	free(frames);
+	static uint64_t pfns[PAGES_PER_RECORD];
+	static uint32_t types[PAGES_PER_RECORD];
+	static const void *pp[PAGES_PER_RECORD];
+	for (uint64_t done = 0; done < total_pages; done += PAGES_PER_RECORD) {
+		uint32_t n = total_pages - done < PAGES_PER_RECORD ? (uint32_t)(total_pages - done) : PAGES_PER_RECORD;
+		for (uint32_t i = 0; i < n; i++) {
+			pfns[i] = done + i;
+			types[i] = pv_type(done + i);
+			pp[i] = types[i] != MIGSTREAM_PAGE_NOTAB ? table
+			        : done + i == PV_START_INFO ? si : guest + 4096 * (size_t)i;
+		}
+		check(migstream_writer_put_page_data(w, n, pfns, types, pp), "page_data", migstream_writer_errmsg(w));
+	}
+	migstream_tsc_info tsc = { 0, 2000000, 1, 1, 0 };
+	check(migstream_writer_put_tsc_info(w, &tsc, sizeof tsc), "tsc", migstream_writer_errmsg(w));
+	static const uint8_t shared[4096];
+	check(migstream_writer_put_shared_info(w, shared, sizeof shared), "shared", migstream_writer_errmsg(w));
+	static uint8_t ctx[5168];
+	put_le64(ctx + 616, PV_START_INFO);              /* user_regs.rdx */
+	put_le64(ctx + 5008, UINT64_C(1) << 12);         /* ctrlreg[3]: the L4 table */
+	check(migstream_writer_put_vcpu(w, MIGSTREAM_REC_X86_PV_VCPU_BASIC, 0, ctx, sizeof ctx), "vcpu",
+	      migstream_writer_errmsg(w));
+	check(migstream_writer_put_end(w), "end", migstream_writer_errmsg(w));
+	uint64_t n = migstream_writer_offset(w);
+	check(migstream_writer_close(w), "close", migstream_writer_errmsg(w));
+	migstream_writer_free(w);
+	return n;
+}
+
 /* Baseline: write the same octets with write() in 4 MiB blocks. */
 static void write_loop(const char *path, const char *src)
 {
@@ -175,6 +268,36 @@ static void verify_fd(const char *path)
 	migstream_reader_free(r);
 }
 
+/* Octets this process has read with read() and pread() so far. */
+static uint64_t octets_read(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	unsigned long long v = 0;
+	char line[128];
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "rchar: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Resident pages of this process. */
+static long resident(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, res = 0;
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res;
+}
+
+static uint64_t mmap_touched;          /* octets of the mapping made resident by the last verify_mmap */
+
 static void verify_mmap(const char *path)
 {
 	int fd = open(path, O_RDONLY);
@@ -186,7 +309,10 @@ static void verify_mmap(const char *path)
 		die("mmap");
 	migstream_reader *r = migstream_reader_new();
 	check(migstream_reader_open_memory(r, m, (size_t)st.st_size), "open", "");
+	long before = resident();
 	verify(r);
+	long after = resident();
+	mmap_touched = after > before ? (uint64_t)(after - before) * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 	migstream_reader_free(r);
 	munmap(m, (size_t)st.st_size);
 	close(fd);
@@ -376,23 +502,123 @@ static long rss_of(const char *dir, uint64_t mib)
 	return v;
 }
 
+/* What a verify costs in a child of its own: peak RSS (KiB) and the
+ * octets it read (fd) or made resident (mmap). */
+struct cost { long rss; uint64_t octets; };
+static struct cost cost_of(void (*fn)(const char *), const char *path, int mapped)
+{
+	int p[2];
+	if (pipe(p))
+		die("pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		uint64_t r0 = octets_read();
+		fn(path);
+		struct cost c = { 0, mapped ? mmap_touched : octets_read() - r0 };
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		c.rss = ru.ru_maxrss;
+		if (write(p[1], &c, sizeof c) != (ssize_t)sizeof c)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	struct cost c = { -1, 0 };
+	if (read(p[0], &c, sizeof c) != (ssize_t)sizeof c)
+		c.rss = -1;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return c;
+}
+
+/* The deep-check table: verify of an HVM and a PV stream of the same size
+ * from an fd, from mmap and through a pipe against the read() loops. */
+static struct cost deep_costs[2][3];  /* [HVM, PV][fd, mmap, pipe], measured while this process is small */
+
+static void measure_deep_costs(const char *hvm, const char *pv)
+{
+	const char *paths[2] = { hvm, pv };
+	for (int k = 0; k < 2; k++) {
+		deep_costs[k][0] = cost_of(verify_fd, paths[k], 0);
+		deep_costs[k][1] = cost_of(verify_mmap, paths[k], 1);
+		deep_costs[k][2] = cost_of(verify_pipe, paths[k], 0);
+	}
+}
+
+static int deep_table(const char *hvm, const char *pv)
+{
+	const char *paths[2] = { hvm, pv }, *names[2] = { "HVM", "PV" };
+	int fails = 0;
+	printf("\ndeep checks on (default): verify against the read() loop over the same file or pipe\n");
+	printf("%-22s %10s %10s %8s %8s %14s %9s\n", "case", "MB/s", "baseline", "ratio", "target",
+	       "octets read", "peak RSS");
+	for (int k = 0; k < 2; k++) {
+		struct stat st;
+		if (stat(paths[k], &st))
+			die("stat");
+		double mb = (double)st.st_size / 1e6;
+		double t_r = best(do_read, paths[k]);
+		double t_v = best(verify_fd, paths[k]);
+		double t_m = best(verify_mmap, paths[k]);
+		double t_p, t_pr;
+		best_pair(verify_pipe, read_pipe, paths[k], &t_p, &t_pr);
+		struct cost cf = deep_costs[k][0], cm = deep_costs[k][1], cp = deep_costs[k][2];
+		struct { const char *how; double t, base, target; struct cost c; } rows[3] = {
+			{ "fd", t_v, t_r, 10.0, cf },
+			{ "mmap", t_m, t_r, 10.0, cm },
+			{ "pipe", t_p, t_pr, 0.95, cp },
+		};
+		for (int i = 0; i < 3; i++) {
+			double ratio = rows[i].base / rows[i].t;
+			int ok = ratio >= rows[i].target && rows[i].c.rss >= 0 && rows[i].c.rss <= 16 * 1024;
+			fails += !ok;
+			char name[64], oct[32];
+			snprintf(name, sizeof name, "%s verify, %s", names[k], rows[i].how);
+			if (i == 2)
+				snprintf(oct, sizeof oct, "(all: a pipe)");
+			else
+				snprintf(oct, sizeof oct, "%.3f%%", 100.0 * (double)rows[i].c.octets / (double)st.st_size);
+			printf("%-22s %10.0f %10.0f %7.2fx %7.2fx %14s %6.1f MiB%s\n", name, mb / rows[i].t,
+			       mb / rows[i].base, ratio, rows[i].target, oct, rows[i].c.rss / 1024.0,
+			       ok ? "" : "  BELOW TARGET");
+		}
+	}
+	printf("octets read: by read()/pread() from the fd, or made resident in the mapping, as a share of "
+	       "the file;\npeak RSS of a child doing that one verify (target: at most 16 MiB)\n");
+	return fails;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t mib = 1024;
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	int opt;
-	while ((opt = getopt(argc, argv, "n:d:h")) != -1) {
+	const char *pv_only = NULL, *hvm_only = NULL;
+	while ((opt = getopt(argc, argv, "n:d:p:v:h")) != -1) {
 		if (opt == 'n')
 			mib = strtoull(optarg, NULL, 10);
 		else if (opt == 'd')
 			dir = optarg;
+		else if (opt == 'p')
+			pv_only = optarg;
+		else if (opt == 'v')
+			hvm_only = optarg;
 		else {
-			fprintf(stderr, "usage: bench [-n MiB] [-d DIR]\n");
+			fprintf(stderr, "usage: bench [-n MiB] [-d DIR] [-p PV-FILE | -v HVM-FILE]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	if (mib == 0)
 		mib = 1;
+	if (pv_only || hvm_only) {
+		/* Only write the bench's PV (or HVM) stream of -n MiB to a file. */
+		if (pv_only)
+			write_pv_stream(pv_only, mib);
+		else
+			write_stream(hvm_only, mib);
+		return 0;
+	}
 	bench_mib = mib;
 	/* Memory first, in children, before this process grows. */
 	long r1 = rss_of(dir, 256), r2 = rss_of(dir, 2048);
@@ -405,7 +631,28 @@ int main(int argc, char **argv)
 	dst_path = copy;
 	(void)do_write;
 
-	uint64_t bytes = write_stream(path, mib);
+	/* The HVM and PV streams, written by children, and what verifying
+	 * them costs, measured in children too while this process is small. */
+	char pvpath[4096];
+	snprintf(pvpath, sizeof pvpath, "%s/bench-%d.pv.stream", dir, (int)getpid());
+	for (int k = 0; k < 2; k++) {
+		pid_t w = fork();
+		if (w < 0)
+			die("fork");
+		if (w == 0) {
+			if (k == 0)
+				write_stream(path, mib);
+			else
+				write_pv_stream(pvpath, mib);
+			_exit(0);
+		}
+		waitpid(w, NULL, 0);
+	}
+	measure_deep_costs(path, pvpath);
+	struct stat hst;
+	if (stat(path, &hst))
+		die("stat");
+	uint64_t bytes = (uint64_t)hst.st_size;
 	double mb = (double)bytes / 1e6;
 	restore_pages = mib * 256;
 	restore_mem = malloc(4096 * (size_t)restore_pages);
@@ -446,9 +693,12 @@ int main(int argc, char **argv)
 		printf("%-34s %10.0f %10.0f %7.2fx %7.2fx%s\n", rows[i].name, mb / rows[i].t, mb / rows[i].base,
 		       ratio, rows[i].target, ok ? "" : "  BELOW TARGET");
 	}
-	unlink(path);
 	free(restore_mem);
 	restore_mem = NULL;
+
+	fails += deep_table(path, pvpath);
+	unlink(pvpath);
+	unlink(path);
 
 	int rss_ok = r1 <= 16 * 1024 && r2 <= 16 * 1024 && labs(r2 - r1) <= 1024;
 	fails += !rss_ok;
