@@ -45,6 +45,7 @@ void ms_src_open_fd(struct ms_source *s, int fd, int own_fd)
 		off_t here = lseek(fd, 0, SEEK_CUR);
 		if (here != (off_t)-1) {
 			s->seekable = 1;
+			s->file_start = (uint64_t)here;
 			s->file_size = st.st_size > here ? (uint64_t)(st.st_size - here) : 0;
 		}
 	}
@@ -78,6 +79,22 @@ void ms_src_set_record_cap(struct ms_source *s, uint64_t max_record_len)
 int ms_src_is_memory(const struct ms_source *s)
 {
 	return s->kind == MS_SRC_MEM;
+}
+
+int ms_src_ends_before(struct ms_source *s, uint64_t end, uint64_t *eof)
+{
+	struct stat st;
+
+	if (s->kind == MS_SRC_MEM) {
+		*eof = s->mem_len;
+		return end > s->mem_len;
+	}
+	if (s->kind != MS_SRC_FD || !s->seekable || end <= s->file_size)
+		return 0;
+	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > s->file_start)
+		s->file_size = (uint64_t)st.st_size - s->file_start;
+	*eof = s->file_size;
+	return end > s->file_size;
 }
 
 void ms_src_read_little(struct ms_source *s, int little)

@@ -806,6 +806,14 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad;
 	size_t need = whole;
 	int lazy = 0;
+	/* A record cut short by the end of a file or buffer is REC-1 (LIBXL-7)
+	 * before any of its contents is looked at, from every seekable source
+	 * alike. */
+	uint64_t eof;
+	if (ms_src_ends_before(&r->src, rec->offset + whole, &eof))
+		return ms_truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, eof,
+		                    eof < rec->offset + MS_RHDR_SIZE + pre + rec->length ? "inside a record body"
+		                                                                        : "inside record padding");
 	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && (rc = ms_pages_lazy(&r->pages, rec, &need, &lazy)))
 		return rc;
 	rc = ms_src_peek(&r->src, need, &p, &avail, &err_no);

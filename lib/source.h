@@ -32,6 +32,7 @@ struct ms_source {
 	int own_fd;
 	int seekable;
 	uint64_t file_size;               /* regular files: size at open */
+	uint64_t file_start;              /* regular files: the fd's offset at open */
 	/* MS_SRC_IO */
 	migstream_read_io io;
 	void *io_ctx;
@@ -66,6 +67,11 @@ void ms_src_set_record_cap(struct ms_source *s, uint64_t max_record_len);
 static inline uint64_t ms_src_pos(const struct ms_source *s) { return s->pos; }
 /* Memory sources hand out pointers into the caller's buffer. */
 int ms_src_is_memory(const struct ms_source *s);
+/* Is the source known to end before stream offset `end`?  1 with the
+ * stream offset of its end in *eof (memory, and regular files, whose size
+ * is looked at again in case the file grew), else 0 (not known: pipes,
+ * callbacks, or there is enough). */
+int ms_src_ends_before(struct ms_source *s, uint64_t end, uint64_t *eof);
 /* Read ahead little (to the next 4 KiB) while bulk data goes elsewhere. */
 void ms_src_read_little(struct ms_source *s, int little);
 /* Whether skipping costs no reading (seek, splice or the skip callback). */

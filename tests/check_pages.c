@@ -204,6 +204,41 @@ START_TEST(test_pages_pv32)
 }
 END_TEST
 
+/* A PAGE_DATA record cut short by the end of the input: a regular file
+ * reports what memory reports (REC-1 at the end, before the record's
+ * contents are looked at), not the pfn-array findings a pipe, which cannot
+ * know where the input ends, reports before it reaches the end. */
+START_TEST(test_pages_cut_record_file_as_memory)
+{
+	static uint64_t pfns[1500];
+	tbuf b;
+	t_result *mem, *file;
+
+	for (size_t i = 0; i < 1500; i++)
+		pfns[i] = i;
+	tb_init(&b);
+	tb_image_header(&b, 3, 0);
+	tb_domain_header(&b, MIGSTREAM_DOMAIN_X86_HVM, 4, 20);
+	size_t rec = b.len;
+	tb_page_data(&b, 1500, pfns, 0x5a);
+	tb_empty(&b, MIGSTREAM_REC_END);
+	b.len = rec + 8 + 8 + 8 * 1500 + 4096 * 700 + 123;
+
+	mem = run(&b, T_SRC_MEMORY);
+	file = run(&b, T_SRC_FILE);
+	ck_assert_int_eq(mem->rc, MIGSTREAM_E_TRUNCATED);
+	ck_assert_int_eq(file->rc, mem->rc);
+	ck_assert_str_eq(mem->err_rule, "REC-1");
+	ck_assert_str_eq(file->err_rule, "REC-1");
+	ck_assert_uint_eq(file->err.offset, b.len);
+	ck_assert_uint_eq(file->diags.n, mem->diags.n);
+	ck_assert_ptr_null(t_find(&file->diags, "PAGE-12", -1));
+	free(mem);
+	free(file);
+	tb_free(&b);
+}
+END_TEST
+
 static Suite *pages_suite(void)
 {
 	Suite *s = suite_create("pages");
@@ -213,6 +248,7 @@ static Suite *pages_suite(void)
 	tcase_add_test(tc, test_pages_pv29_last_wins);
 	tcase_add_test(tc, test_pages_index_full);
 	tcase_add_test(tc, test_pages_pv32);
+	tcase_add_test(tc, test_pages_cut_record_file_as_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }
