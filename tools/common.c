@@ -112,7 +112,7 @@ int input_attach(struct input *in, migstream_reader *r)
 		return rc;
 	if (in->dec)
 		return decomp_attach(in->dec, r);
-	if (in->map)
+	if (in->map && !in->prefer_fd)
 		return migstream_reader_open_memory(r, in->map, in->size);
 	if (in->regular && in->size == 0)
 		return migstream_reader_open_memory(r, "", 0);
@@ -127,7 +127,7 @@ uint64_t input_trailing(struct input *in, migstream_reader *r)
 	char buf[65536];
 	ssize_t got;
 
-	if (!in->dec && (in->map || (in->regular && in->size == 0))) {
+	if (!in->dec && in->regular) {
 		uint64_t off = migstream_reader_offset(r);
 		return off < in->size ? in->size - off : 0;
 	}
@@ -272,6 +272,7 @@ int session_open(struct session *s, const char *path, const struct read_opts *o)
 {
 	if (input_open(&s->in, path) != 0)
 		return EXIT_USAGE;
+	s->in.prefer_fd = s->read_fd;
 	s->r = migstream_reader_new();
 	if (!s->r || read_opts_apply(o, s->r) != 0) {
 		fprintf(stderr, "%s: cannot set up the reader\n", progname);

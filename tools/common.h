@@ -41,10 +41,12 @@ struct input {
 	size_t size;          /* size of a regular file */
 	int regular;
 	struct decomp *dec;   /* non-NULL: read through decompress.c */
+	int prefer_fd;        /* attach a mapped file's fd, not the mapping */
 };
 
 int input_open(struct input *in, const char *path);
-/* Open r on the input: open_memory for mapped files, open_fd otherwise. */
+/* Open r on the input: open_memory for mapped files (unless prefer_fd),
+ * open_fd otherwise. */
 int input_attach(struct input *in, migstream_reader *r);
 /* Octets following the stream in channel mode (after MIGSTREAM_EOF). */
 uint64_t input_trailing(struct input *in, migstream_reader *r);
@@ -134,6 +136,9 @@ struct session {
 	uint64_t records;         /* records delivered so far */
 	int rc;                   /* the reader's last status */
 	int stop_at_error;        /* session_next stops at any error, not only fatal ones */
+	int read_fd;              /* a regular file is read through its fd, not mapped:
+	                           * verify and stats, which look at few page
+	                           * contents, then read little and stay small */
 };
 
 /* Nothing open; findings go to standard error. */

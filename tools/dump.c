@@ -695,6 +695,7 @@ int cmd_stats(int argc, char **argv)
 	stats_init(&s);
 	memset(&e, 0, sizeof e);
 	session_init(&ss);
+	ss.read_fd = 1;
 	t0 = now_seconds();
 	if (session_open(&ss, path, &o) != 0) {
 		stats_free(&s);

@@ -291,6 +291,7 @@ int cmd_verify(int argc, char **argv)
 		}
 	}
 	session_init(&s);
+	s.read_fd = 1;
 	if (v.use_syslog) {
 		openlog("migstream-verify", LOG_PID, LOG_USER);
 		s.dp.use_syslog = 1;
