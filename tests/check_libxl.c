@@ -1937,14 +1937,6 @@ START_TEST(test_rule_pass_row)
 }
 END_TEST
 
-/* Whether rule is in family ("LIBXL-3" is in "LIBXL", not in "XL"). */
-static int in_family(const char *rule, const char *family)
-{
-	size_t n = strlen(family);
-
-	return strncmp(rule, family, n) == 0 && rule[n] == '-';
-}
-
 /* The TCase of a rule family, with its table rows as loop tests; *rows
  * counts the rows added. */
 static TCase *family(Suite *s, const char *name, size_t *rows)
@@ -1953,9 +1945,9 @@ static TCase *family(Suite *s, const char *name, size_t *rows)
 	int lo, hi;
 
 	tcase_set_timeout(tc, 60);
-	for (lo = 0; lo < (int)N_PASS_ROWS && !in_family(pass_rows[lo].rule, name); lo++)
+	for (lo = 0; lo < (int)N_PASS_ROWS && !rt_in_family(pass_rows[lo].rule, name); lo++)
 		;
-	for (hi = lo; hi < (int)N_PASS_ROWS && in_family(pass_rows[hi].rule, name); hi++)
+	for (hi = lo; hi < (int)N_PASS_ROWS && rt_in_family(pass_rows[hi].rule, name); hi++)
 		;
 	if (hi > lo)
 		tcase_add_loop_test(tc, test_rule_pass_row, lo, hi);

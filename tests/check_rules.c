@@ -3114,14 +3114,6 @@ START_TEST(test_rule_break_row)
 }
 END_TEST
 
-/* Whether rule is in family ("PAGE-3" is in "PAGE"). */
-static int in_family(const char *rule, const char *family)
-{
-	size_t n = strlen(family);
-
-	return strncmp(rule, family, n) == 0 && rule[n] == '-';
-}
-
 /* The TCase of a rule family, with its table rows as loop tests; *rows
  * counts the rows added. */
 static TCase *family(Suite *s, const char *name, size_t *rows)
@@ -3130,16 +3122,16 @@ static TCase *family(Suite *s, const char *name, size_t *rows)
 	int lo, hi;
 
 	tcase_set_timeout(tc, 120);
-	for (lo = 0; lo < (int)N_PASS_ROWS && !in_family(pass_rows[lo].rule, name); lo++)
+	for (lo = 0; lo < (int)N_PASS_ROWS && !rt_in_family(pass_rows[lo].rule, name); lo++)
 		;
-	for (hi = lo; hi < (int)N_PASS_ROWS && in_family(pass_rows[hi].rule, name); hi++)
+	for (hi = lo; hi < (int)N_PASS_ROWS && rt_in_family(pass_rows[hi].rule, name); hi++)
 		;
 	if (hi > lo)
 		tcase_add_loop_test(tc, test_rule_pass_row, lo, hi);
 	*rows += (size_t)(hi - lo);
-	for (lo = 0; lo < (int)N_BREAK_ROWS && !in_family(break_rows[lo].rule, name); lo++)
+	for (lo = 0; lo < (int)N_BREAK_ROWS && !rt_in_family(break_rows[lo].rule, name); lo++)
 		;
-	for (hi = lo; hi < (int)N_BREAK_ROWS && in_family(break_rows[hi].rule, name); hi++)
+	for (hi = lo; hi < (int)N_BREAK_ROWS && rt_in_family(break_rows[hi].rule, name); hi++)
 		;
 	if (hi > lo)
 		tcase_add_loop_test(tc, test_rule_break_row, lo, hi);

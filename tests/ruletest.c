@@ -283,3 +283,10 @@ void rt_copy(tbuf *b, size_t from, size_t n, size_t to)
 	tb_insert(b, to, tmp, n);
 	free(tmp);
 }
+
+int rt_in_family(const char *rule, const char *family)
+{
+	size_t n = strlen(family);
+
+	return strncmp(rule, family, n) == 0 && rule[n] == '-';
+}

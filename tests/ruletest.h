@@ -106,4 +106,7 @@ void rt_move(tbuf *b, size_t from, size_t n, size_t to);
 /* Copy n octets at from to position to. */
 void rt_copy(tbuf *b, size_t from, size_t n, size_t to);
 
+/* Whether rule is in family: "LIBXL-3" is in "LIBXL", not in "XL". */
+int rt_in_family(const char *rule, const char *family);
+
 #endif /* MIGSTREAM_RULETEST_H */
