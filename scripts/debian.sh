@@ -25,6 +25,9 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Nothing of a build tree or a staged install may stand in for the
+# packages: scripts/test-all.sh exports these for its own install check.
+unset PKG_CONFIG_PATH LD_LIBRARY_PATH PYTHONPATH LD_PRELOAD
 export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS-nocheck}
 jobs=${JOBS:-2}
 packages=(libmigstream0 libmigstream-dev migstream python3-migstream)

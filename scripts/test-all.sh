@@ -94,12 +94,14 @@ run_check "$build" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror
 
 step "install into $prefix and build the example against it"
 make -C "$build" install
-export PKG_CONFIG_PATH=$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
-pkg-config --exists --print-errors libmigstream
-cflags=$(pkg-config --cflags libmigstream)
-libs=$(pkg-config --libs libmigstream)
-libdir=$(pkg-config --variable=libdir libmigstream)
-incdir=$(pkg-config --variable=includedir libmigstream)
+# Only these calls see the staged install; later steps (the Debian
+# packages above all) must not.
+staged_pc() { PKG_CONFIG_PATH=$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH} pkg-config "$@"; }
+staged_pc --exists --print-errors libmigstream
+cflags=$(staged_pc --cflags libmigstream)
+libs=$(staged_pc --libs libmigstream)
+libdir=$(staged_pc --variable=libdir libmigstream)
+incdir=$(staged_pc --variable=includedir libmigstream)
 echo "pkg-config: cflags '$cflags' libs '$libs'"
 exdir=$build/installed-example
 mkdir -p "$exdir"
