@@ -3,7 +3,8 @@
  * "write all of this iovec list" call.
  *
  * Short writes are completed, EINTR is retried, EAGAIN is either waited out
- * with poll() or reported.  On failure *written says how many octets of
+ * with poll() or kept: the rest of the call goes to a pending buffer that
+ * ms_sink_flush() writes later.  On failure *written says how many octets of
  * this call reached the sink, so the caller knows the exact prefix.
  */
 #include "config.h"
@@ -69,16 +70,25 @@ void ms_sink_free(struct ms_sink *s)
 	ms_free(s->mem);
 	s->mem = NULL;
 	s->mem_len = s->mem_cap = 0;
+	ms_free(s->pend);
+	s->pend = NULL;
+	s->pend_off = s->pend_len = s->pend_cap = 0;
+}
+
+int ms_sink_fd(const struct ms_sink *s)
+{
+	return s->kind == MS_SINK_FD ? s->fd : -1;
 }
 
 int ms_sink_fail(const struct ms_sink *s, struct ms_ctx *c, int code, int e, uint64_t written)
 {
+	uint64_t at = s->pos - ms_sink_pending(s);  /* octets the sink really took */
 	if (s->bad_ret)
-		return ms_fail(c, code, e, s->pos,
+		return ms_fail(c, code, e, at,
 		               "write failed after %llu octets of this record: the writev callback returned %lld, "
 		               "neither 1..(octets asked) nor -errno (-1..-%d)", (unsigned long long)written,
 		               (long long)s->bad_ret, MS_ERRNO_MAX);
-	return ms_fail(c, code, e, s->pos, "write failed after %llu octets of this record: %s",
+	return ms_fail(c, code, e, at, "write failed after %llu octets of this record: %s",
 	               (unsigned long long)written, code == MIGSTREAM_E_NOMEM ? "out of memory" : strerror(e));
 }
 
@@ -154,6 +164,50 @@ static int64_t write_once(struct ms_sink *s, const struct iovec *iov, int cnt, i
 	}
 }
 
+/* The fd or callback would block at in[i] + off: copy what is left into
+ * the pending buffer, so the call has accepted every octet. */
+static int keep_rest(struct ms_sink *s, const struct iovec *in, int cnt, int i, size_t off,
+                     uint64_t *written, int *e)
+{
+	size_t rest = 0;
+	for (int j = i; j < cnt; j++)
+		rest += in[j].iov_len - (j == i ? off : 0);
+	if (rest > s->pend_cap) {
+		uint8_t *np = ms_realloc(s->pend, rest);
+		if (!np) {
+			*e = ENOMEM;
+			return MIGSTREAM_E_NOMEM;
+		}
+		s->pend = np;
+		s->pend_cap = rest;
+	}
+	size_t at = 0;
+	for (int j = i; j < cnt; j++) {
+		size_t skip = j == i ? off : 0;
+		if (in[j].iov_len > skip)
+			memcpy(s->pend + at, (const uint8_t *)in[j].iov_base + skip, in[j].iov_len - skip);
+		at += in[j].iov_len - skip;
+	}
+	s->pend_off = 0;
+	s->pend_len = rest;
+	s->pos += rest;
+	*written += rest;
+	return MIGSTREAM_E_AGAIN;
+}
+
+int ms_sink_flush(struct ms_sink *s, int *e)
+{
+	while (s->pend_off < s->pend_len) {
+		struct iovec v = { s->pend + s->pend_off, s->pend_len - s->pend_off };
+		int64_t k = write_once(s, &v, 1, e);
+		if (k < 0)
+			return (int)k;
+		s->pend_off += (size_t)k;
+	}
+	s->pend_off = s->pend_len = 0;
+	return 0;
+}
+
 int ms_sink_writev(struct ms_sink *s, const struct iovec *in, int cnt, uint64_t *written, int *e)
 {
 	struct iovec local[64];
@@ -175,6 +229,8 @@ int ms_sink_writev(struct ms_sink *s, const struct iovec *in, int cnt, uint64_t 
 		if (n == 0)
 			break;
 		int64_t k = write_once(s, local, n, e);
+		if (k == MIGSTREAM_E_AGAIN)
+			return keep_rest(s, in, cnt, i, off, written, e);
 		if (k < 0)
 			return (int)k;
 		s->pos += (uint64_t)k;

@@ -32,6 +32,11 @@ struct ms_sink {
 	uint64_t pos;                     /* octets accepted by the sink */
 	int closed;
 	int64_t bad_ret;                  /* a writev callback's value outside its contract */
+	/* Accepted octets a non-blocking fd or callback would not take yet:
+	 * pend[pend_off, pend_len), at most one record (ms_sink_writev is
+	 * not called while any remain).  pos counts them already. */
+	uint8_t *pend;
+	size_t pend_off, pend_len, pend_cap;
 };
 
 void ms_sink_init(struct ms_sink *s);
@@ -50,9 +55,20 @@ void ms_sink_free(struct ms_sink *s);
 /* Record a failed ms_sink_writev (code, errno e, octets of the call
  * written) in c; returns the code. */
 int ms_sink_fail(const struct ms_sink *s, struct ms_ctx *c, int code, int e, uint64_t written);
-/* Write every octet of iov.  0, or E_IO / E_AGAIN / E_NOMEM with errno in
- * *e; *written = octets of this call that reached the sink. */
+/* Write every octet of iov.  0, or E_IO / E_NOMEM with errno in *e;
+ * *written = octets of this call that reached the sink.  When a
+ * non-blocking fd or a callback would block (and the sink does not wait),
+ * the rest is copied into the sink's pending buffer: MIGSTREAM_E_AGAIN,
+ * with every octet accepted (*written = all of them, pos past them).
+ * Never called while octets are pending. */
 int ms_sink_writev(struct ms_sink *s, const struct iovec *iov, int cnt, uint64_t *written, int *e);
+/* Octets accepted but not yet taken by the fd or callback. */
+static inline uint64_t ms_sink_pending(const struct ms_sink *s) { return s->pend_len - s->pend_off; }
+/* Write pending octets: 0 when none remain, MIGSTREAM_E_AGAIN when the fd
+ * or callback would block again, E_IO with errno in *e. */
+int ms_sink_flush(struct ms_sink *s, int *e);
+/* The fd to poll (-1 for memory and callback sinks). */
+int ms_sink_fd(const struct ms_sink *s);
 /* 0 or -errno. */
 int ms_sink_close(struct ms_sink *s);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -298,6 +299,11 @@ int migstream_writer_close(migstream_writer *w)
 	WCHECK(w);
 	if (w->state == MS_WS_NEW || w->state == MS_WS_CLOSED)
 		return USAGE(w, MIGSTREAM_E_STATE, "the writer is %s", w->state == MS_WS_NEW ? "not open" : "already closed");
+	if (ms_sink_pending(&w->sink) && w->state != MS_WS_FAILED) {
+		int rc = migstream_writer_flush(w);
+		if (rc == MIGSTREAM_E_AGAIN)
+			return rc;                /* still open: close again when the fd is writable */
+	}
 	int prior = w->state;
 	int e = ms_sink_close(&w->sink);
 	w->state = MS_WS_CLOSED;
@@ -335,6 +341,39 @@ int migstream_writer_close(migstream_writer *w)
 		        (unsigned long long)ms_sink_pos(&w->sink));
 		return MIGSTREAM_E_STATE;
 	}
+	return 0;
+}
+
+int migstream_writer_flush(migstream_writer *w)
+{
+	WCHECK(w);
+	if (w->state == MS_WS_NEW || w->state == MS_WS_CLOSED)
+		return USAGE(w, MIGSTREAM_E_STATE, "the writer is %s", w->state == MS_WS_NEW ? "not open" : "closed");
+	if (w->state == MS_WS_FAILED)
+		return w->fail_code;
+	int e = 0;
+	int rc = ms_sink_flush(&w->sink, &e);
+	if (rc == 0 || rc == MIGSTREAM_E_AGAIN)
+		return rc;
+	ms_sink_fail(&w->sink, &w->ctx, rc, e, 0);
+	w->state = MS_WS_FAILED;
+	w->fail_code = rc;
+	return rc;
+}
+
+uint64_t migstream_writer_pending(const migstream_writer *w)
+{
+	if (!w || w->magic != MS_WRITER_MAGIC)
+		return 0;
+	return ms_sink_pending(&w->sink);
+}
+
+int migstream_writer_get_poll(const migstream_writer *w, int *fd, short *events)
+{
+	if (!w || w->magic != MS_WRITER_MAGIC || !fd || !events)
+		return MIGSTREAM_E_INVAL;
+	*fd = w->state == MS_WS_CLOSED ? -1 : ms_sink_fd(&w->sink);
+	*events = *fd >= 0 && ms_sink_pending(&w->sink) ? POLLOUT : 0;
 	return 0;
 }
 
@@ -383,6 +422,10 @@ static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
 	uint64_t written;
 	int e = 0;
 	int rc = ms_sink_writev(&w->sink, iov, cnt, &written, &e);
+	if (rc == MIGSTREAM_E_AGAIN) {
+		w->again = 1;                     /* accepted: the rest waits in the sink */
+		return 0;
+	}
 	if (rc) {
 		ms_sink_fail(&w->sink, &w->ctx, rc, e, written);
 		w->state = MS_WS_FAILED;
@@ -391,10 +434,22 @@ static int emit(migstream_writer *w, const struct iovec *iov, int cnt)
 	return rc;
 }
 
+/* What a call that wrote its octets returns: 0, or MIGSTREAM_E_AGAIN when
+ * some of them wait in the sink for migstream_writer_flush(). */
+static int accepted(migstream_writer *w)
+{
+	return w->again ? MIGSTREAM_E_AGAIN : 0;
+}
+
 /* Common entry checks; resets the error. */
 static int enter(migstream_writer *w, const char *fn)
 {
 	WCHECK(w);
+	w->again = 0;
+	if (ms_sink_pending(&w->sink) && w->state != MS_WS_FAILED && w->state != MS_WS_CLOSED)
+		return ms_usage(&w->ctx, MIGSTREAM_E_STATE, fn,
+		                "%llu octets of the last record are still pending: call migstream_writer_flush() "
+		                "until it returns 0 first", (unsigned long long)ms_sink_pending(&w->sink));
 	switch (w->state) {
 	case MS_WS_NEW:
 		return ms_usage(&w->ctx, MIGSTREAM_E_STATE, fn, "the writer is not open");
@@ -477,7 +532,7 @@ int migstream_writer_put_image_header(migstream_writer *w, const migstream_image
 	if ((rc = emit(w, &iov, 1)))
 		return rc;
 	w->state = MS_WS_IMAGE;
-	return 0;
+	return accepted(w);
 }
 
 int migstream_writer_put_domain_header(migstream_writer *w, const migstream_domain_header *dh, size_t size)
@@ -522,7 +577,7 @@ int migstream_writer_put_domain_header(migstream_writer *w, const migstream_doma
 	w->flow.layer = MIGSTREAM_LAYER_LIBXC;
 	if (w->flow.nested && !w->raw)
 		ms_libxl_after_libxc_headers(&w->lx, &w->ctx, ms_sink_pos(&w->sink) - MS_DHDR_SIZE + 8);
-	return 0;
+	return accepted(w);
 }
 
 /* ------------------------------------------------------------------ records */
@@ -663,7 +718,7 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 	else
 		w->lx_index++;
 	if (w->state == MS_WS_ENDED)
-		return 0;                         /* raw mode past the end */
+		return accepted(w);               /* raw mode past the end */
 	ms_flow_after(&w->flow, &w->lx, &w->xc, layer, type);
 	if (w->flow.restart_libxc) {
 		/* A second image (raw mode): its rules start afresh. */
@@ -673,7 +728,7 @@ static int put(migstream_writer *w, uint32_t type, uint8_t *hb, size_t head,
 	}
 	if (w->flow.done)
 		w->state = MS_WS_ENDED;
-	return 0;
+	return accepted(w);
 }
 
 /* A record whose whole body is `len` octets at body. */
@@ -746,7 +801,8 @@ int migstream_writer_put_raw(migstream_writer *w, const void *data, size_t len)
 	if (!data && len)
 		return USAGE(w, MIGSTREAM_E_INVAL, "data is NULL with length %zu", len);
 	struct iovec iov = { (void *)data, len };
-	return emit(w, &iov, 1);
+	int rc2 = emit(w, &iov, 1);
+	return rc2 ? rc2 : accepted(w);
 }
 
 int migstream_writer_put_page_data(migstream_writer *w, uint32_t count, const uint64_t *pfns,
@@ -1093,7 +1149,7 @@ int migstream_writer_put_xl_header(migstream_writer *w, const migstream_xl_heade
 	if ((rc = emit(w, iov, 2)))
 		return rc;
 	w->state = MS_WS_XL;
-	return 0;
+	return accepted(w);
 }
 
 int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl_header *lh, size_t size)
@@ -1134,7 +1190,7 @@ int migstream_writer_put_libxl_header(migstream_writer *w, const migstream_libxl
 	w->flow.nested = 1;
 	w->flow.layer = MIGSTREAM_LAYER_LIBXL;
 	w->lx.phase = MS_LX_BEFORE;
-	return 0;
+	return accepted(w);
 }
 
 int migstream_writer_put_libxc_context(migstream_writer *w)

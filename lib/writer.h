@@ -53,6 +53,7 @@ struct migstream_writer {
 	char *tmp_path;
 	char *final_path;
 	int replace;                      /* final_path may be replaced */
+	int again;                        /* this call's octets went partly to the sink's pending buffer */
 };
 
 #endif /* MIGSTREAM_WRITER_INT_H */

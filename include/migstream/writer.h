@@ -35,8 +35,17 @@
  * image header's options bit 0.
  *
  * I/O: short writes are completed and EINTR is retried.  EAGAIN from a
- * non-blocking fd fails the writer with MIGSTREAM_E_AGAIN unless
- * MIGSTREAM_OPT_WAIT is set (then the writer polls).  Every other error
+ * non-blocking fd (or -EAGAIN from a writev callback) is not a failure
+ * (since 1.1): the call accepts the whole record, keeps the octets the sink
+ * would not take (at most one record) and returns MIGSTREAM_E_AGAIN; call
+ * migstream_writer_flush() when the fd is writable (see
+ * migstream_writer_get_poll()) until it returns 0, then go on.  Until then
+ * every put call is refused with MIGSTREAM_E_STATE (not sticky; nothing
+ * written) and close tries to flush (MIGSTREAM_E_AGAIN: the writer stays
+ * open, close again later).  Nothing is written twice or lost: the octets
+ * out are always a prefix of the intended stream.  With
+ * MIGSTREAM_OPT_WAIT the writer polls instead and never returns
+ * MIGSTREAM_E_AGAIN (1.0 failed the writer there).  Every other error
  * (EPIPE, ENOSPC, EIO, ...) fails it with MIGSTREAM_E_IO and errno kept in
  * the diagnostic.  Failures of the sink are sticky: every later call
  * returns the same code (errmsg naming the failure), and the octets that
@@ -136,6 +145,22 @@ MIGSTREAM_API uint64_t migstream_writer_offset(const migstream_writer *w);
  *  temporary file renamed into place; otherwise it is removed. */
 MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_close(migstream_writer *w);
 MIGSTREAM_API void migstream_writer_free(migstream_writer *w);
+
+/* ---------------------------------------------------------------------
+ * Non-blocking output (event loops).  Since: 1.1
+ * ------------------------------------------------------------------- */
+
+/** Write the octets a call left pending (it returned MIGSTREAM_E_AGAIN).
+ *  0 when none remain (also when there were none), MIGSTREAM_E_AGAIN when
+ *  the sink would block again (poll and call again), or the sticky
+ *  failure of the sink (MIGSTREAM_E_IO). */
+MIGSTREAM_API MIGSTREAM_WUR int migstream_writer_flush(migstream_writer *w);
+/** Octets accepted but not yet taken by the sink (0 for an invalid handle). */
+MIGSTREAM_API uint64_t migstream_writer_pending(const migstream_writer *w);
+/** What to wait for: *fd is the sink's fd (-1 for memory and callback
+ *  sinks, and after close), *events POLLOUT while octets are pending, else
+ *  0.  0, or MIGSTREAM_E_INVAL for a NULL argument or invalid handle. */
+MIGSTREAM_API int migstream_writer_get_poll(const migstream_writer *w, int *fd, short *events);
 
 /** The last error: one line, owned by the writer, valid until the next call
  *  on it, never NULL; non-empty after every negative return (error.h). */
