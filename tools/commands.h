@@ -14,6 +14,7 @@ int cmd_dump(int argc, char **argv);      /* dump.c */
 int cmd_stats(int argc, char **argv);     /* dump.c */
 int cmd_copy(int argc, char **argv);      /* copy.c */
 int cmd_extract(int argc, char **argv);   /* extract.c */
+int cmd_tee(int argc, char **argv);       /* tee.c */
 int cmd_rules(int argc, char **argv);     /* rules.c */
 int cmd_explain(int argc, char **argv);   /* rules.c */
 

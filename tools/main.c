@@ -24,6 +24,7 @@ static const struct command {
 	{ "stats", cmd_stats },
 	{ "copy", cmd_copy },
 	{ "extract-memory", cmd_extract },
+	{ "tee", cmd_tee },
 	{ "rules", cmd_rules },
 	{ "explain", cmd_explain },
 };
@@ -45,6 +46,9 @@ static void usage(FILE *f)
 	        "                 re-encode a stream through the reader and the writer\n"
 	        "  extract-memory [--format raw|elf] FILE OUT\n"
 	        "                 the guest's final memory image from PAGE_DATA\n"
+	        "  tee [--channel] [--remus|--colo] IN OUT\n"
+	        "                 forward a stream unchanged while verifying it; stop\n"
+	        "                 before the first record that breaks a rule\n"
 	        "  rules [--json] [--layer L] [--severity S]\n"
 	        "                 the rules findings refer to (see migstream-rules(7))\n"
 	        "  explain ID     one rule in full: what it checks, why, what to do instead\n"

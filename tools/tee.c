@@ -1,0 +1,339 @@
+/*
+ * libmigstream - Xen domain save/migration streams
+ * Copyright (c) 2026 The libmigstream authors.  MIT licence, see COPYING.
+ *
+ * migstream tee: forward a stream from IN to OUT unchanged while verifying
+ * it, and stop before a record that breaks a rule reaches OUT.
+ *
+ * The reader reads IN through a callback that keeps a copy of every octet
+ * it takes (held[], stream offsets [held_base, held_base + held_len)).  An
+ * octet is forwarded once everything up to it is verified:
+ *   - a record is verified when migstream_reader_next() returns it with no
+ *     error finding, except PAGE_DATA, whose contents are checked as the
+ *     reader passes them (deep checks) and judged by the next call: its
+ *     octets go out when the next record arrives clean;
+ *   - the headers before the first record go out with it.
+ * So what is held is at most one record plus the reader's read-ahead, and
+ * a record is forwarded as soon as the octets after it begin to arrive
+ * (a CHECKPOINT or END at once: a Remus secondary gets its commit without
+ * waiting for the next round).  On a finding the octets from the offending
+ * record on are never written; OUT ends at a record boundary.
+ *
+ * In channel mode (--channel) what follows the final END is copied as it
+ * comes, unverified (xl's migration protocol continues on the same fd).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "commands.h"
+
+struct tee {
+	int in_fd;
+	int out_fd;
+	const char *in_name, *out_name;
+	uint8_t *held;                /* octets read from IN, not yet forwarded */
+	size_t held_len, held_cap;
+	uint64_t held_base;           /* stream offset of held[0] */
+	uint64_t forwarded;           /* octets written to OUT */
+	int read_errno;               /* a read() failure, for the message */
+	int write_errno;              /* a write() failure: forwarding stopped */
+	uint64_t err_offset;          /* the first error finding of the current call, or UINT64_MAX */
+	struct diag_printer dp;
+};
+
+static int64_t tee_read(void *ctx, void *buf, size_t len)
+{
+	struct tee *t = ctx;
+	ssize_t n;
+
+	do
+		n = read(t->in_fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		t->read_errno = errno;
+		return -errno;
+	}
+	if (n == 0)
+		return 0;
+	if (t->held_len + (size_t)n > t->held_cap) {
+		size_t ncap = t->held_cap ? t->held_cap : 1u << 20;
+		while (ncap < t->held_len + (size_t)n)
+			ncap *= 2;
+		uint8_t *nh = realloc(t->held, ncap);
+		if (!nh)
+			return -ENOMEM;
+		t->held = nh;
+		t->held_cap = ncap;
+	}
+	memcpy(t->held + t->held_len, buf, (size_t)n);
+	t->held_len += (size_t)n;
+	return n;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n, int *err)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			*err = errno;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Forward the held octets before stream offset `upto`. */
+static int forward_to(struct tee *t, uint64_t upto)
+{
+	if (t->write_errno || upto <= t->held_base)
+		return t->write_errno ? -1 : 0;
+	size_t n = (size_t)(upto - t->held_base);
+	if (n > t->held_len)
+		n = t->held_len;
+	if (write_all(t->out_fd, t->held, n, &t->write_errno) != 0)
+		return -1;
+	memmove(t->held, t->held + n, t->held_len - n);
+	t->held_len -= n;
+	t->held_base += n;
+	t->forwarded += n;
+	return 0;
+}
+
+/* Stream offset just past a record: header, body, padding to 8. */
+static uint64_t record_end(const migstream_record *rec)
+{
+	uint64_t len = migstream_record_length(rec);
+	return migstream_record_offset(rec) + 8 + ((len + 7) & ~(uint64_t)7);
+}
+
+static void tee_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: migstream tee [OPTIONS] IN OUT\n"
+	        "\n"
+	        "Copy a stream from IN to OUT octet for octet (\"-\": standard input/output)\n"
+	        "while verifying it.  Each record is forwarded once it is verified; the\n"
+	        "first record that breaks a rule, and everything after it, never reaches\n"
+	        "OUT, which then ends at the record boundary before it (exit 1).  IN and\n"
+	        "OUT may be pipes, sockets, FIFOs, devices or files.  A regular-file OUT\n"
+	        "is written beside it and renamed into place at the end, holding what was\n"
+	        "forwarded.  OUT may not be IN.  Compressed input is not decompressed.\n"
+	        "Exit status: 0 forwarded a valid stream, 1 invalid stream or a read/write\n"
+	        "failure (OUT holds the verified prefix), 2 usage or cannot start.\n"
+	        "\n"
+	        "  --channel              IN is a migration channel: verify up to the final\n"
+	        "                         END, then copy what follows unverified\n"
+	        "  --plain, --remus, --colo   declare the stream kind\n"
+	        "  --strict, --restore, --lax reader mode (default --restore): which findings\n"
+	        "                         are errors; in every mode the first error stops\n"
+	        "                         forwarding\n"
+	        "  -f, --format auto|libxc|libxl|xl   stream format (default auto)\n"
+	        "  --no-deep              skip the deep checks\n"
+	        "  -q, --quiet            no findings on standard error\n"
+	        "  --no-sync              do not fsync a regular-file OUT before renaming\n"
+	        "  -h, --help             this text\n");
+}
+
+static int tee_options(int argc, char **argv, struct read_opts *o, int *quiet, int *sync, const char *paths[2])
+{
+	int npaths = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int k;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			tee_usage(stdout);
+			return -1;
+		}
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			*quiet = 1;
+			continue;
+		}
+		if (strcmp(a, "--no-sync") == 0) {
+			*sync = 0;
+			continue;
+		}
+		if (strcmp(a, "--back-channel") == 0) {
+			fprintf(stderr, "%s tee: a COLO back channel is not forwarded by tee\n", progname);
+			return EXIT_USAGE;
+		}
+		if ((k = read_opts_parse(o, argc, argv, &i)) < 0)
+			return EXIT_USAGE;
+		if (k > 0)
+			continue;
+		if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "%s tee: unknown option '%s'\n", progname, a);
+			tee_usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (npaths == 2) {
+			fprintf(stderr, "%s tee: too many operands ('%s')\n", progname, a);
+			return EXIT_USAGE;
+		}
+		paths[npaths++] = a;
+	}
+	if (npaths != 2) {
+		fprintf(stderr, "%s tee: needs IN and OUT\n", progname);
+		tee_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Copy the rest of IN as it comes (channel mode, after the final END). */
+static int copy_rest(struct tee *t)
+{
+	uint8_t buf[65536];
+	for (;;) {
+		ssize_t n = read(t->in_fd, buf, sizeof buf);
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			t->read_errno = errno;
+			return -1;
+		}
+		if (write_all(t->out_fd, buf, (size_t)n, &t->write_errno) != 0)
+			return -1;
+		t->forwarded += (uint64_t)n;
+	}
+}
+
+/* Findings go to the printer; the tee notes where the first error of the
+ * current call lies. */
+static void tee_diag(void *ctx, const migstream_diag *d)
+{
+	struct tee *t = ctx;
+	if (d->severity == MIGSTREAM_SEV_ERROR && d->offset < t->err_offset)
+		t->err_offset = d->offset;
+	diag_print(&t->dp, d);
+}
+
+/* Read, verify and forward; the exit status. */
+static int run(struct tee *t, migstream_reader *r, int channel)
+{
+	const migstream_record *rec;
+	uint64_t pending_end = 0;     /* a PAGE_DATA returned, not yet judged: its end */
+	int rc;
+
+	for (;;) {
+		t->err_offset = UINT64_MAX;
+		rc = migstream_reader_next(r, &rec);
+		if (rc < 0 && t->err_offset == UINT64_MAX) {
+			migstream_diag d;
+			memset(&d, 0, sizeof d);
+			if (migstream_reader_error(r, &d, sizeof d) == 0)
+				t->err_offset = d.offset;
+		}
+		/* The PAGE_DATA record held back is clean unless this call
+		 * found an error inside it. */
+		if (pending_end && t->err_offset >= pending_end && forward_to(t, pending_end) != 0)
+			break;
+		pending_end = 0;
+		if (rc != 0 || t->err_offset != UINT64_MAX)
+			break;                /* also lax mode reading past a finding: forward no more */
+		if (forward_to(t, migstream_record_offset(rec)) != 0)
+			break;
+		if (migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXC &&
+		    migstream_record_type(rec) == MIGSTREAM_REC_PAGE_DATA)
+			pending_end = record_end(rec);
+		else if (forward_to(t, record_end(rec)) != 0)
+			break;
+	}
+	if (t->write_errno) {
+		fprintf(stderr, "%s tee: writing %s: %s (%" PRIu64 " octets forwarded)\n", progname, t->out_name,
+		        strerror(t->write_errno), t->forwarded);
+		return EXIT_INVALID;
+	}
+	if (rc == MIGSTREAM_EOF && t->dp.errors == 0) {
+		/* The stream is complete and valid: the rest of what the reader
+		 * took (padding checks, a channel's read-ahead) goes too. */
+		if (forward_to(t, t->held_base + t->held_len) != 0 || (channel && copy_rest(t) != 0)) {
+			if (t->write_errno)
+				fprintf(stderr, "%s tee: writing %s: %s\n", progname, t->out_name, strerror(t->write_errno));
+			else
+				fprintf(stderr, "%s tee: reading %s: %s\n", progname, t->in_name, strerror(t->read_errno));
+			return EXIT_INVALID;
+		}
+		return EXIT_VALID;
+	}
+	int status = report_end(&t->dp, r, rc == 0 ? MIGSTREAM_EOF : rc, t->in_name);
+	if (status == EXIT_VALID)
+		status = EXIT_INVALID;
+	if (!t->dp.quiet)
+		fprintf(stderr, "%s tee: stopped: %" PRIu64 " octets forwarded to %s, ending at a record boundary\n",
+		        progname, t->forwarded, t->out_name);
+	return status;
+}
+
+int cmd_tee(int argc, char **argv)
+{
+	struct read_opts o;
+	struct output out;
+	struct tee t;
+	const char *paths[2] = { NULL, NULL };
+	int quiet = 0, sync = 1, status;
+
+	read_opts_init(&o, MIGSTREAM_MODE_RESTORE);
+	o.progress = 0;
+	if ((status = tee_options(argc, argv, &o, &quiet, &sync, paths)) != 0)
+		return status < 0 ? 0 : status;
+	memset(&t, 0, sizeof t);
+	t.in_name = strcmp(paths[0], "-") == 0 ? "standard input" : paths[0];
+	t.out_name = strcmp(paths[1], "-") == 0 ? "standard output" : paths[1];
+	if (strcmp(paths[0], "-") == 0) {
+		t.in_fd = STDIN_FILENO;
+	} else {
+		t.in_fd = open(paths[0], O_RDONLY | O_CLOEXEC);
+		if (t.in_fd < 0) {
+			fprintf(stderr, "%s tee: %s: %s\n", progname, paths[0], strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if ((status = output_open(&out, paths[1], paths[0], sync)) != 0) {
+		if (t.in_fd != STDIN_FILENO)
+			close(t.in_fd);
+		return status;
+	}
+	/* A reader that went away is a write error to report, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	t.out_fd = out.fd;
+	t.dp.out = stderr;
+	t.dp.quiet = quiet;
+
+	migstream_reader *r = migstream_reader_new();
+	migstream_read_io io = { tee_read, NULL, NULL };
+	if (!r || read_opts_apply(&o, r) != 0 || migstream_reader_set_diag_handler(r, tee_diag, &t) != 0 ||
+	    migstream_reader_open_io(r, &io, sizeof io, &t) != 0) {
+		fprintf(stderr, "%s tee: cannot set up the reader%s%s\n", progname, r ? ": " : "",
+		        r ? migstream_reader_errmsg(r) : "");
+		status = EXIT_USAGE;
+		output_abort(&out);
+	} else {
+		status = run(&t, r, o.channel);
+		diag_finish(&t.dp);
+		/* OUT holds what was forwarded, valid or not: that is what a
+		 * receiver on the other end would have got. */
+		int c = output_commit(&out);
+		if (status == EXIT_VALID)
+			status = c;
+	}
+	migstream_reader_free(r);
+	free(t.held);
+	if (t.in_fd != STDIN_FILENO)
+		close(t.in_fd);
+	return status;
+}
