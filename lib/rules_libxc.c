@@ -18,6 +18,11 @@
 #include "rules.h"
 #include "rules_libxc.h"
 
+/* A check helper's "the record goes on to its next checks".  Helpers
+ * return it, or what ms_report() returned (0 for a warning, a negative code
+ * for an error), which then decides the record. */
+#define GO_ON 1
+
 #define HVM_PARAM_DEFINED 39u          /* F 8.9: indexes 0..38 */
 
 void ms_libxc_init(struct ms_libxc *x)
@@ -610,16 +615,90 @@ static int is_known_vcpu_msr(uint32_t idx)
 	       (idx >= 0xC0011019u && idx <= 0xC001101Bu);
 }
 
-static int vcpu_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_t len, const uint8_t *b)
+/* The context of an X86_PV_VCPU_BASIC record: GO_ON or decided. */
+static int vcpu_basic(struct ms_libxc *x, struct ms_ctx *c, uint32_t vcpu, const uint8_t *ctx, uint32_t clen)
 {
-	static const char *const names[] = { "BASIC", "EXTENDED", "XSAVE", "MSRS" };
-	unsigned kind = type == MIGSTREAM_REC_X86_PV_VCPU_BASIC ? 0 :
-	                type == MIGSTREAM_REC_X86_PV_VCPU_EXTENDED ? 1 :
-	                type == MIGSTREAM_REC_X86_PV_VCPU_XSAVE ? 2 : 3;
-	int rc = 0;
+	int rc;
+	uint32_t want = x->width == 4 ? 2800u : 5168u;
+	if (clen == 0)
+		return ms_report(c, R_PV_16, c->rec_offset, "X86_PV_VCPU_BASIC for vCPU %u has an empty context", vcpu);
+	if (clen != want)
+		return ms_report(c, R_PV_15, c->rec_offset, "context is %u octets, expected %u for a %u-bit guest", clen,
+		                 want, x->width * 8u);
+	if (vcpu == 0)
+		x->vcpu0_basic = 1;
+	if (x->deep && (rc = keep_basic(x, c, vcpu, ctx)))
+		return rc;
+	return GO_ON;
+}
 
+static int vcpu_extended(struct ms_libxc *x, struct ms_ctx *c, uint32_t vcpu, const uint8_t *ctx, uint32_t clen)
+{
+	if (clen == 0) {
+		compat_empty(x, c, "X86_PV_VCPU_EXTENDED");
+		return GO_ON;
+	}
+	if (clen > 128)
+		return ms_report(c, R_PV_17, c->rec_offset, "context is %u octets, above the maximum of 128", clen);
+	if (x->deep) {
+		uint32_t evcpu = clen >= 4 ? ms_le32(ctx) : 0;
+		uint32_t esize = clen >= 8 ? ms_le32(ctx + 4) : 0;
+		if (esize < 32)
+			return ms_report(c, R_PV_18, c->rec_offset, "embedded size field is %u, below 32", esize);
+		if (evcpu != vcpu || esize != clen)
+			ms_report(c, R_PV_19, c->rec_offset,
+			          "embedded vcpu %u / size %u differ from vcpu_id %u / context length %u "
+			          "(Xen acts on the embedded values)", evcpu, esize, vcpu, clen);
+	}
+	return GO_ON;
+}
+
+static int vcpu_xsave(struct ms_libxc *x, struct ms_ctx *c, uint32_t clen)
+{
+	if (clen == 0) {
+		compat_empty(x, c, "X86_PV_VCPU_XSAVE");
+		return GO_ON;
+	}
+	if (clen < 16)
+		return ms_report(c, R_PV_20, c->rec_offset, "context is %u octets, below the minimum of 16", clen);
+	return GO_ON;
+}
+
+static int vcpu_msrs(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *ctx, uint32_t clen)
+{
+	if (clen == 0) {
+		compat_empty(x, c, "X86_PV_VCPU_MSRS");
+		return GO_ON;
+	}
+	if (clen % 16)
+		return ms_report(c, R_PV_21, c->rec_offset, "context is %u octets, not a multiple of 16", clen);
+	if (!x->deep)
+		return GO_ON;
+	uint32_t n = clen / 16, unknown = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t idx = ms_le32(ctx + 16 * i), r = ms_le32(ctx + 16 * i + 4);
+		if (r)
+			return ms_report(c, R_PV_22, c->rec_offset,
+			                 "MSR entry %u (index 0x%08x) has reserved field 0x%08x, expected 0", i, idx, r);
+		if (!is_known_vcpu_msr(idx) && unknown == UINT32_MAX)
+			unknown = i;
+	}
+	if (n > 7)
+		ms_report(c, R_PV_23, c->rec_offset, "%u MSR entries; current Xen accepts at most 7", n);
+	else if (unknown != UINT32_MAX)
+		ms_report(c, R_PV_23, c->rec_offset, "MSR entry %u has index 0x%08x, which current Xen does not accept",
+		          unknown, ms_le32(ctx + 16 * unknown));
+	return GO_ON;
+}
+
+/* The vCPU id and reserved field every X86_PV_VCPU_* record starts with:
+ * GO_ON or decided. */
+static int vcpu_header(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, const char *name, uint32_t len,
+                       const uint8_t *b)
+{
+	int rc = 0;
 	if (!x->pv_info)
-		return ms_report(c, R_PV_6, c->rec_offset, "X86_PV_VCPU_%s before X86_PV_INFO", names[kind]);
+		return ms_report(c, R_PV_6, c->rec_offset, "X86_PV_VCPU_%s before X86_PV_INFO", name);
 	if ((rc = need_static_end(x, c, type)))
 		return rc;
 	if (!x->seen_page_data)
@@ -627,89 +706,39 @@ static int vcpu_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint
 	if (len < 8)
 		return ms_report(c, R_PV_12, c->rec_offset, "body_length %u is below 8", len);
 	uint32_t vcpu = ms_get32(b, x->be), rsvd = ms_get32(b + 4, x->be);
-	const uint8_t *ctx = b + 8;
-	uint32_t clen = len - 8;
 	if (rsvd)
 		FIRST(rc, ms_report(c, R_PV_13, c->rec_offset, "reserved octets 4-7 are 0x%08x, expected 0", rsvd));
 	if (rc)
 		return rc;
 	if (x->vcpus) {
 		if (vcpu >= x->vcpus)
-			return ms_report(c, R_PV_14, c->rec_offset, "vcpu_id %u, but the guest has %u vCPUs",
-			                 vcpu, x->vcpus);
+			return ms_report(c, R_PV_14, c->rec_offset, "vcpu_id %u, but the guest has %u vCPUs", vcpu, x->vcpus);
 	} else if (vcpu >= MS_VCPU_TRACK) {
 		ms_report_sev(c, R_PV_14, MS_SEV_W, 0, c->rec_offset,
 		              "vcpu_id %u is at or above 8192, the hypervisor's per-domain ceiling", vcpu);
 	}
+	return GO_ON;
+}
 
+static int vcpu_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_t len, const uint8_t *b)
+{
+	static const char *const names[] = { "BASIC", "EXTENDED", "XSAVE", "MSRS" };
+	unsigned kind = type == MIGSTREAM_REC_X86_PV_VCPU_BASIC ? 0 :
+	                type == MIGSTREAM_REC_X86_PV_VCPU_EXTENDED ? 1 :
+	                type == MIGSTREAM_REC_X86_PV_VCPU_XSAVE ? 2 : 3;
+	int rc = vcpu_header(x, c, type, names[kind], len, b);
+	if (rc != GO_ON)
+		return rc;
+	uint32_t vcpu = ms_get32(b, x->be), clen = len - 8;
+	const uint8_t *ctx = b + 8;
 	switch (kind) {
-	case 0:
-		if (clen == 0)
-			return ms_report(c, R_PV_16, c->rec_offset,
-			                 "X86_PV_VCPU_BASIC for vCPU %u has an empty context", vcpu);
-		if (clen != (x->width == 4 ? 2800u : 5168u))
-			return ms_report(c, R_PV_15, c->rec_offset,
-			                 "context is %u octets, expected %u for a %u-bit guest", clen,
-			                 x->width == 4 ? 2800u : 5168u, x->width * 8u);
-		if (vcpu == 0)
-			x->vcpu0_basic = 1;
-		if (x->deep && (rc = keep_basic(x, c, vcpu, ctx)))
-			return rc;
-		break;
-	case 1:
-		if (clen == 0) {
-			compat_empty(x, c, "X86_PV_VCPU_EXTENDED");
-			break;
-		}
-		if (clen > 128)
-			return ms_report(c, R_PV_17, c->rec_offset, "context is %u octets, above the maximum of 128", clen);
-		if (x->deep) {
-			uint32_t evcpu = clen >= 4 ? ms_le32(ctx) : 0;
-			uint32_t esize = clen >= 8 ? ms_le32(ctx + 4) : 0;
-			if (esize < 32)
-				return ms_report(c, R_PV_18, c->rec_offset,
-				                 "embedded size field is %u, below 32", esize);
-			if (evcpu != vcpu || esize != clen)
-				ms_report(c, R_PV_19, c->rec_offset,
-				          "embedded vcpu %u / size %u differ from vcpu_id %u / context length %u "
-				          "(Xen acts on the embedded values)", evcpu, esize, vcpu, clen);
-		}
-		break;
-	case 2:
-		if (clen == 0) {
-			compat_empty(x, c, "X86_PV_VCPU_XSAVE");
-			break;
-		}
-		if (clen < 16)
-			return ms_report(c, R_PV_20, c->rec_offset, "context is %u octets, below the minimum of 16", clen);
-		break;
-	default:
-		if (clen == 0) {
-			compat_empty(x, c, "X86_PV_VCPU_MSRS");
-			break;
-		}
-		if (clen % 16)
-			return ms_report(c, R_PV_21, c->rec_offset, "context is %u octets, not a multiple of 16", clen);
-		if (x->deep) {
-			uint32_t n = clen / 16, unknown = UINT32_MAX;
-			for (uint32_t i = 0; i < n; i++) {
-				uint32_t idx = ms_le32(ctx + 16 * i), r = ms_le32(ctx + 16 * i + 4);
-				if (r)
-					return ms_report(c, R_PV_22, c->rec_offset,
-					                 "MSR entry %u (index 0x%08x) has reserved field 0x%08x, expected 0",
-					                 i, idx, r);
-				if (!is_known_vcpu_msr(idx) && unknown == UINT32_MAX)
-					unknown = i;
-			}
-			if (n > 7)
-				ms_report(c, R_PV_23, c->rec_offset, "%u MSR entries; current Xen accepts at most 7", n);
-			else if (unknown != UINT32_MAX)
-				ms_report(c, R_PV_23, c->rec_offset,
-				          "MSR entry %u has index 0x%08x, which current Xen does not accept", unknown,
-				          ms_le32(ctx + 16 * unknown));
-		}
-		break;
+	case 0: rc = vcpu_basic(x, c, vcpu, ctx, clen); break;
+	case 1: rc = vcpu_extended(x, c, vcpu, ctx, clen); break;
+	case 2: rc = vcpu_xsave(x, c, clen); break;
+	default: rc = vcpu_msrs(x, c, ctx, clen); break;
 	}
+	if (rc != GO_ON)
+		return rc;
 	int twice = vcpu_seen_twice(x, vcpu, kind);
 	if (twice < 0)
 		return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
@@ -1066,10 +1095,11 @@ static void new_segment(struct ms_libxc *x)
 
 /* ------------------------------------------------------------------ dispatch */
 
-int ms_libxc_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_t len,
-                    const uint8_t *b, size_t avail)
+/* The rules on a record's type and framing that come before its body is
+ * looked at (REC-*): GO_ON, or the record is decided (a finding, or an
+ * optional record skipped: 0). */
+static int record_type_checks(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_t len)
 {
-	int rc = 0;
 	const char *name = migstream_record_type_name(MIGSTREAM_LAYER_LIBXC, type);
 
 	if (type & MIGSTREAM_REC_OPTIONAL) {
@@ -1098,7 +1128,128 @@ int ms_libxc_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_
 	if ((type == MIGSTREAM_REC_END || type == MIGSTREAM_REC_VERIFY || type == MIGSTREAM_REC_CHECKPOINT ||
 	     type == MIGSTREAM_REC_STATIC_DATA_END) && len != 0)
 		return ms_report(c, R_REC_9, c->rec_offset, "%s has body_length %u, expected 0", name, len);
+	return GO_ON;
+}
 
+static int shared_info(struct ms_libxc *x, struct ms_ctx *c, uint32_t len)
+{
+	int rc;
+	if (!x->pv_info)
+		return ms_report(c, R_PV_6, c->rec_offset, "SHARED_INFO before X86_PV_INFO");
+	if ((rc = need_static_end(x, c, MIGSTREAM_REC_SHARED_INFO)))
+		return rc;
+	if (len != 4096)
+		return ms_report(c, R_PV_27, c->rec_offset, "body_length %u, expected 4096", len);
+	x->seen_shared_info = 1;
+	return 0;
+}
+
+static int tsc_info(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b)
+{
+	int rc = 0;
+	if ((rc = need_static_end(x, c, MIGSTREAM_REC_X86_TSC_INFO)))
+		return rc;
+	if (len != 24)
+		return ms_report(c, R_TSC_1, c->rec_offset, "body_length %u, expected 24", len);
+	uint32_t mode = ms_get32(b, x->be), rsvd = ms_get32(b + 20, x->be);
+	if (rsvd)
+		FIRST(rc, ms_report(c, R_TSC_2, c->rec_offset, "reserved octets 20-23 are 0x%08x, expected 0", rsvd));
+	if (rc)
+		return rc;
+	if (mode > 3)
+		return ms_report(c, R_TSC_4, c->rec_offset, "mode %u is not a TSC mode (0-3)", mode);
+	if (mode == 3)
+		ms_report(c, R_TSC_3, c->rec_offset, "mode 3 (PV RDTSCP) is refused by Xen 4.12 and later");
+	if (x->seg_tsc++)
+		ms_report(c, R_TSC_5, c->rec_offset, "second X86_TSC_INFO in this %s", x->checkpoints ? "checkpoint" : "image");
+	x->seen_tsc = 1;
+	return 0;
+}
+
+static int hvm_context(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b)
+{
+	int rc;
+	if ((rc = need_static_end(x, c, MIGSTREAM_REC_HVM_CONTEXT)))
+		return rc;
+	if (len == 0)
+		return ms_report(c, R_HVM_1, c->rec_offset, "empty HVM context");
+	if (x->deep && (rc = hvm_blob(x, c, len, b)))
+		return rc;
+	if (x->seg_hvm_context++)
+		ms_report(c, R_HVM_3, c->rec_offset, "second HVM_CONTEXT in this %s (last one wins)",
+		          x->checkpoints ? "checkpoint" : "image");
+	x->seen_hvm_context = 1;
+	return 0;
+}
+
+static int hvm_params_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b)
+{
+	int rc;
+	if ((rc = need_static_end(x, c, MIGSTREAM_REC_HVM_PARAMS)))
+		return rc;
+	if ((rc = hvm_params(x, c, len, b)))
+		return rc;
+	if (x->seen_hvm_context)
+		ms_report(c, R_ORDER_11, c->rec_offset,
+		          "HVM_PARAMS after HVM_CONTEXT (Xen's saver order; restorers apply parameters first)");
+	return 0;
+}
+
+static int verify_record(struct ms_libxc *x, struct ms_ctx *c)
+{
+	int rc;
+	if ((rc = need_static_end(x, c, MIGSTREAM_REC_VERIFY)))
+		return rc;
+	if (x->verify_count++ || x->checkpoints || x->kind == MIGSTREAM_KIND_REMUS || x->kind == MIGSTREAM_KIND_COLO)
+		ms_report(c, R_ORDER_12, c->rec_offset, "%s",
+		          x->verify_count > 1 ? "second VERIFY in the image" : "VERIFY in a checkpointed stream");
+	return 0;
+}
+
+static int checkpoint_record(struct ms_libxc *x, struct ms_ctx *c)
+{
+	int rc;
+	if ((rc = need_static_end(x, c, MIGSTREAM_REC_CHECKPOINT)))
+		return rc;
+	if (x->kind == MIGSTREAM_KIND_PLAIN)
+		return ms_report(c, R_CKPT_1, c->rec_offset, "CHECKPOINT in a stream declared plain");
+	/* A refused CHECKPOINT completes nothing: the state stays as it was. */
+	if ((rc = state_complete(x, c, 0)))
+		return rc;
+	x->checkpoints++;
+	x->since_checkpoint = 0;
+	new_segment(x);
+	return 0;
+}
+
+static int dirty_pfn_list(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b)
+{
+	if (len % 8)
+		return ms_report(c, R_CKPT_11, c->rec_offset, "body_length %u is not a multiple of 8", len);
+	if (x->p2m_size)
+		for (uint32_t i = 0; i < len / 8; i++) {
+			uint64_t pfn = ms_get64(b + 8 * (size_t)i, x->be);
+			if (pfn >= x->p2m_size)
+				return ms_report(c, R_CKPT_12, c->rec_offset, "pfn[%u] 0x%llx is not below the p2m size 0x%llx",
+				                 i, (unsigned long long)pfn, (unsigned long long)x->p2m_size);
+		}
+	return 0;
+}
+
+static int static_data_end(struct ms_libxc *x, struct ms_ctx *c)
+{
+	if (x->static_end == 1)
+		return ms_report(c, R_ORDER_3, c->rec_offset, "second STATIC_DATA_END in the image");
+	x->static_end = 1;
+	return 0;
+}
+
+int ms_libxc_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_t len,
+                    const uint8_t *b, size_t avail)
+{
+	int rc = record_type_checks(x, c, type, len);
+	if (rc != GO_ON)
+		return rc;
 	if (type != MIGSTREAM_REC_END && type != MIGSTREAM_REC_CHECKPOINT)
 		x->since_checkpoint++;
 
@@ -1117,92 +1268,21 @@ int ms_libxc_record(struct ms_libxc *x, struct ms_ctx *c, uint32_t type, uint32_
 	case MIGSTREAM_REC_X86_PV_VCPU_MSRS:
 		return vcpu_record(x, c, type, len, b);
 	case MIGSTREAM_REC_SHARED_INFO:
-		if (!x->pv_info)
-			return ms_report(c, R_PV_6, c->rec_offset, "SHARED_INFO before X86_PV_INFO");
-		if ((rc = need_static_end(x, c, type)))
-			return rc;
-		if (len != 4096)
-			return ms_report(c, R_PV_27, c->rec_offset, "body_length %u, expected 4096", len);
-		x->seen_shared_info = 1;
-		return 0;
-	case MIGSTREAM_REC_X86_TSC_INFO: {
-		if ((rc = need_static_end(x, c, type)))
-			return rc;
-		if (len != 24)
-			return ms_report(c, R_TSC_1, c->rec_offset, "body_length %u, expected 24", len);
-		uint32_t mode = ms_get32(b, x->be), rsvd = ms_get32(b + 20, x->be);
-		if (rsvd)
-			FIRST(rc, ms_report(c, R_TSC_2, c->rec_offset, "reserved octets 20-23 are 0x%08x, expected 0", rsvd));
-		if (rc)
-			return rc;
-		if (mode > 3)
-			return ms_report(c, R_TSC_4, c->rec_offset, "mode %u is not a TSC mode (0-3)", mode);
-		if (mode == 3)
-			ms_report(c, R_TSC_3, c->rec_offset, "mode 3 (PV RDTSCP) is refused by Xen 4.12 and later");
-		if (x->seg_tsc++)
-			ms_report(c, R_TSC_5, c->rec_offset, "second X86_TSC_INFO in this %s",
-			          x->checkpoints ? "checkpoint" : "image");
-		x->seen_tsc = 1;
-		return 0;
-	}
+		return shared_info(x, c, len);
+	case MIGSTREAM_REC_X86_TSC_INFO:
+		return tsc_info(x, c, len, b);
 	case MIGSTREAM_REC_HVM_CONTEXT:
-		if ((rc = need_static_end(x, c, type)))
-			return rc;
-		if (len == 0)
-			return ms_report(c, R_HVM_1, c->rec_offset, "empty HVM context");
-		if (x->deep && (rc = hvm_blob(x, c, len, b)))
-			return rc;
-		if (x->seg_hvm_context++)
-			ms_report(c, R_HVM_3, c->rec_offset, "second HVM_CONTEXT in this %s (last one wins)",
-			          x->checkpoints ? "checkpoint" : "image");
-		x->seen_hvm_context = 1;
-		return 0;
+		return hvm_context(x, c, len, b);
 	case MIGSTREAM_REC_HVM_PARAMS:
-		if ((rc = need_static_end(x, c, type)))
-			return rc;
-		if ((rc = hvm_params(x, c, len, b)))
-			return rc;
-		if (x->seen_hvm_context)
-			ms_report(c, R_ORDER_11, c->rec_offset,
-			          "HVM_PARAMS after HVM_CONTEXT (Xen's saver order; restorers apply parameters first)");
-		return 0;
+		return hvm_params_record(x, c, len, b);
 	case MIGSTREAM_REC_VERIFY:
-		if ((rc = need_static_end(x, c, type)))
-			return rc;
-		if (x->verify_count++ || x->checkpoints || x->kind == MIGSTREAM_KIND_REMUS ||
-		    x->kind == MIGSTREAM_KIND_COLO)
-			ms_report(c, R_ORDER_12, c->rec_offset, "%s",
-			          x->verify_count > 1 ? "second VERIFY in the image" : "VERIFY in a checkpointed stream");
-		return 0;
+		return verify_record(x, c);
 	case MIGSTREAM_REC_CHECKPOINT:
-		if ((rc = need_static_end(x, c, type)))
-			return rc;
-		if (x->kind == MIGSTREAM_KIND_PLAIN)
-			return ms_report(c, R_CKPT_1, c->rec_offset, "CHECKPOINT in a stream declared plain");
-		/* A refused CHECKPOINT completes nothing: the state stays as it was. */
-		if ((rc = state_complete(x, c, 0)))
-			return rc;
-		x->checkpoints++;
-		x->since_checkpoint = 0;
-		new_segment(x);
-		return 0;
+		return checkpoint_record(x, c);
 	case MIGSTREAM_REC_CHECKPOINT_DIRTY_PFN_LIST:
-		if (len % 8)
-			return ms_report(c, R_CKPT_11, c->rec_offset, "body_length %u is not a multiple of 8", len);
-		if (x->p2m_size)
-			for (uint32_t i = 0; i < len / 8; i++) {
-				uint64_t pfn = ms_get64(b + 8 * (size_t)i, x->be);
-				if (pfn >= x->p2m_size)
-					return ms_report(c, R_CKPT_12, c->rec_offset,
-					                 "pfn[%u] 0x%llx is not below the p2m size 0x%llx", i,
-					                 (unsigned long long)pfn, (unsigned long long)x->p2m_size);
-			}
-		return 0;
+		return dirty_pfn_list(x, c, len, b);
 	case MIGSTREAM_REC_STATIC_DATA_END:
-		if (x->static_end == 1)
-			return ms_report(c, R_ORDER_3, c->rec_offset, "second STATIC_DATA_END in the image");
-		x->static_end = 1;
-		return 0;
+		return static_data_end(x, c);
 	case MIGSTREAM_REC_X86_CPUID_POLICY:
 	case MIGSTREAM_REC_X86_MSR_POLICY:
 		return policy(x, c, type, len, b);
