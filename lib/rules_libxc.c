@@ -954,83 +954,81 @@ static int pfn_is(const struct ms_libxc *x, uint64_t pfn, int want)
 }
 
 /* Rules evaluated when a state completes (END, each CHECKPOINT). */
-static int state_complete(struct ms_libxc *x, struct ms_ctx *c, int at_end)
+/* PV-11: the p2m frame list covers 0 .. max_pfn / fpp with NOTAB pages. */
+static int check_p2m_coverage(struct ms_libxc *x, struct ms_ctx *c)
 {
 	int rc = 0;
-	if (is_hvm(x) && !x->seen_hvm_context && (at_end || x->checkpoints == 0))
-		FIRST(rc, ms_report(c, R_HVM_2, c->rec_offset, "HVM image without HVM_CONTEXT before %s",
-		                    at_end ? "END" : "the first CHECKPOINT"));
-	if (!is_pv(x))
-		return rc;
-	if (!x->pv_info)
-		return rc;
-	if (!x->vcpu0_basic)
-		FIRST(rc, ms_report(c, R_PV_25, c->rec_offset, "no X86_PV_VCPU_BASIC for vCPU 0"));
-	if (!x->deep)
-		return rc;
-
-	/* PV-11: the p2m frame list covers 0 .. max_pfn / fpp with NOTAB pages. */
-	if (x->have_p2m && !x->frames_over) {
-		compact_frames(x);
-		uint64_t need = x->max_pfn / x->fpp, next = 0;
-		int bad = 0;
-		for (size_t i = 0; i < x->frames_n && !bad; i++) {
-			const struct ms_p2m_frame *f = &x->frames[i];
-			if (f->index > need)
-				break;
-			if (f->index != next) {
-				FIRST(rc, ms_report(c, R_PV_11, c->rec_offset,
-				                    "p2m frame %llu (pfns 0x%llx-0x%llx) was never supplied",
-				                    (unsigned long long)next, (unsigned long long)(next * x->fpp),
-				                    (unsigned long long)((next + 1) * x->fpp - 1)));
-				bad = 1;
-				break;
-			}
-			if (!pfn_is(x, f->pfn, MIGSTREAM_PAGE_NOTAB)) {
-				FIRST(rc, ms_report(c, R_PV_11, c->rec_offset,
-				                    "p2m frame %llu is pfn 0x%llx, which is %s", (unsigned long long)f->index,
-				                    (unsigned long long)f->pfn,
-				                    f->pfn > x->max_pfn ? "above max_pfn" : "not a NOTAB page received in PAGE_DATA"));
-				bad = 1;
-				break;
-			}
-			next = f->index + 1;
-		}
-		if (!bad && next <= need)
+	if (!x->have_p2m || x->frames_over)
+		return 0;
+	compact_frames(x);
+	uint64_t need = x->max_pfn / x->fpp, next = 0;
+	int bad = 0;
+	for (size_t i = 0; i < x->frames_n && !bad; i++) {
+		const struct ms_p2m_frame *f = &x->frames[i];
+		if (f->index > need)
+			break;
+		if (f->index != next) {
 			FIRST(rc, ms_report(c, R_PV_11, c->rec_offset,
 			                    "p2m frame %llu (pfns 0x%llx-0x%llx) was never supplied",
 			                    (unsigned long long)next, (unsigned long long)(next * x->fpp),
 			                    (unsigned long long)((next + 1) * x->fpp - 1)));
+			bad = 1;
+			break;
+		}
+		if (!pfn_is(x, f->pfn, MIGSTREAM_PAGE_NOTAB)) {
+			FIRST(rc, ms_report(c, R_PV_11, c->rec_offset,
+			                    "p2m frame %llu is pfn 0x%llx, which is %s", (unsigned long long)f->index,
+			                    (unsigned long long)f->pfn,
+			                    f->pfn > x->max_pfn ? "above max_pfn" : "not a NOTAB page received in PAGE_DATA"));
+			bad = 1;
+			break;
+		}
+		next = f->index + 1;
 	}
+	if (!bad && next <= need)
+		FIRST(rc, ms_report(c, R_PV_11, c->rec_offset,
+		                    "p2m frame %llu (pfns 0x%llx-0x%llx) was never supplied",
+		                    (unsigned long long)next, (unsigned long long)(next * x->fpp),
+		                    (unsigned long long)((next + 1) * x->fpp - 1)));
+	return rc;
+}
 
-	/* PV-29: vCPU 0's start_info page and the pfns inside it. */
-	if (x->basic_n && x->basic[0].vcpu == 0) {
-		uint64_t si = x->basic[0].rdx;
-		if (!pfn_is(x, si, MIGSTREAM_PAGE_NOTAB)) {
-			FIRST(rc, ms_report(c, R_PV_29, c->rec_offset,
-			                    "vCPU 0 start_info pfn 0x%llx (edx/rdx) is %s", (unsigned long long)si,
-			                    si > x->max_pfn ? "above max_pfn" : "not a NOTAB page received in PAGE_DATA"));
-		} else {
-			for (unsigned i = 0; i < MS_START_INFO_SLOTS; i++) {
-				const struct ms_start_info *s = &x->start_info[i];
-				if (s->pfn != si + 1)
-					continue;
-				if (s->store > x->max_pfn || !received(x, s->store))
-					FIRST(rc, ms_report(c, R_PV_29, c->rec_offset,
-					                    "start_info (pfn 0x%llx) store_mfn is pfn 0x%llx, %s",
-					                    (unsigned long long)si, (unsigned long long)s->store,
-					                    s->store > x->max_pfn ? "above max_pfn" : "never received in PAGE_DATA"));
-				else if (s->console > x->max_pfn || !received(x, s->console))
-					FIRST(rc, ms_report(c, R_PV_29, c->rec_offset,
-					                    "start_info (pfn 0x%llx) console.domU.mfn is pfn 0x%llx, %s",
-					                    (unsigned long long)si, (unsigned long long)s->console,
-					                    s->console > x->max_pfn ? "above max_pfn" : "never received in PAGE_DATA"));
-				break;
-			}
+/* PV-29: vCPU 0's start_info page and the pfns inside it. */
+static int check_start_info(struct ms_libxc *x, struct ms_ctx *c)
+{
+	int rc = 0;
+	if (!x->basic_n || x->basic[0].vcpu != 0)
+		return 0;
+	uint64_t si = x->basic[0].rdx;
+	if (!pfn_is(x, si, MIGSTREAM_PAGE_NOTAB)) {
+		FIRST(rc, ms_report(c, R_PV_29, c->rec_offset,
+		                    "vCPU 0 start_info pfn 0x%llx (edx/rdx) is %s", (unsigned long long)si,
+		                    si > x->max_pfn ? "above max_pfn" : "not a NOTAB page received in PAGE_DATA"));
+	} else {
+		for (unsigned i = 0; i < MS_START_INFO_SLOTS; i++) {
+			const struct ms_start_info *s = &x->start_info[i];
+			if (s->pfn != si + 1)
+				continue;
+			if (s->store > x->max_pfn || !received(x, s->store))
+				FIRST(rc, ms_report(c, R_PV_29, c->rec_offset,
+				                    "start_info (pfn 0x%llx) store_mfn is pfn 0x%llx, %s",
+				                    (unsigned long long)si, (unsigned long long)s->store,
+				                    s->store > x->max_pfn ? "above max_pfn" : "never received in PAGE_DATA"));
+			else if (s->console > x->max_pfn || !received(x, s->console))
+				FIRST(rc, ms_report(c, R_PV_29, c->rec_offset,
+				                    "start_info (pfn 0x%llx) console.domU.mfn is pfn 0x%llx, %s",
+				                    (unsigned long long)si, (unsigned long long)s->console,
+				                    s->console > x->max_pfn ? "above max_pfn" : "never received in PAGE_DATA"));
+			break;
 		}
 	}
+	return rc;
+}
 
-	/* PV-30, PV-31 for every vCPU's last BASIC. */
+/* PV-30, PV-31 for every vCPU's last BASIC. */
+static int check_vcpu_frames(struct ms_libxc *x, struct ms_ctx *c)
+{
+	int rc = 0;
 	for (uint32_t k = 0; k < x->basic_n; k++) {
 		const struct ms_vcpu_basic *b = &x->basic[k];
 		uint32_t v = b->vcpu;
@@ -1061,6 +1059,27 @@ static int state_complete(struct ms_libxc *x, struct ms_ctx *c, int at_end)
 			                    (unsigned long long)(b->cr1 >> 12),
 			                    (b->cr1 >> 12) > x->max_pfn ? "above max_pfn" : "not a top-level page table"));
 	}
+	return rc;
+}
+
+static int state_complete(struct ms_libxc *x, struct ms_ctx *c, int at_end)
+{
+	int rc = 0;
+	if (is_hvm(x) && !x->seen_hvm_context && (at_end || x->checkpoints == 0))
+		FIRST(rc, ms_report(c, R_HVM_2, c->rec_offset, "HVM image without HVM_CONTEXT before %s",
+		                    at_end ? "END" : "the first CHECKPOINT"));
+	if (!is_pv(x))
+		return rc;
+	if (!x->pv_info)
+		return rc;
+	if (!x->vcpu0_basic)
+		FIRST(rc, ms_report(c, R_PV_25, c->rec_offset, "no X86_PV_VCPU_BASIC for vCPU 0"));
+	if (!x->deep)
+		return rc;
+
+	FIRST(rc, check_p2m_coverage(x, c));
+	FIRST(rc, check_start_info(x, c));
+	FIRST(rc, check_vcpu_frames(x, c));
 	return rc;
 }
 
