@@ -264,10 +264,11 @@ static int compat_empty(struct ms_libxc *x, struct ms_ctx *c, const char *what)
 
 /* ------------------------------------------------------------------ PAGE_DATA */
 
-static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b, size_t avail)
+/* PAGE_DATA's count and reserved field, and where it may come (PAGE-1 to
+ * PAGE-4, PV-10): GO_ON or decided. */
+static int page_header(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b, size_t avail)
 {
 	int rc = 0;
-
 	if (len < 8)
 		return ms_report(c, R_PAGE_1, c->rec_offset, "body_length %u is below the minimum of 8", len);
 	uint32_t count = ms_get32(b, x->be);
@@ -288,88 +289,111 @@ static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const u
 	if ((rc = need_static_end(x, c, MIGSTREAM_REC_PAGE_DATA)))
 		return rc;
 	if (is_pv(x) && !x->have_p2m)
-		return ms_report(c, R_PV_10, c->rec_offset,
-		                 "PAGE_DATA before any X86_PV_P2M_FRAMES in a PV image");
-
+		return ms_report(c, R_PV_10, c->rec_offset, "PAGE_DATA before any X86_PV_P2M_FRAMES in a PV image");
 	if (rsvd)
 		FIRST(rc, ms_report(c, R_PAGE_4, c->rec_offset, "reserved octets 4-7 are 0x%08x, expected 0", rsvd));
-	if (rc)
-		return rc;
+	return rc ? rc : GO_ON;
+}
 
-	const uint8_t *arr = b + 8;
-	uint64_t npages = 0;
-	uint32_t first_rsvd = UINT32_MAX, first_pt = UINT32_MAX, first_xalloc = UINT32_MAX;
-	int ascending = 1;
+/* What one walk over a pfn array finds (the first entry of each kind, or
+ * UINT32_MAX). */
+struct pfn_scan {
+	uint64_t npages;              /* entries with a data page */
+	uint32_t first_rsvd, first_pt, first_xalloc;
+	int ascending;
+};
+
+/* Walk the pfn array: PAGE-6 and PAGE-8 decide the record at once; the
+ * rest is gathered in *sc.  GO_ON or decided. */
+static int pfn_walk(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *arr, uint32_t count, struct pfn_scan *sc)
+{
 	uint64_t prev = 0;
+	sc->npages = 0;
+	sc->first_rsvd = sc->first_pt = sc->first_xalloc = UINT32_MAX;
+	sc->ascending = 1;
 	for (uint32_t i = 0; i < count; i++) {
 		struct ms_pfn en = ms_pfn_entry(arr, i, x->be);
 		uint64_t pfn = en.pfn;
 		uint32_t t = en.type;
-		if ((en.raw & MS_PFN_RSVD_MASK) && first_rsvd == UINT32_MAX)
-			first_rsvd = i;
+		if ((en.raw & MS_PFN_RSVD_MASK) && sc->first_rsvd == UINT32_MAX)
+			sc->first_rsvd = i;
 		if (ms_type_invalid(t))
 			return ms_report(c, R_PAGE_6, c->rec_offset, "pfn[%u] (pfn 0x%llx) has invalid type 0x%x",
 			                 i, (unsigned long long)pfn, t);
 		if (ms_type_has_data(t))
-			npages++;
+			sc->npages++;
 		if (is_pv(x) && pfn > x->max_pfn)
 			return ms_report(c, R_PAGE_8, c->rec_offset,
 			                 "pfn[%u] is 0x%llx, above max_pfn 0x%llx from X86_PV_P2M_FRAMES",
 			                 i, (unsigned long long)pfn, (unsigned long long)x->max_pfn);
 		if (is_hvm(x) && (t & 7u) >= 1 && (t & 7u) <= 4 && t != MIGSTREAM_PAGE_XALLOC &&
-		    t != MIGSTREAM_PAGE_BROKEN && t != MIGSTREAM_PAGE_XTAB && first_pt == UINT32_MAX)
-			first_pt = i;
-		if (t == MIGSTREAM_PAGE_XALLOC && x->xen_major != 0 && first_xalloc == UINT32_MAX)
-			first_xalloc = i;
+		    t != MIGSTREAM_PAGE_BROKEN && t != MIGSTREAM_PAGE_XTAB && sc->first_pt == UINT32_MAX)
+			sc->first_pt = i;
+		if (t == MIGSTREAM_PAGE_XALLOC && x->xen_major != 0 && sc->first_xalloc == UINT32_MAX)
+			sc->first_xalloc = i;
 		if (i && pfn <= prev)
-			ascending = 0;
+			sc->ascending = 0;
 		prev = pfn;
 	}
-	if ((uint64_t)len != 8 + 8 * (uint64_t)count + 4096 * npages)
+	return GO_ON;
+}
+
+/* PAGE-9: only a record whose pfns do not ascend can repeat one. */
+static int duplicate_pfns(struct ms_libxc *x, struct ms_ctx *c, const uint8_t *arr, uint32_t count)
+{
+	uint64_t *keys = ms_malloc((size_t)count * sizeof *keys);
+	if (!keys)
+		return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
+	for (uint32_t i = 0; i < count; i++)
+		keys[i] = ms_pfn_entry(arr, i, x->be).pfn;
+	if (has_duplicate(keys, count) == 1)
+		ms_report(c, R_PAGE_9, c->rec_offset, "a pfn appears more than once in this record (last data wins)");
+	ms_free(keys);
+	return 0;
+}
+
+static int page_data(struct ms_libxc *x, struct ms_ctx *c, uint32_t len, const uint8_t *b, size_t avail)
+{
+	int rc = page_header(x, c, len, b, avail);
+	if (rc != GO_ON)
+		return rc;
+	uint32_t count = ms_get32(b, x->be);
+	const uint8_t *arr = b + 8;
+	struct pfn_scan sc;
+	if ((rc = pfn_walk(x, c, arr, count, &sc)) != GO_ON)
+		return rc;
+	rc = 0;
+	if ((uint64_t)len != 8 + 8 * (uint64_t)count + 4096 * sc.npages)
 		return ms_report(c, R_PAGE_7, c->rec_offset,
 		                 "body_length is %u, expected %llu = 8 + 8 x %u entries + 4096 x %llu data pages",
-		                 len, (unsigned long long)(8 + 8 * (uint64_t)count + 4096 * npages), count,
-		                 (unsigned long long)npages);
-	if (first_rsvd != UINT32_MAX) {
-		FIRST(rc, ms_report(c, R_PAGE_5, c->rec_offset,
-		                    "pfn[%u] has reserved bits 52-59 set (entry 0x%016llx)", first_rsvd,
-		                    (unsigned long long)ms_pfn_entry(arr, first_rsvd, x->be).raw));
+		                 len, (unsigned long long)(8 + 8 * (uint64_t)count + 4096 * sc.npages), count,
+		                 (unsigned long long)sc.npages);
+	if (sc.first_rsvd != UINT32_MAX) {
+		FIRST(rc, ms_report(c, R_PAGE_5, c->rec_offset, "pfn[%u] has reserved bits 52-59 set (entry 0x%016llx)",
+		                    sc.first_rsvd, (unsigned long long)ms_pfn_entry(arr, sc.first_rsvd, x->be).raw));
 		if (rc)
 			return rc;
 	}
-	if (!ascending && count > 1) {
-		uint64_t *keys = ms_malloc((size_t)count * sizeof *keys);
-		if (!keys)
-			return ms_fail(c, MIGSTREAM_E_NOMEM, 0, c->rec_offset, "out of memory");
-		{
-			for (uint32_t i = 0; i < count; i++)
-				keys[i] = ms_pfn_entry(arr, i, x->be).pfn;
-			if (has_duplicate(keys, count) == 1)
-				ms_report(c, R_PAGE_9, c->rec_offset, "a pfn appears more than once in this record (last data wins)");
-			ms_free(keys);
-		}
-	}
-	if (first_pt != UINT32_MAX)
+	if (!sc.ascending && count > 1 && (rc = duplicate_pfns(x, c, arr, count)))
+		return rc;
+	if (sc.first_pt != UINT32_MAX)
 		ms_report(c, R_PAGE_10, c->rec_offset,
 		          "pfn[%u] has page-table type 0x%x in an HVM image (restored as an ordinary page)",
-		          first_pt, (unsigned)ms_pfn_entry(arr, first_pt, x->be).type);
-	if (first_xalloc != UINT32_MAX)
+		          sc.first_pt, (unsigned)ms_pfn_entry(arr, sc.first_pt, x->be).type);
+	if (sc.first_xalloc != UINT32_MAX)
 		ms_report(c, R_PAGE_11, c->rec_offset,
 		          "pfn[%u] has type XALLOC (0xe) but the image is not converter output (Xen %u.%u)",
-		          first_xalloc, x->xen_major, x->xen_minor);
+		          sc.first_xalloc, x->xen_major, x->xen_minor);
 	if (count > 1024)
 		ms_report(c, R_PAGE_12, c->rec_offset, "count %u is above 1024, the most Xen's saver sends", count);
-
 	if (x->deep) {
 		for (uint32_t i = 0; i < count; i++) {
 			struct ms_pfn en = ms_pfn_entry(arr, i, x->be);
-			int rc2 = map_set(x, c, en.pfn, en.type);
-			if (rc2)
-				return rc2;
+			if ((rc = map_set(x, c, en.pfn, en.type)))
+				return rc;
 		}
 	}
 	x->seen_page_data = 1;
-	(void)avail;
 	return 0;
 }
 
