@@ -159,7 +159,9 @@ rm -rf "$sanbuild"
 mkdir -p "$sanbuild"
 (cd "$sanbuild" && "$top/configure" --enable-sanitizers --enable-werror)
 make -C "$sanbuild" -j"$jobs"
-run_check "$sanbuild" -j"$jobs" check
+# ASan and UBSan make the programs several times slower; the Check
+# timeouts (set for the plain build) grow with them.
+CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-4} run_check "$sanbuild" -j"$jobs" check
 
 step "the sweep over the real image, sanitizer build"
 shared=${MIGSTREAM_SHARED:-$top/../shared}
