@@ -636,6 +636,8 @@ END_TEST
 /* The loops above did wait: E_AGAIN came, and was resumed from. */
 START_TEST(test_resumed)
 {
+	if (compared == 0)
+		return;                   /* run alone (CK_RUN_CASE): nothing to tally */
 	ck_assert_msg(total_agains > 1000, "only %llu E_AGAIN returns over %u comparisons",
 	              (unsigned long long)total_agains, compared);
 }
