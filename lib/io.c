@@ -34,11 +34,18 @@ void ms_src_open_fd(struct ms_source *s, int fd, int own_fd)
 {
 	struct stat st;
 
+	int fl;
+
 	s->kind = MS_SRC_FD;
 	s->fd = fd;
 	s->own_fd = own_fd;
 	if (fstat(fd, &st) != 0)
 		return;
+	/* O_NONBLOCK on a regular file changes nothing: only other fds are
+	 * read unit by unit. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl != -1 && (fl & O_NONBLOCK) && !S_ISREG(st.st_mode))
+		s->unitwise = 1;
 	if (S_ISFIFO(st.st_mode))
 		s->is_pipe = 1;
 	if (S_ISREG(st.st_mode)) {
@@ -66,12 +73,19 @@ void ms_src_open_io(struct ms_source *s, const migstream_read_io *io, size_t io_
 	s->io_ctx = ctx;
 }
 
+void ms_src_open_push(struct ms_source *s)
+{
+	s->kind = MS_SRC_PUSH;
+	s->unitwise = 1;
+}
+
 void ms_src_set_record_cap(struct ms_source *s, uint64_t max_record_len)
 {
-	/* The buffer holds one record (header, body, padding) at most, and
-	 * never less than 64 KiB (headers, a page); with the default cap it
-	 * reads ahead in 1 MiB blocks, with a low cap in smaller ones. */
-	s->max_cap = (size_t)max_record_len + 2 * MS_RHDR_SIZE;
+	/* The buffer holds one record (header, body, padding) and the headers
+	 * before it at most, and never less than 64 KiB (headers, a page); with
+	 * the default cap it reads ahead in 1 MiB blocks, with a low cap in
+	 * smaller ones. */
+	s->max_cap = (size_t)max_record_len + MS_UNIT_SLACK;
 	if (s->max_cap < 65536)
 		s->max_cap = 65536;
 }
@@ -122,9 +136,13 @@ int ms_src_fail(const struct ms_source *s, struct ms_ctx *c, int code, int err_n
 {
 	if (code == MIGSTREAM_E_NOMEM)
 		ms_fail(c, code, 0, s->pos, "out of memory");
+	else if (code == MIGSTREAM_E_AGAIN && s->kind == MS_SRC_FD)
+		ms_fail(c, MIGSTREAM_E_IO, err_no, s->pos,
+		        "the source would block (EAGAIN) but its fd was blocking when the reader was opened; "
+		        "set O_NONBLOCK before migstream_reader_open_fd()");
 	else if (code == MIGSTREAM_E_AGAIN)
 		ms_fail(c, MIGSTREAM_E_IO, err_no, s->pos,
-		        "the source would block (EAGAIN); the reader needs a blocking source");
+		        "the read callback returned -EAGAIN; callback sources must block");
 	else if (s->bad_cb)
 		ms_fail(c, code, err_no, s->pos,
 		        "the %s callback returned %lld, neither 0..%llu octets nor -errno (-1..-%d)",
@@ -208,6 +226,15 @@ static int raw_read(struct ms_source *s, void *dst, size_t len, size_t *got, int
 	*got = 0;
 	if (s->eof || len == 0)
 		return 0;
+	if (s->kind == MS_SRC_PUSH) {
+		/* Everything fed is in the buffer already. */
+		if (s->push_end) {
+			s->eof = 1;
+			return 0;
+		}
+		*err_no = EAGAIN;
+		return MIGSTREAM_E_AGAIN;
+	}
 	for (;;) {
 		if (s->kind == MS_SRC_FD) {
 			ssize_t n = read(s->fd, dst, len);
@@ -237,6 +264,34 @@ static int raw_read(struct ms_source *s, void *dst, size_t len, size_t *got, int
 	}
 }
 
+/* Room for need octets from head (need <= max_cap): the buffered octets
+ * move to the front, the buffer grows.  0 or E_NOMEM. */
+static int make_room(struct ms_source *s, size_t need)
+{
+	if (s->cap - s->head >= need)
+		return 0;
+	size_t have = buffered(s);
+	if (s->head > 0 && have)
+		memmove(s->buf, s->buf + s->head, have);
+	s->head = 0;
+	s->tail = have;
+	if (s->cap < need) {
+		size_t ncap = s->cap ? s->cap : MS_READ_BLOCK;
+		if (ncap > s->max_cap)
+			ncap = s->max_cap;
+		while (ncap < need)
+			ncap *= 2;
+		if (ncap > s->max_cap)
+			ncap = s->max_cap;
+		uint8_t *nb = ms_realloc(s->buf, ncap);
+		if (!nb)
+			return MIGSTREAM_E_NOMEM;
+		s->buf = nb;
+		s->cap = ncap;
+	}
+	return 0;
+}
+
 int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *avail, int *err_no)
 {
 	if (s->kind == MS_SRC_MEM) {
@@ -248,28 +303,9 @@ int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *ava
 	if (buffered(s) < need && !s->eof) {
 		if (need > s->max_cap)
 			need = s->max_cap;
-		/* Room for need octets (plus read-ahead) from head. */
-		if (s->cap - s->head < need) {
-			size_t have = buffered(s);
-			if (s->head > 0 && have)
-				memmove(s->buf, s->buf + s->head, have);
-			s->head = 0;
-			s->tail = have;
-			if (s->cap < need) {
-				size_t ncap = s->cap ? s->cap : MS_READ_BLOCK;
-				if (ncap > s->max_cap)
-					ncap = s->max_cap;
-				while (ncap < need)
-					ncap *= 2;
-				if (ncap > s->max_cap)
-					ncap = s->max_cap;
-				uint8_t *nb = ms_realloc(s->buf, ncap);
-				if (!nb)
-					return MIGSTREAM_E_NOMEM;
-				s->buf = nb;
-				s->cap = ncap;
-			}
-		}
+		s->want = need;
+		if (make_room(s, need))
+			return MIGSTREAM_E_NOMEM;
 		while (buffered(s) < need && !s->eof) {
 			size_t got, room = s->cap - s->tail;
 			if (s->ra_small) {
@@ -288,6 +324,25 @@ int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *ava
 	}
 	*p = s->buf + s->head;
 	*avail = buffered(s);
+	return 0;
+}
+
+int ms_src_feed(struct ms_source *s, const void *buf, size_t len, size_t *taken)
+{
+	size_t limit = s->want > MS_READ_BLOCK ? s->want : MS_READ_BLOCK;
+	if (limit > s->max_cap)
+		limit = s->max_cap;
+	size_t n = buffered(s) < limit ? limit - buffered(s) : 0;
+	if (n > len)
+		n = len;
+	*taken = 0;
+	if (n == 0)
+		return 0;
+	if (make_room(s, buffered(s) + n))
+		return MIGSTREAM_E_NOMEM;
+	memcpy(s->buf + s->tail, buf, n);
+	s->tail += n;
+	*taken = n;
 	return 0;
 }
 

@@ -96,7 +96,10 @@ int ms_pages_lazy(struct ms_pages *pg, const struct migstream_record *rec, size_
 	size_t avail;
 	int err_no = 0;
 	*lazy = 0;
-	if (rec->length < 8 || ms_src_is_memory(&r->src))
+	/* A source read unit by unit holds the whole record already, unless
+	 * it ended first: then it holds all there is, and the record is read
+	 * as from a blocking one (its pages fail where they are cut). */
+	if (rec->length < 8 || ms_src_is_memory(&r->src) || (ms_src_unitwise(&r->src) && !r->src.eof))
 		return 0;
 	int e = ms_src_peek(&r->src, MS_RHDR_SIZE + 8, &p, &avail, &err_no);
 	if (e)

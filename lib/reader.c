@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -168,6 +169,68 @@ int migstream_reader_open_io(migstream_reader *r, const migstream_read_io *io, s
 	return 0;
 }
 
+int migstream_reader_open_push(migstream_reader *r)
+{
+	CHECK(r);
+	if (r->state != MS_ST_NEW)
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
+		             state_name(r->state));
+	ms_src_open_push(&r->src);
+	start(r);
+	return 0;
+}
+
+int migstream_reader_feed(migstream_reader *r, const void *buf, size_t len, size_t *taken)
+{
+	CHECK(r);
+	if (taken)
+		*taken = 0;
+	if (!taken || (!buf && len))
+		return USAGE(r, MIGSTREAM_E_INVAL, "taken is NULL, or buf is NULL with length %zu", len);
+	if (r->state == MS_ST_FATAL)
+		return dead(r, __func__);
+	if (r->state == MS_ST_NEW || r->state == MS_ST_CLOSED || r->src.kind != MS_SRC_PUSH)
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is %s%s", state_name(r->state),
+		             r->state == MS_ST_NEW || r->state == MS_ST_CLOSED ? "" : " on a source of its own");
+	if (r->src.push_end)
+		return USAGE(r, MIGSTREAM_E_STATE, "migstream_reader_feed_end() was called: no more octets");
+	if (r->state == MS_ST_DONE && (r->xc.channel || r->done_checked))
+		return USAGE(r, MIGSTREAM_E_STATE, "the stream has ended; what follows it is the caller's "
+		             "(migstream_reader_trailing() has what the reader holds)");
+	if (ms_src_feed(&r->src, buf, len, taken))
+		return ms_io_fail(r, MIGSTREAM_E_NOMEM, 0);
+	return 0;
+}
+
+int migstream_reader_feed_end(migstream_reader *r)
+{
+	CHECK(r);
+	if (r->state == MS_ST_FATAL)
+		return dead(r, __func__);
+	if (r->state == MS_ST_NEW || r->state == MS_ST_CLOSED || r->src.kind != MS_SRC_PUSH)
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is %s%s", state_name(r->state),
+		             r->state == MS_ST_NEW || r->state == MS_ST_CLOSED ? "" : " on a source of its own");
+	r->src.push_end = 1;
+	return 0;
+}
+
+int migstream_reader_get_poll(migstream_reader *r, int *fd, short *events)
+{
+	CHECK(r);
+	if (!fd || !events)
+		return USAGE(r, MIGSTREAM_E_INVAL, "fd or events is NULL");
+	if (r->state == MS_ST_NEW || r->state == MS_ST_CLOSED)
+		return USAGE(r, MIGSTREAM_E_STATE, "the reader is %s", state_name(r->state));
+	if (r->src.kind == MS_SRC_FD) {
+		*fd = r->src.fd;
+		*events = POLLIN;
+	} else {
+		*fd = -1;
+		*events = 0;
+	}
+	return 0;
+}
+
 int migstream_reader_close(migstream_reader *r)
 {
 	CHECK(r);
@@ -195,6 +258,111 @@ void migstream_reader_free(migstream_reader *r)
 	ms_free(r->xl_opt);
 	r->magic = 0;
 	ms_free(r);
+}
+
+/* ------------------------------------------------------------------ units */
+
+/*
+ * A source read unit by unit (a non-blocking fd, pushed octets): before the
+ * headers or a record is looked at, the whole of it is made to lie in the
+ * source's buffer.  Only this fill can meet E_AGAIN, and it changes nothing
+ * but the buffer, so the next call starts the same unit again with more of
+ * it there.  Parsing then never waits: every peek it makes is within what
+ * the fill made sure of (or the source ended, and the parse reports the
+ * truncation as from any other source).
+ */
+
+/* n octets at the position: 1 there (*p), 0 the source ends first, or
+ * E_AGAIN / a fatal code in *rc (-1 returned). */
+static int unit_have(migstream_reader *r, size_t n, const uint8_t **p, int *rc)
+{
+	size_t avail;
+	int err_no = 0;
+	int e = ms_src_peek(&r->src, n, p, &avail, &err_no);
+	if (e) {
+		*rc = e == MIGSTREAM_E_AGAIN ? e : ms_io_fail(r, e, err_no);
+		return -1;
+	}
+	return avail >= n;
+}
+
+/* The octets the next step needs, as next_record() and read_headers() will
+ * ask for them; 0, E_AGAIN (with the message) or a fatal code. */
+static int fill_unit(migstream_reader *r, const char *fn)
+{
+	const uint8_t *p;
+	int rc = 0, k = 1;
+	size_t need = 0;
+	uint64_t cap = r->opt[MIGSTREAM_OPT_MAX_RECORD_LEN];
+
+	if (!ms_src_unitwise(&r->src))
+		return 0;
+	if (r->state == MS_ST_OPEN) {
+		/* Detection looks at 48 octets; an xl header is followed by its
+		 * optional data and the libxl header. */
+		if (r->xc.kind == MIGSTREAM_KIND_COLO_BACK)
+			return 0;
+		if ((k = unit_have(r, need = MS_XL_HDR_SIZE, &p, &rc)) <= 0)
+			goto out;
+		if (memcmp(p, ms_xl_magic, MS_XL_MAGIC_SIZE) == 0) {
+			int be = memcmp(p + 32, "\x01\x02\x03\x04", 4) == 0;
+			uint32_t n = ms_get32(p + 44, be);
+			if (n <= cap)
+				k = unit_have(r, need = MS_XL_HDR_SIZE + (size_t)n + MS_LIBXL_HDR_SIZE, &p, &rc);
+		}
+		goto out;
+	}
+	if (r->state == MS_ST_DONE) {
+		/* ORDER-1 looks for one octet after the final END of a file. */
+		if (!r->xc.channel && !r->done_checked)
+			k = unit_have(r, need = 1, &p, &rc);
+		goto out;
+	}
+	if (r->state != MS_ST_RECORDS)
+		return 0;
+
+	int is_xc = r->layer == MIGSTREAM_LAYER_LIBXC;
+	int be = is_xc ? r->xc.be : r->lx.be;
+	size_t base = 0;
+	if (is_xc && r->need_libxc_headers) {
+		/* The libxc headers, read with the record that follows them. */
+		if ((k = unit_have(r, need = MS_IHDR_SIZE + MS_DHDR_SIZE, &p, &rc)) <= 0)
+			goto out;
+		be = ms_be16(p + 16) & 1u;
+		base = MS_IHDR_SIZE + MS_DHDR_SIZE;
+	}
+	if ((k = unit_have(r, need = base + MS_RHDR_SIZE, &p, &rc)) <= 0)
+		goto out;
+	uint32_t type = ms_get32(p + base, be), length = ms_get32(p + base + 4, be);
+	if (is_xc && r->nested && r->lx.checkpoints && type == UINT32_MAX && length == UINT32_MAX) {
+		/* CKPT-2 looks whether an image header is there. */
+		k = unit_have(r, need = base + MS_IHDR_SIZE, &p, &rc);
+		goto out;
+	}
+	if (length > cap)
+		goto out;                 /* REC-2 / LIBXL-9: the frame is not read */
+	size_t pre = 0;
+	if (is_xc && r->lx.phase == MS_LX_BACK && r->opt[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK]) {
+		/* CKPT-13: eight zero octets may follow the header. */
+		if ((k = unit_have(r, need = base + MS_RHDR_SIZE + 8, &p, &rc)) <= 0)
+			goto out;
+		if (!memcmp(p + base + MS_RHDR_SIZE, "\0\0\0\0\0\0\0\0", 8))
+			pre = 8;
+	}
+	k = unit_have(r, need = base + MS_RHDR_SIZE + pre + (size_t)length + ms_pad8(length), &p, &rc);
+out:
+	if (k >= 0)
+		return 0;
+	if (rc != MIGSTREAM_E_AGAIN)
+		return rc;
+	const void *d;
+	size_t have;
+	ms_src_unread(&r->src, &d, &have);
+	return ms_usage(&r->ctx, MIGSTREAM_E_AGAIN, fn,
+	                "%zu of the %zu octets of the next unit at offset 0x%llx are here; %s", have, need,
+	                (unsigned long long)ms_src_pos(&r->src),
+	                r->src.kind == MS_SRC_PUSH ? "feed more (migstream_reader_feed)"
+	                                           : "call again when the fd is readable");
 }
 
 /* ------------------------------------------------------------------ failures */
@@ -554,7 +722,8 @@ int migstream_reader_read_headers(migstream_reader *r)
 	if (r->state != MS_ST_OPEN)
 		return 0;
 	ms_ctx_reset_error(&r->ctx);
-	return read_headers(r);
+	int rc = fill_unit(r, __func__);
+	return rc ? rc : read_headers(r);
 }
 
 int migstream_reader_format(migstream_reader *r, uint32_t *format)
@@ -896,7 +1065,9 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 	}
 	ms_ctx_reset_error(&r->ctx);
 	if (r->state == MS_ST_OPEN) {
-		int rc = read_headers(r);
+		int rc = fill_unit(r, __func__);
+		if (!rc)
+			rc = read_headers(r);
 		if (rc)
 			return rc;
 	}
@@ -923,6 +1094,8 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 		ms_ctx_reset_error(&r->ctx);
 	}
 
+	if (r->state != MS_ST_FATAL && (rc = fill_unit(r, __func__)) != 0)
+		return rc;
 	if (r->state == MS_ST_DONE || r->state == MS_ST_FATAL) {
 		if (r->state == MS_ST_FATAL)
 			return r->fatal_code;

@@ -18,9 +18,12 @@
 
 struct ms_ctx;
 
-enum { MS_SRC_NONE, MS_SRC_MEM, MS_SRC_FD, MS_SRC_IO };
+enum { MS_SRC_NONE, MS_SRC_MEM, MS_SRC_FD, MS_SRC_IO, MS_SRC_PUSH };
 
 #define MS_READ_BLOCK (1024u * 1024u)   /* read-ahead size for fds and callbacks */
+/* Octets the buffer holds beyond one record (header, padding, the headers
+ * that precede a stream's first record), so that a whole unit fits. */
+#define MS_UNIT_SLACK 256u
 
 struct ms_source {
 	int kind;
@@ -46,6 +49,12 @@ struct ms_source {
 	int ra_small;                     /* read ahead little: the caller takes bulk data itself */
 	int is_pipe;                      /* fd is a pipe: skip with splice() to /dev/null */
 	int null_fd;                      /* /dev/null for splice, -1 until needed */
+	/* A non-blocking fd or pushed octets: the reader makes each unit (the
+	 * headers, a record) whole in the buffer before it looks at it, so
+	 * E_AGAIN can come only from that fill and never loses state. */
+	int unitwise;
+	int push_end;                     /* MS_SRC_PUSH: the caller said no more octets follow */
+	size_t want;                      /* octets the last unsatisfied peek asked for */
 	/* A callback broke its contract: which one, what it returned, the most
 	 * it could have returned (for the error message). */
 	const char *bad_cb;
@@ -61,6 +70,16 @@ void ms_src_init(struct ms_source *s);
 void ms_src_open_fd(struct ms_source *s, int fd, int own_fd);
 void ms_src_open_memory(struct ms_source *s, const void *buf, size_t len);
 void ms_src_open_io(struct ms_source *s, const migstream_read_io *io, size_t io_size, void *ctx);
+/* No source: the caller hands octets over with ms_src_feed(). */
+void ms_src_open_push(struct ms_source *s);
+/* Copy up to len octets into the buffer of a push source: as many as fit
+ * in the larger of one read-ahead block and the unit the reader waits for
+ * (never beyond the record cap plus MS_UNIT_SLACK); *taken says how many.
+ * 0 or E_NOMEM. */
+int ms_src_feed(struct ms_source *s, const void *buf, size_t len, size_t *taken);
+/* Whether the source is read unit by unit (a non-blocking fd, a push
+ * source): peek may then return E_AGAIN, keeping what it has. */
+static inline int ms_src_unitwise(const struct ms_source *s) { return s->unitwise; }
 /* Size the read-ahead buffer for records of at most max_record_len octets. */
 void ms_src_set_record_cap(struct ms_source *s, uint64_t max_record_len);
 /* Stream offset of the next unconsumed octet. */
@@ -84,7 +103,8 @@ void ms_src_unread(const struct ms_source *s, const void **data, size_t *len);
 int ms_src_fail(const struct ms_source *s, struct ms_ctx *c, int code, int err_no);
 /* Make `need` octets contiguous at the current position.  p and avail give
  * what is there (avail < need only at EOF).  0, or E_IO/E_NOMEM (with
- * errno in *err_no). */
+ * errno in *err_no), or E_AGAIN when the source would block: the octets
+ * read so far stay in the buffer and the next peek goes on from there. */
 int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *avail, int *err_no);
 void ms_src_consume(struct ms_source *s, size_t n);
 /* Skip n octets; *done receives how many (short only at EOF). */

@@ -52,3 +52,7 @@ if [ "$(file_size "$out")" != "$size" ]; then
 fi
 
 "$builddir/tests/check_real" "$out"
+rc=$?
+# The same image through a non-blocking pipe and the push API.
+"$builddir/tests/check_push" --real "$out" || [ $rc -ne 0 ] || rc=1
+exit $rc

@@ -8,7 +8,8 @@
  *   1. r = migstream_reader_new();
  *   2. migstream_reader_set_option(r, MIGSTREAM_OPT_..., value);   (optional)
  *      migstream_reader_set_diag_handler(r, fn, ctx);               (optional)
- *   3. migstream_reader_open_fd() / _open_path() / _open_memory() / _open_io();
+ *   3. migstream_reader_open_fd() / _open_path() / _open_memory() / _open_io()
+ *      / _open_push() (since 1.1);
  *      options are frozen from here on;
  *   4. migstream_reader_read_headers(r) (optional: next() does it), then
  *      migstream_reader_get_image_header() / _get_domain_header();
@@ -16,6 +17,8 @@
  *      rc == MIGSTREAM_EOF: the stream ended properly;
  *      rc < 0 and !migstream_error_is_fatal(rc): a bad record, reported;
  *        calling next() again continues after it;
+ *      rc == MIGSTREAM_E_AGAIN: a non-blocking fd would block, or a push
+ *        reader wants more octets: wait or feed, then call again;
  *      rc < 0 and fatal: stop;
  *   6. migstream_reader_close(r): releases the source, reports nothing new;
  *   7. migstream_reader_free(r)  (closes if needed; NULL is a no-op).
@@ -102,7 +105,8 @@ typedef struct migstream_reader migstream_reader;
  * reads are fine, the reader calls again), skip gives 0..len (0 or less
  * than len only at EOF), close gives 0; each may instead return -errno,
  * errno being 1..4095.  -EINTR is retried (call again); -EAGAIN fails the
- * reader with MIGSTREAM_E_IO (the reader needs a blocking source); any
+ * reader with MIGSTREAM_E_IO (callbacks must block; an event loop uses a
+ * non-blocking fd or the push reader, below); any
  * other -errno fails it with MIGSTREAM_E_IO and that errno in the
  * diagnostic.  Any other value (more than len, INT64_MIN, -5000, a
  * positive close result) is a bug of the callback: MIGSTREAM_E_IO with
@@ -153,6 +157,80 @@ MIGSTREAM_API int migstream_reader_open_memory(migstream_reader *r, const void *
 /** Read through caller callbacks; io is copied (io_size = sizeof *io). */
 MIGSTREAM_API int migstream_reader_open_io(migstream_reader *r, const migstream_read_io *io,
                                            size_t io_size, void *ctx);
+
+/* ---------------------------------------------------------------------
+ * Event loops: non-blocking fds and pushed octets.  Since: 1.1
+ *
+ * An fd opened with migstream_reader_open_fd() while O_NONBLOCK is set on
+ * it (a pipe, a socket, a terminal; a regular file never blocks) is read
+ * unit by unit: before the reader looks at the headers or at a record, it
+ * holds the whole of it (header, body and padding; for the headers, up to
+ * the first record) in its buffer.  When the fd would block before that,
+ * every reading call (migstream_reader_next(), _read_headers()) returns
+ * MIGSTREAM_E_AGAIN: not fatal, nothing reported or counted, nothing
+ * lost; what was read is kept, and calling again once the fd is readable
+ * (migstream_reader_get_poll()) goes on where it stopped.  The page
+ * contents of the current record are then in the buffer too:
+ * migstream_reader_read_pages() and migstream_record_get_page() never
+ * wait.  The buffer holds at most MIGSTREAM_OPT_MAX_RECORD_LEN plus 256
+ * octets.  Blocking fds, memory and callbacks read as before (a callback
+ * returning -EAGAIN still fails the reader).
+ *
+ * A push reader has no source: the caller hands octets over as they
+ * arrive, in pieces of any size, and pulls records with next() as far as
+ * they allow:
+ *
+ *   migstream_reader_open_push(r);
+ *   for each chunk (buf, len) received:
+ *       while (len > 0) {
+ *           size_t took;
+ *           migstream_reader_feed(r, buf, len, &took);
+ *           buf += took, len -= took;
+ *           while ((rc = migstream_reader_next(r, &rec)) == 0) { use rec }
+ *           if (rc != MIGSTREAM_E_AGAIN) stop (EOF, a bad record, fatal)
+ *       }
+ *   at the end of the input: migstream_reader_feed_end(r), then next()
+ *   until it returns something else than 0 (EOF, or the truncation).
+ *
+ * E_AGAIN from next() means: feed more.  Records, their offsets and
+ * findings are the same as when the same octets are read from any other
+ * source (a push reader reads like a pipe: deep checks see every page as
+ * it passes).  In channel mode (MIGSTREAM_OPT_CHANNEL) the octets fed
+ * after the final END stay in the reader and migstream_reader_trailing()
+ * gives them; feed() then returns E_STATE.
+ * ------------------------------------------------------------------- */
+
+/** Open r with no source: octets come from migstream_reader_feed().
+ *  Options are frozen as by the other opens.  Since: 1.1 */
+MIGSTREAM_API int migstream_reader_open_push(migstream_reader *r);
+
+/**
+ * Hand len octets at buf to a push reader.  It copies as many as it can
+ * hold and sets *taken to that count (0..len): it holds at most one read
+ * block (1 MiB) or, when the unit it waits for is larger, that unit (never
+ * more than MIGSTREAM_OPT_MAX_RECORD_LEN plus 256 octets).  When *taken <
+ * len, call migstream_reader_next() until it returns MIGSTREAM_E_AGAIN,
+ * then feed the rest: a feed right after E_AGAIN always takes at least one
+ * octet.  The caller's buffer is not kept.  0; E_STATE when r is no push
+ * reader, after feed_end() or after the final END of a channel; E_NOMEM
+ * (fatal).  Since: 1.1
+ */
+MIGSTREAM_API int migstream_reader_feed(migstream_reader *r, const void *buf, size_t len,
+                                        size_t *taken);
+
+/** A push reader's input is complete: no octets follow those fed.  next()
+ *  then reads to the end as from a file that ends there (a cut-short unit
+ *  is a truncation finding).  Since: 1.1 */
+MIGSTREAM_API int migstream_reader_feed_end(migstream_reader *r);
+
+/**
+ * What to wait for before calling a reading call again after
+ * MIGSTREAM_E_AGAIN: *fd and *events for poll() (POLLIN on the fd the
+ * reader reads).  A reader with no fd (memory, callbacks, push) gives
+ * *fd = -1 and *events = 0: for a push reader, wait for the caller's own
+ * input, then feed it.  E_STATE before open or after close.  Since: 1.1
+ */
+MIGSTREAM_API int migstream_reader_get_poll(migstream_reader *r, int *fd, short *events);
 
 /** Release the source (closing fds/callbacks as configured).  The first
  *  close error is returned; later calls return E_STATE. */

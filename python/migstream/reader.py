@@ -86,6 +86,7 @@ class StreamError(Exception):
         self.layer = layer
         self.sys_errno = sys_errno
         self.fatal = is_fatal(code)
+        self.records: list[Any] = []   # Reader.feed(): records completed before it
         text = self.message
         if self.rule and not text.startswith(self.rule):
             text = f"{self.rule}: {text}"
@@ -151,7 +152,10 @@ class Reader:
 
     source: a path, bytes-like object (read in place, zero-copy), or a
     binary file object (its descriptor is used when it has one, at the
-    descriptor's current position; otherwise its readinto()/read()).
+    descriptor's current position; otherwise its readinto()/read()); None
+    for a push reader: hand it octets with feed() and feed_end().  A
+    descriptor in non-blocking mode makes next() raise BlockingIOError when
+    it would block; poll() says what to wait for, then call again.
     mode: "restore" (default in C), "strict" (as Xen's own verifier) or
     "lax".  channel: stop after the final END (migration channel).
     format: "auto", "libxc", "libxl" or "xl".  on_finding: called with
@@ -162,7 +166,7 @@ class Reader:
     after records the library reports as bad and they are only findings.
     """
 
-    def __init__(self, source: Source, mode: str = "strict", channel: bool = False,
+    def __init__(self, source: Optional[Source], mode: str = "strict", channel: bool = False,
                  format: str = "auto", deep: bool = True, kind: str = "auto",
                  on_finding: Optional[FindingHandler] = None,
                  keep_going: bool = False, max_record_len: Optional[int] = None) -> None:
@@ -205,9 +209,11 @@ class Reader:
     def _set(self, key: int, value: int) -> None:
         _check(lib.migstream_reader_set_option(self._r, key, value), "set_option")
 
-    def _open(self, source: Source) -> None:
+    def _open(self, source: Optional[Source]) -> None:
         r = self._r
-        if isinstance(source, (str, os.PathLike)):
+        if source is None:
+            rc = lib.migstream_reader_open_push(r)
+        elif isinstance(source, (str, os.PathLike)):
             rc = lib.migstream_reader_open_path(r, os.fsencode(source))
         elif isinstance(source, (bytes, bytearray, memoryview)):
             p, n, keep = _mem_address(source, writable=False)
@@ -381,10 +387,69 @@ class Reader:
             if rc == MIGSTREAM_EOF:
                 self._done = True
                 return None
+            if rc == E_AGAIN:
+                raise BlockingIOError(errno.EAGAIN, _s(lib.migstream_reader_errmsg(r)))
             err = self._error(rc)
             if err.fatal or not self._keep_going:
                 self._done = err.fatal
                 raise err
+
+    def _pull(self, out: list[Record]) -> None:
+        """Records into out as far as the octets fed allow."""
+        while True:
+            try:
+                rec = self.next()
+            except BlockingIOError:
+                return
+            if rec is None:
+                return
+            out.append(rec)
+
+    def feed(self, data: Any) -> list[Record]:
+        """Push reader (source None): hand over the octets of data (any
+        bytes-like object; copied) and return the records they complete.
+        A StreamError carries the records completed before it in .records."""
+        r = self._handle()
+        p, n, keep = _mem_address(data, writable=False)
+        out: list[Record] = []
+        took = c_size_t()
+        off = 0
+        try:
+            while not self._done:
+                if off < n:
+                    rc = lib.migstream_reader_feed(r, p + off, n - off, byref(took))
+                    if rc < 0:
+                        raise self._error(rc)
+                    off += took.value
+                self._pull(out)
+                if off >= n:
+                    break
+        except StreamError as e:
+            e.records = out
+            raise
+        finally:
+            del keep
+        return out
+
+    def feed_end(self) -> list[Record]:
+        """Push reader: the input is complete; the remaining records."""
+        rc = lib.migstream_reader_feed_end(self._handle())
+        if rc < 0:
+            raise self._error(rc)
+        out: list[Record] = []
+        try:
+            self._pull(out)
+        except StreamError as e:
+            e.records = out
+            raise
+        return out
+
+    def poll(self) -> tuple[int, int]:
+        """(fd, events) to wait for with select.poll() after BlockingIOError;
+        fd -1 for a reader without a descriptor."""
+        fd, ev = ctypes.c_int(), ctypes.c_short()
+        _check(lib.migstream_reader_get_poll(self._handle(), byref(fd), byref(ev)), "get_poll")
+        return int(fd.value), int(ev.value)
 
     def __iter__(self) -> Iterator[Record]:
         while True:
