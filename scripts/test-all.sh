@@ -121,7 +121,7 @@ fi
 # The other examples too, each built with the pkg-config flags alone and run
 # against the installed library: write a stream, copy it, verify it, and
 # restore its pages.
-for ex in write-hvm copy-stream verify-stream restore-pages; do
+for ex in write-hvm copy-stream verify-stream restore-pages migration-proxy; do
 	# shellcheck disable=SC2086
 	cc -std=c99 -Wall -Wextra -Werror $cflags -o "$exdir/$ex" "$top/examples/$ex.c" $libs
 done
@@ -131,6 +131,8 @@ LD_LIBRARY_PATH=$export_ld "$exdir/copy-stream" "$exdir/sample.save" "$exdir/sam
 cmp "$exdir/sample.save" "$exdir/sample-copy.save"
 LD_LIBRARY_PATH=$export_ld "$exdir/verify-stream" "$exdir/sample-copy.save"
 LD_LIBRARY_PATH=$export_ld "$exdir/restore-pages" "$exdir/sample-copy.save" > /dev/null
+LD_LIBRARY_PATH=$export_ld "$exdir/migration-proxy" < "$exdir/sample-copy.save" | cat > "$exdir/sample-proxied.save"
+cmp "$exdir/sample.save" "$exdir/sample-proxied.save"
 echo "every example built with pkg-config and ran against $libdir"
 
 step "each installed public header compiles alone (C99 and C++)"

@@ -130,7 +130,32 @@ else
 	fail "no HVM_PARAMS record in $f"
 fi
 
-# 6. Usage: missing input, OUT = IN, a directory, too few operands.
+# 6. examples/migration-proxy (a poll() loop over the push reader and
+#    non-blocking fds) forwards the same way.
+P=$builddir/examples/migration-proxy
+if [ -x "$P" ]; then
+	for s in $streams; do
+		f=$tmp/gen/$s
+		cat "$f" | "$P" 2> "$tmp/err" | cat > "$tmp/o-proxy"
+		cmp -s "$f" "$tmp/o-proxy" || fail "migration-proxy: $s differs from the input: $(tail -1 "$tmp/err")"
+	done
+	cat "$tmp/chan" | "$P" -c 2>/dev/null | cat > "$tmp/o-proxy"
+	cmp -s "$tmp/chan" "$tmp/o-proxy" || fail "migration-proxy -c: the channel tail was not forwarded"
+	for s in hvm3.libxc hvm.xl big.xl; do
+		f=$tmp/gen/$s
+		off=$("$M" dump --json "$f" | sed -n 's/^{"kind":"record".*"offset":\([0-9]*\),.*"type_name":"PAGE_DATA".*/\1/p' | sed -n 2p)
+		cp "$f" "$tmp/bad"
+		printf '\377' | dd of="$tmp/bad" bs=1 seek=$((off + 8)) conv=notrunc 2>/dev/null
+		cat "$tmp/bad" | "$P" 2> "$tmp/err" | cat > "$tmp/o-proxy"
+		has "$tmp/err" "PAGE-"
+		[ "$(size "$tmp/o-proxy")" -eq "$off" ] ||
+			fail "migration-proxy: $s corrupt at $off: $(size "$tmp/o-proxy") octets forwarded"
+	done
+	head -c 30000 "$tmp/gen/hvm.xl" | "$P" 2>/dev/null | cat > "$tmp/o-proxy"
+	is_boundary_prefix "$tmp/gen/hvm.xl" "$tmp/o-proxy" "migration-proxy on a cut stream"
+fi
+
+# 7. Usage: missing input, OUT = IN, a directory, too few operands.
 expect 2 "$M" tee "$tmp/nosuch" "$tmp/o-x"
 [ -e "$tmp/o-x" ] && fail "a missing input created OUT"
 cp "$tmp/gen/hvm.xl" "$tmp/same"
