@@ -173,7 +173,7 @@ MIGSTREAM_API int migstream_reader_open_io(migstream_reader *r, const migstream_
  * contents of the current record are then in the buffer too:
  * migstream_reader_read_pages() and migstream_record_get_page() never
  * wait.  The buffer holds at most MIGSTREAM_OPT_MAX_RECORD_LEN plus 256
- * octets.  Blocking fds, memory and callbacks read as before (a callback
+ * octets, or 64 KiB when that is more.  Blocking fds, memory and callbacks read as before (a callback
  * returning -EAGAIN still fails the reader).
  *
  * A push reader has no source: the caller hands octets over as they
@@ -208,7 +208,8 @@ MIGSTREAM_API int migstream_reader_open_push(migstream_reader *r);
  * Hand len octets at buf to a push reader.  It copies as many as it can
  * hold and sets *taken to that count (0..len): it holds at most one read
  * block (1 MiB) or, when the unit it waits for is larger, that unit (never
- * more than MIGSTREAM_OPT_MAX_RECORD_LEN plus 256 octets).  When *taken <
+ * more than MIGSTREAM_OPT_MAX_RECORD_LEN plus 256 octets, or 64 KiB when
+ * that is more).  When *taken <
  * len, call migstream_reader_next() until it returns MIGSTREAM_E_AGAIN,
  * then feed the rest: a feed right after E_AGAIN always takes at least one
  * octet.  The caller's buffer is not kept.  0; E_STATE when r is no push
