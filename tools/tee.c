@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,15 +41,53 @@ struct tee {
 	int in_fd;
 	int out_fd;
 	const char *in_name, *out_name;
-	uint8_t *held;                /* octets read from IN, not yet forwarded */
-	size_t held_len, held_cap;
-	uint64_t held_base;           /* stream offset of held[0] */
+	uint8_t *held;                /* octets read from IN, not yet forwarded: */
+	size_t held_off, held_len, held_cap;  /* held[held_off, held_len) */
+	uint64_t held_base;           /* stream offset of held[held_off] */
 	uint64_t forwarded;           /* octets written to OUT */
 	int read_errno;               /* a read() failure, for the message */
 	int write_errno;              /* a write() failure: forwarding stopped */
 	uint64_t err_offset;          /* the first error finding of the current call, or UINT64_MAX */
 	struct diag_printer dp;
+	/* The forwarding thread writes held[held_off ..] up to stream offset
+	 * ok while the reader goes on reading, so reading IN and writing OUT
+	 * overlap as they do in a pipeline of separate processes.  mu guards
+	 * ok, closing, writing and the held_* fields; the octets the thread
+	 * is writing are never moved (held_room() waits while `writing`). */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t ok;                  /* stream offset up to which octets are verified */
+	int closing;                  /* no more verified octets will come */
+	int writing;                  /* the thread is in write() on held[] */
 };
+
+/* Room for n more octets at the end of held[]: 0, or -ENOMEM.  Called
+ * with mu held. */
+static int held_room(struct tee *t, size_t n)
+{
+	if (t->held_len + n <= t->held_cap)
+		return 0;
+	/* Move what is held to the front only when the room runs out (moving
+	 * the read-ahead at every record would copy it again and again), and
+	 * never under the forwarding thread's write(). */
+	while (t->writing)
+		pthread_cond_wait(&t->cv, &t->mu);
+	memmove(t->held, t->held + t->held_off, t->held_len - t->held_off);
+	t->held_len -= t->held_off;
+	t->held_off = 0;
+	if (t->held_len + n > t->held_cap) {
+		size_t ncap = t->held_cap ? t->held_cap : 1u << 20;
+		while (ncap < t->held_len + n)
+			ncap *= 2;
+		uint8_t *nh = realloc(t->held, ncap);
+		if (!nh)
+			return -ENOMEM;
+		t->held = nh;
+		t->held_cap = ncap;
+	}
+	return 0;
+}
 
 static int64_t tee_read(void *ctx, void *buf, size_t len)
 {
@@ -64,19 +103,47 @@ static int64_t tee_read(void *ctx, void *buf, size_t len)
 	}
 	if (n == 0)
 		return 0;
-	if (t->held_len + (size_t)n > t->held_cap) {
-		size_t ncap = t->held_cap ? t->held_cap : 1u << 20;
-		while (ncap < t->held_len + (size_t)n)
-			ncap *= 2;
-		uint8_t *nh = realloc(t->held, ncap);
-		if (!nh)
-			return -ENOMEM;
-		t->held = nh;
-		t->held_cap = ncap;
+	pthread_mutex_lock(&t->mu);
+	int room = held_room(t, (size_t)n);
+	if (room == 0) {
+		memcpy(t->held + t->held_len, buf, (size_t)n);
+		t->held_len += (size_t)n;
 	}
-	memcpy(t->held + t->held_len, buf, (size_t)n);
-	t->held_len += (size_t)n;
-	return n;
+	pthread_mutex_unlock(&t->mu);
+	return room ? room : n;
+}
+
+/* What the reader skips (page contents it does not look at) is read
+ * straight into held[]: the octets are needed for forwarding, and this
+ * way they are copied once, not through the reader's buffer. */
+static int64_t tee_skip(void *ctx, uint64_t len)
+{
+	struct tee *t = ctx;
+	uint64_t done = 0;
+	while (done < len) {
+		size_t want = len - done > (1u << 20) ? (1u << 20) : (size_t)(len - done);
+		pthread_mutex_lock(&t->mu);
+		int room = held_room(t, want);
+		uint8_t *at = t->held + t->held_len;
+		pthread_mutex_unlock(&t->mu);
+		if (room)
+			return room;
+		/* Past held_len nothing is forwarded or moved but by this thread. */
+		ssize_t n = read(t->in_fd, at, want);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			t->read_errno = errno;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		pthread_mutex_lock(&t->mu);
+		t->held_len += (size_t)n;
+		pthread_mutex_unlock(&t->mu);
+		done += (uint64_t)n;
+	}
+	return (int64_t)done;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n, int *err)
@@ -95,21 +162,63 @@ static int write_all(int fd, const uint8_t *p, size_t n, int *err)
 	return 0;
 }
 
-/* Forward the held octets before stream offset `upto`. */
+/* The forwarding thread: write verified octets as they come. */
+static void *forwarder(void *arg)
+{
+	struct tee *t = arg;
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		while (t->ok <= t->held_base && !t->closing && !t->write_errno)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (t->write_errno || t->ok <= t->held_base)
+			break;                /* closing with nothing left, or a write failed */
+		size_t n = (size_t)(t->ok - t->held_base);
+		const uint8_t *p = t->held + t->held_off;
+		int err = 0;
+		t->writing = 1;
+		pthread_mutex_unlock(&t->mu);
+		int w = write_all(t->out_fd, p, n, &err);
+		pthread_mutex_lock(&t->mu);
+		t->writing = 0;
+		if (w != 0)
+			t->write_errno = err;
+		else {
+			t->held_off += n;
+			t->held_base += n;
+			t->forwarded += n;
+		}
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* The held octets before stream offset `upto` are verified: the thread may
+ * forward them.  -1 once a write to OUT has failed. */
 static int forward_to(struct tee *t, uint64_t upto)
 {
-	if (t->write_errno || upto <= t->held_base)
-		return t->write_errno ? -1 : 0;
-	size_t n = (size_t)(upto - t->held_base);
-	if (n > t->held_len)
-		n = t->held_len;
-	if (write_all(t->out_fd, t->held, n, &t->write_errno) != 0)
-		return -1;
-	memmove(t->held, t->held + n, t->held_len - n);
-	t->held_len -= n;
-	t->held_base += n;
-	t->forwarded += n;
-	return 0;
+	pthread_mutex_lock(&t->mu);
+	uint64_t end = t->held_base + (t->held_len - t->held_off);
+	if (upto > end)
+		upto = end;
+	if (upto > t->ok) {
+		t->ok = upto;
+		pthread_cond_broadcast(&t->cv);
+	}
+	int failed = t->write_errno != 0;
+	pthread_mutex_unlock(&t->mu);
+	return failed ? -1 : 0;
+}
+
+/* No more verified octets: wait until the thread has written those it
+ * has, and stop it. */
+static void forwarder_finish(struct tee *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->closing = 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);
 }
 
 /* Stream offset just past a record: header, body, padding to 8. */
@@ -253,23 +362,21 @@ static int run(struct tee *t, migstream_reader *r, int channel)
 		else if (forward_to(t, record_end(rec)) != 0)
 			break;
 	}
+	int valid = rc == MIGSTREAM_EOF && t->dp.errors == 0;
+	if (valid)                    /* the rest of what the reader took goes too */
+		forward_to(t, UINT64_MAX);
+	forwarder_finish(t);
+	if (valid && !t->write_errno && channel && copy_rest(t) != 0 && !t->write_errno) {
+		fprintf(stderr, "%s tee: reading %s: %s\n", progname, t->in_name, strerror(t->read_errno));
+		return EXIT_INVALID;
+	}
 	if (t->write_errno) {
 		fprintf(stderr, "%s tee: writing %s: %s (%" PRIu64 " octets forwarded)\n", progname, t->out_name,
 		        strerror(t->write_errno), t->forwarded);
 		return EXIT_INVALID;
 	}
-	if (rc == MIGSTREAM_EOF && t->dp.errors == 0) {
-		/* The stream is complete and valid: the rest of what the reader
-		 * took (padding checks, a channel's read-ahead) goes too. */
-		if (forward_to(t, t->held_base + t->held_len) != 0 || (channel && copy_rest(t) != 0)) {
-			if (t->write_errno)
-				fprintf(stderr, "%s tee: writing %s: %s\n", progname, t->out_name, strerror(t->write_errno));
-			else
-				fprintf(stderr, "%s tee: reading %s: %s\n", progname, t->in_name, strerror(t->read_errno));
-			return EXIT_INVALID;
-		}
+	if (valid)
 		return EXIT_VALID;
-	}
 	int status = report_end(&t->dp, r, rc == 0 ? MIGSTREAM_EOF : rc, t->in_name);
 	if (status == EXIT_VALID)
 		status = EXIT_INVALID;
@@ -315,7 +422,7 @@ int cmd_tee(int argc, char **argv)
 	t.dp.quiet = quiet;
 
 	migstream_reader *r = migstream_reader_new();
-	migstream_read_io io = { tee_read, NULL, NULL };
+	migstream_read_io io = { tee_read, tee_skip, NULL };
 	if (!r || read_opts_apply(&o, r) != 0 || migstream_reader_set_diag_handler(r, tee_diag, &t) != 0 ||
 	    migstream_reader_open_io(r, &io, sizeof io, &t) != 0) {
 		fprintf(stderr, "%s tee: cannot set up the reader%s%s\n", progname, r ? ": " : "",
@@ -323,7 +430,14 @@ int cmd_tee(int argc, char **argv)
 		status = EXIT_USAGE;
 		output_abort(&out);
 	} else {
-		status = run(&t, r, o.channel);
+		pthread_mutex_init(&t.mu, NULL);
+		pthread_cond_init(&t.cv, NULL);
+		if (pthread_create(&t.thread, NULL, forwarder, &t) != 0) {
+			fprintf(stderr, "%s tee: cannot start the forwarding thread\n", progname);
+			status = EXIT_USAGE;
+		} else {
+			status = run(&t, r, o.channel);
+		}
 		diag_finish(&t.dp);
 		/* OUT holds what was forwarded, valid or not: that is what a
 		 * receiver on the other end would have got. */
