@@ -1,0 +1,57 @@
+#!/bin/sh
+# tests/checkpoint.sh: checkpointed captures cut at failover.
+#
+# tests/gen-ckpt writes Remus and COLO streams (bare libxc, libxl, xl; PV
+# and HVM) with known page contents per round, the memory a receiver must
+# end with after each committed round (its own model), and the offset of
+# every record boundary with the rounds committed there.  Each capture is
+# cut at every record boundary of its last two rounds, and 3 octets past
+# each (inside a record header): `extract-memory --channel` must give the
+# model's memory at the last complete checkpoint, and --checkpoint N the
+# memory at checkpoint N.  srcdir=${srcdir:-.}
+. "$srcdir/tests/lib.sh"
+M=./tools/migstream
+G=./tests/gen-ckpt
+need "$M" "$G"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckpt.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cases=0
+
+for spec in libxc:hvm:remus libxc:pv:remus libxl:hvm:remus libxl:pv:colo \
+	    xl:hvm:colo xl:pv:remus; do
+	IFS=: read -r wrap guest kind <<-E
+	$spec
+	E
+	s=$tmp/s
+	"$G" "$wrap" "$guest" "$kind" 3 "$s" > "$tmp/bounds" || { fail "gen-ckpt $spec"; continue; }
+	opts="--channel --$kind"
+	[ "$guest" = pv ] && opts="$opts --no-deep"
+	size=$(wc -c < "$s")
+	# The boundaries of the last two rounds: committed 2 or more.
+	awk '$2 >= 2' "$tmp/bounds" > "$tmp/cuts"
+	prev=0
+	while read -r off committed; do
+		cuts=$off
+		# Inside a record: before a commit and just after it.
+		[ "$committed" != "$prev" ] && cuts="$cuts $((off - 5)) $((off + 3))"
+		prev=$committed
+		for cut in $cuts; do
+			[ "$cut" -le "$size" ] || continue
+			ck=$committed
+			[ "$cut" -lt "$off" ] && ck=$((committed - 1))
+			[ "$ck" -ge 1 ] || continue
+			head -c "$cut" "$s" > "$tmp/cap"
+			expect 0 "$M" extract-memory --no-sync $opts "$tmp/cap" "$tmp/mem"
+			cmp -s "$tmp/mem" "$s.mem.$ck" ||
+				fail "$spec cut at $cut: memory is not that of checkpoint $ck"
+			cases=$((cases + 1))
+		done
+	done < "$tmp/cuts"
+	# An earlier checkpoint, and one the capture does not have.
+	expect 0 "$M" extract-memory --no-sync $opts --checkpoint 1 "$s" "$tmp/mem"
+	cmp -s "$tmp/mem" "$s.mem.1" || fail "$spec --checkpoint 1: not the memory of checkpoint 1"
+	expect 1 "$M" extract-memory --no-sync $opts --checkpoint 9 "$s" "$tmp/mem"
+	has "$tmp/err" 'checkpoint 9: the stream has 3 complete checkpoints'
+done
+echo "checkpoint.sh: $cases cuts"
+exit $status
