@@ -52,6 +52,20 @@ for spec in libxc:hvm:remus libxc:pv:remus libxl:hvm:remus libxl:pv:colo \
 	cmp -s "$tmp/mem" "$s.mem.1" || fail "$spec --checkpoint 1: not the memory of checkpoint 1"
 	expect 1 "$M" extract-memory --no-sync $opts --checkpoint 9 "$s" "$tmp/mem"
 	has "$tmp/err" 'checkpoint 9: the stream has 3 complete checkpoints'
+	# The figures: the failover offset is the end of the last commit.
+	fo=$(awk '$2 == 3 { print $1; exit }' "$tmp/bounds")
+	[ "$kind" = colo ] && fo=$(awk '$2 == 3 { n++; if (n == 2) { print $1; exit } }' "$tmp/bounds")
+	fox=$(printf '0x%x' "$fo")
+	expect 0 "$M" stats $opts "$s"
+	has "$tmp/out" '^complete checkpoints: +3$'
+	has "$tmp/out" "^failover offset: +$fox "
+	has "$tmp/out" "^discarded: +$((size - fo)) octets, 3 pages \(round 4"
+	has "$tmp/out" '^pages dirtied/round: +min 3, median 3, max 3 \(2 rounds after the first\)'
+	expect 0 "$M" stats --json $opts "$s"
+	has "$tmp/out" "\"complete_checkpoints\":3,\"failover_offset\":$fo,\"discarded_octets\":$((size - fo)),\"discarded_pages\":3,\"dirty_pages_per_round\":\\{\"rounds\":2,\"min\":3,\"median\":3,\"max\":3\\}"
+	expect 0 "$M" verify -v $opts "$s"
+	has "$tmp/out" "^channel: failover at offset $fox \\(end of complete checkpoint 3\\); $((size - fo)) octets discarded"
+	has "$tmp/out" '^discarded: '
 done
 echo "checkpoint.sh: $cases cuts"
 exit $status
