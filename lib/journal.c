@@ -20,7 +20,7 @@
 struct migstream_journal {
 	int fd;
 	int own;              /* the temporary file is ours to close */
-	uint64_t *pfn;        /* pfn of spooled page i (at offset i * 4096) */
+	uint64_t *pfn;        /* pfn | type << 60 of spooled page i (at offset i * 4096) */
 	uint64_t n, cap;
 	unsigned char buf[PAGE];
 };
@@ -134,9 +134,9 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
-int migstream_journal_add(migstream_journal *j, uint64_t pfn, const void *page)
+int migstream_journal_add(migstream_journal *j, uint64_t pfn, uint32_t type, const void *page)
 {
-	if (!j || !page)
+	if (!j || !page || pfn >> 60 || type > 15)
 		return MIGSTREAM_E_INVAL;
 	if (j->n == j->cap) {
 		uint64_t c = j->cap ? j->cap * 2 : 1024;
@@ -148,7 +148,7 @@ int migstream_journal_add(migstream_journal *j, uint64_t pfn, const void *page)
 	}
 	if (pwrite_all(j->fd, page, PAGE, (off_t)(j->n * PAGE)) != 0)
 		return MIGSTREAM_E_IO;
-	j->pfn[j->n++] = pfn;
+	j->pfn[j->n++] = pfn | (uint64_t)type << 60;
 	return 0;
 }
 
@@ -171,7 +171,8 @@ int migstream_journal_commit(migstream_journal *j, migstream_journal_fn fn, void
 	for (uint64_t i = 0; i < j->n; i++) {
 		if (pread_all(j->fd, j->buf, PAGE, (off_t)(i * PAGE)) != 0)
 			return MIGSTREAM_E_IO;
-		int rc = fn(ctx, j->pfn[i], j->buf);
+		uint64_t e = j->pfn[i];
+		int rc = fn(ctx, e & ((UINT64_C(1) << 60) - 1), (uint32_t)(e >> 60), j->buf);
 		if (rc)
 			return rc;
 	}
@@ -201,7 +202,7 @@ int migstream_journal_step(migstream_journal *j, migstream_reader *r, const migs
 				return rc;
 			if (rc || !page)
 				continue;   /* no data (or a broken entry, reported) */
-			if ((rc = migstream_journal_add(j, pfn, page)) != 0)
+			if ((rc = migstream_journal_add(j, pfn, type, page)) != 0)
 				return rc;
 		}
 	}

@@ -198,9 +198,10 @@ struct got {
 	unsigned char first[64];
 };
 
-static int take(void *ctx, uint64_t pfn, const void *page)
+static int take(void *ctx, uint64_t pfn, uint32_t type, const void *page)
 {
 	struct got *g = ctx;
+	ck_assert_uint_le(type, 15);
 	if (g->n < 64) {
 		g->pfn[g->n] = pfn;
 		g->first[g->n] = *(const unsigned char *)page;
@@ -209,9 +210,10 @@ static int take(void *ctx, uint64_t pfn, const void *page)
 	return 0;
 }
 
-static int refuse(void *ctx, uint64_t pfn, const void *page)
+static int refuse(void *ctx, uint64_t pfn, uint32_t type, const void *page)
 {
 	(void)ctx;
+	(void)type;
 	(void)pfn;
 	(void)page;
 	return 42;
@@ -229,7 +231,7 @@ START_TEST(test_journal_by_hand)
 	memset(&g, 0, sizeof g);
 	for (int i = 0; i < 3; i++) {
 		memset(page, 0x40 + i, sizeof page);
-		ck_assert_int_eq(migstream_journal_add(j, (uint64_t)(100 + i), page), 0);
+		ck_assert_int_eq(migstream_journal_add(j, (uint64_t)(100 + i), MIGSTREAM_PAGE_NOTAB, page), 0);
 	}
 	ck_assert_uint_eq(migstream_journal_pending(j), 3);
 	ck_assert_int_eq(migstream_journal_commit(j, refuse, NULL), 42);
@@ -238,10 +240,11 @@ START_TEST(test_journal_by_hand)
 	ck_assert_uint_eq(g.pfn[2], 102);
 	ck_assert_uint_eq(g.first[2], 0x42);
 	ck_assert_uint_eq(migstream_journal_pending(j), 0);
-	ck_assert_int_eq(migstream_journal_add(j, 7, page), 0);
+	ck_assert_int_eq(migstream_journal_add(j, 7, MIGSTREAM_PAGE_L1TAB, page), 0);
 	ck_assert_int_eq(migstream_journal_discard(j), 0);
 	ck_assert_uint_eq(migstream_journal_pending(j), 0);
-	ck_assert_int_eq(migstream_journal_add(j, 7, NULL), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_journal_add(j, 7, 0, NULL), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_journal_add(j, UINT64_C(1) << 60, 0, page), MIGSTREAM_E_INVAL);
 	migstream_journal_free(j);
 	migstream_journal_free(NULL);
 	fclose(f);

@@ -8,7 +8,11 @@
 # cut at every record boundary of its last two rounds, and 3 octets past
 # each (inside a record header): `extract-memory --channel` must give the
 # model's memory at the last complete checkpoint, and --checkpoint N the
-# memory at checkpoint N.  srcdir=${srcdir:-.}
+# memory at checkpoint N.  `stats`, `stats --json` and `verify -v` report
+# the complete checkpoints, the failover offset, what was discarded and the
+# pages dirtied per round.  Round trip: `copy --channel` writes a plain
+# save that verifies in strict mode with no finding, whose memory is the
+# model's at that checkpoint.  srcdir=${srcdir:-.}
 . "$srcdir/tests/lib.sh"
 M=./tools/migstream
 G=./tests/gen-ckpt
@@ -17,8 +21,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckpt.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cases=0
 
-for spec in libxc:hvm:remus libxc:pv:remus libxl:hvm:remus libxl:pv:colo \
-	    xl:hvm:colo xl:pv:remus; do
+for spec in libxc:hvm:remus libxc:pv:remus libxl:pv:colo xl:hvm:colo xl:pv:remus; do
 	IFS=: read -r wrap guest kind <<-E
 	$spec
 	E
@@ -66,6 +69,33 @@ for spec in libxc:hvm:remus libxc:pv:remus libxl:hvm:remus libxl:pv:colo \
 	expect 0 "$M" verify -v $opts "$s"
 	has "$tmp/out" "^channel: failover at offset $fox \\(end of complete checkpoint 3\\); $((size - fo)) octets discarded"
 	has "$tmp/out" '^discarded: '
+	# Round trip, from the whole capture and from one cut inside round 3.
+	nd=
+	[ "$guest" = pv ] && nd=--no-deep
+	for cut in "$size" $(awk '$2 == 2 { n++; if (n == 3) { print $1 + 20; exit } }' "$tmp/bounds"); do
+		head -c "$cut" "$s" > "$tmp/cap"
+		ck=3
+		[ "$cut" -lt "$size" ] && ck=2
+		rm -f "$tmp/save"
+		expect 0 "$M" copy --no-sync $opts "$tmp/cap" "$tmp/save"
+		expect 0 "$M" verify --strict $nd "$tmp/save"
+		[ -s "$tmp/err" ] && fail "$spec: the save of checkpoint $ck has findings: $(head -c 300 "$tmp/err")"
+		expect 0 "$M" stats $nd "$tmp/save"
+		has "$tmp/out" '^status: +valid \(0 errors, 0 warnings\)$'
+		has "$tmp/out" "^format: +$wrap\$"
+		has "$tmp/out" '^checkpoints: +0 '
+		expect 0 "$M" extract-memory --no-sync $nd "$tmp/save" "$tmp/mem"
+		cmp -s "$tmp/mem" "$s.mem.$ck" || fail "$spec: the save's memory is not that of checkpoint $ck"
+	done
+	expect 0 "$M" copy --no-sync $opts --checkpoint 1 "$s" "$tmp/save1"
+	expect 0 "$M" extract-memory --no-sync $nd "$tmp/save1" "$tmp/mem"
+	cmp -s "$tmp/mem" "$s.mem.1" || fail "$spec: the save of --checkpoint 1 is not checkpoint 1"
 done
+# A checkpointed save is written at the end: not to a pipe.
+"$M" copy --channel --remus --no-deep "$s" - 2> "$tmp/err" | cat > /dev/null
+has "$tmp/err" 'OUT must be a regular file or a seekable device'
+"$M" copy --channel --remus --no-deep --batch 4 "$s" "$tmp/x" 2> "$tmp/err"
+has "$tmp/err" 'without --big-endian'
+[ -e "$tmp/x" ] && fail "copy --batch of a checkpointed capture left $tmp/x"
 echo "checkpoint.sh: $cases cuts"
 exit $status

@@ -160,12 +160,13 @@ static int page_offset(const struct pass *ps, uint64_t pfn, uint64_t *off)
 
 /* One data page: into the set, or written out.  0, or the error that
  * stops the pass (message printed). */
-static int put_page(void *ctx, uint64_t pfn, const void *page)
+static int put_page(void *ctx, uint64_t pfn, uint32_t type, const void *page)
 {
 	struct pass *ps = ctx;
 	uint64_t off;
 	int k;
 
+	(void)type;
 	if (ps->set) {
 		if (pfnset_add(ps->set, pfn) < 0) {
 			fprintf(stderr, "%s: out of memory\n", progname);
@@ -206,7 +207,7 @@ static int pass_record(struct pass *ps, const migstream_record *rec)
 		int rc;
 		if (migstream_record_get_page(rec, i, &pfn, &type, &page) != 0 || !page)
 			continue;
-		if ((rc = put_page(ps, pfn, page)) != 0)
+		if ((rc = put_page(ps, pfn, type, page)) != 0)
 			return rc;
 	}
 	return 0;

@@ -40,7 +40,7 @@
  * The commit/discard contract, worked example (restore loop that applies
  * only committed pages, with the journal below doing the buffering):
  *
- *   static int apply(void *ctx, uint64_t pfn, const void *page)
+ *   static int apply(void *ctx, uint64_t pfn, uint32_t type, const void *page)
  *   {
  *           memcpy(guest_page(ctx, pfn), page, 4096);
  *           return 0;
@@ -125,8 +125,8 @@ MIGSTREAM_API int migstream_reader_get_checkpoint(const migstream_reader *r,
  *
  * The journal spools the data pages of the open round to a file and hands
  * them out when the reader reports the round committed; a discarded round
- * is dropped.  Memory use: 8 octets per spooled page (its pfn); the page
- * contents live in the file.  Pages are handed out in stream order, so a
+ * is dropped.  Memory use: 8 octets per spooled page (its pfn and type);
+ * the page contents live in the file.  Pages are handed out in stream order, so a
  * later copy of a pfn in the same round replaces an earlier one for a
  * caller that writes them in turn.
  * ------------------------------------------------------------------- */
@@ -134,9 +134,10 @@ MIGSTREAM_API int migstream_reader_get_checkpoint(const migstream_reader *r,
 /** Opaque journal.  Since: 1.1 */
 typedef struct migstream_journal migstream_journal;
 
-/** Called once per committed page, in stream order; a non-zero return
+/** Called once per committed page, in stream order, with its
+ *  MIGSTREAM_PAGE_* type (page tables of PV guests); a non-zero return
  *  stops the hand-out and is returned by the call that made it. */
-typedef int (*migstream_journal_fn)(void *ctx, uint64_t pfn, const void *page);
+typedef int (*migstream_journal_fn)(void *ctx, uint64_t pfn, uint32_t type, const void *page);
 
 /**
  * A new journal.  fd >= 0: the caller's storage (a seekable fd open for
@@ -163,9 +164,11 @@ MIGSTREAM_API int migstream_journal_step(migstream_journal *j, migstream_reader 
                                          const migstream_record *rec,
                                          migstream_journal_fn fn, void *ctx);
 
-/** Spool one page (4096 octets) of the open round by hand.  0, or
- *  MIGSTREAM_E_IO / MIGSTREAM_E_NOMEM / MIGSTREAM_E_INVAL. */
-MIGSTREAM_API int migstream_journal_add(migstream_journal *j, uint64_t pfn, const void *page);
+/** Spool one page (4096 octets) of the open round by hand: pfn below
+ *  2^60, type a MIGSTREAM_PAGE_* value.  0, or MIGSTREAM_E_IO /
+ *  MIGSTREAM_E_NOMEM / MIGSTREAM_E_INVAL. */
+MIGSTREAM_API int migstream_journal_add(migstream_journal *j, uint64_t pfn, uint32_t type,
+                                        const void *page);
 
 /** Hand every spooled page to fn in order, then empty the journal.
  *  0, MIGSTREAM_E_IO, or fn's non-zero return. */
