@@ -21,7 +21,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckpt.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cases=0
 
-for spec in libxc:hvm:remus libxc:pv:remus libxl:pv:colo xl:hvm:colo xl:pv:remus; do
+for spec in libxc:hvm:remus libxl:pv:colo xl:hvm:colo xl:pv:remus; do
 	IFS=: read -r wrap guest kind <<-E
 	$spec
 	E
@@ -91,6 +91,17 @@ for spec in libxc:hvm:remus libxc:pv:remus libxl:pv:colo xl:hvm:colo xl:pv:remus
 	expect 0 "$M" extract-memory --no-sync $nd "$tmp/save1" "$tmp/mem"
 	cmp -s "$tmp/mem" "$s.mem.1" || fail "$spec: the save of --checkpoint 1 is not checkpoint 1"
 done
+# A COLO back channel: the secondary's view of each round.
+"$G" back - - 5 "$tmp/back" > /dev/null || fail "gen-ckpt back"
+expect 0 "$M" stats --channel --back-channel "$tmp/back"
+has "$tmp/out" '^back-channel cycles: +5$'
+has "$tmp/out" '^dirty pfns per cycle: +min 1, median 3, max 5 \(5 cycles\)$'
+has "$tmp/out" '^discarded: +0 octets'
+expect 0 "$M" verify -v --channel --back-channel "$tmp/back"
+has "$tmp/out" '^back-channel cycles: +5$'
+head -c 80 "$tmp/back" > "$tmp/cap"
+expect 1 "$M" verify --channel --back-channel "$tmp/cap"
+has "$tmp/err" 'CKPT-10'
 # A checkpointed save is written at the end: not to a pipe.
 "$M" copy --channel --remus --no-deep "$s" - 2> "$tmp/err" | cat > /dev/null
 has "$tmp/err" 'OUT must be a regular file or a seekable device'

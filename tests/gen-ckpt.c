@@ -6,6 +6,7 @@
  * the memory a receiver must end with, for tests/checkpoint.sh.
  *
  *   gen-ckpt libxc|libxl|xl hvm|pv remus|colo ROUNDS OUT
+ *   gen-ckpt back - - ROUNDS OUT
  *
  * writes OUT: ROUNDS complete checkpoints, then the records of round
  * ROUNDS + 1 up to (not including) its CHECKPOINT, as a capture cut at
@@ -15,7 +16,8 @@
  * 5r % 16 and sends pfn 16 + r for the first time, each page filled from
  * (pfn, r).  Standard output: one line per record boundary after the
  * headers, "OFFSET COMMITTED", the rounds committed once the stream has
- * reached OFFSET.
+ * reached OFFSET.  "back": a COLO back channel of ROUNDS cycles, cycle i
+ * listing i dirty pfns.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -175,12 +177,40 @@ static void write_model(const char *out, int k)
 	close(fd);
 }
 
+static int back_channel(int cycles, const char *out)
+{
+	uint64_t pfns[64];
+
+	w = migstream_writer_new();
+	if (!w || cycles < 1 || cycles > 64)
+		return 2;
+	if (migstream_writer_set_option(w, MIGSTREAM_OPT_STREAM_KIND, MIGSTREAM_KIND_COLO_BACK) != 0 ||
+	    migstream_writer_set_option(w, MIGSTREAM_OPT_TRUNCATE, 1) != 0 ||
+	    migstream_writer_open_path(w, out) != 0)
+		die("open");
+	for (int i = 1; i <= cycles; i++) {
+		for (int k = 0; k < i; k++)
+			pfns[k] = (uint64_t)(k * 3 + i);
+		PUT(migstream_writer_put_checkpoint_state(w, MIGSTREAM_CHECKPOINT_SVM_READY));
+		PUT(migstream_writer_put_checkpoint_state(w, MIGSTREAM_CHECKPOINT_SVM_RESUMED));
+		PUT(migstream_writer_put_checkpoint_state(w, MIGSTREAM_CHECKPOINT_SVM_SUSPENDED));
+		committed++;
+		PUT(migstream_writer_put_dirty_pfn_list(w, pfns, (uint32_t)i));
+	}
+	if (migstream_writer_close(w) != 0)
+		die("close");
+	migstream_writer_free(w);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 6) {
 		fprintf(stderr, "usage: gen-ckpt libxc|libxl|xl hvm|pv remus|colo ROUNDS OUT\n");
 		return 2;
 	}
+	if (strcmp(argv[1], "back") == 0)
+		return back_channel(atoi(argv[4]), argv[5]);
 	wrap_libxc = strcmp(argv[1], "libxc") == 0;
 	int xl = strcmp(argv[1], "xl") == 0;
 	pv = strcmp(argv[2], "pv") == 0;

@@ -661,7 +661,8 @@ int cmd_copy(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (o.channel && !(flat = flat_new(spool_dir(&out, dir, sizeof dir), c.upto))) {
+	/* A channel not declared plain may turn out checkpointed. */
+	if (o.channel && o.kind != MIGSTREAM_KIND_PLAIN && !(flat = flat_new(spool_dir(&out, dir, sizeof dir), c.upto))) {
 		fprintf(stderr, "%s copy: cannot make the page spool: %s\n", progname, strerror(errno));
 		status = EXIT_USAGE;
 		goto out;

@@ -223,6 +223,14 @@ static int journal_record(struct pass *ps, migstream_journal *j, migstream_reade
 		return 0;
 	if (rec)
 		ps->rec_index = migstream_record_index(rec);
+	/* Round 1 needs no journal: if it is not committed, the stream is
+	 * invalid (CKPT-6, or a truncation) and OUT is not replaced. */
+	migstream_reader_get_checkpoint(r, &ps->ci, sizeof ps->ci);
+	if (rec && ps->ci.round == 1 && ps->ci.state != MIGSTREAM_CKPT_DISCARDED) {
+		if ((rc = pass_record(ps, rec)) != 0)
+			return rc;
+		rec = NULL;
+	}
 	rc = migstream_journal_step(j, r, rec, put_page, ps);
 	if (rc == MIGSTREAM_E_IO && errno != 0)
 		fprintf(stderr, "%s: the page journal (TMPDIR): %s\n", progname, strerror(errno));

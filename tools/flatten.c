@@ -223,6 +223,28 @@ static int commit_page(void *ctx, uint64_t pfn, uint32_t type, const void *page)
 	return 0;
 }
 
+static int round1_pages(struct flat *f, const migstream_record *rec)
+{
+	uint32_t n = 0;
+	int rc;
+
+	if (migstream_record_count(rec, &n) != 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t pfn;
+		uint32_t type;
+		const void *page;
+		rc = migstream_record_get_page(rec, i, &pfn, &type, &page);
+		if (rc && migstream_error_is_fatal(rc))
+			return rc;
+		if (rc || !page)
+			continue;
+		if ((rc = commit_page(f, pfn, type, page)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int is_static(uint32_t type)
 {
 	return type == MIGSTREAM_REC_X86_PV_INFO || type == MIGSTREAM_REC_X86_CPUID_POLICY ||
@@ -261,6 +283,15 @@ int flat_record(struct flat *f, migstream_reader *r, const migstream_record *rec
 			fprintf(stderr, "%s copy: out of memory\n", progname);
 			return rc;
 		}
+	}
+	/* Round 1 goes straight to the spool: if it is not committed, the
+	 * capture is invalid and no save is written. */
+	if (rec && f->ci.round == 1 && f->ci.state != MIGSTREAM_CKPT_DISCARDED &&
+	    migstream_record_layer(rec) == MIGSTREAM_LAYER_LIBXC &&
+	    migstream_record_type(rec) == MIGSTREAM_REC_PAGE_DATA) {
+		if ((rc = round1_pages(f, rec)) != 0)
+			return rc;
+		rec = NULL;
 	}
 	rc = migstream_journal_step(f->j, r, rec, commit_page, f);
 	if (rc < 0) {
