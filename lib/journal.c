@@ -16,8 +16,10 @@
 #include "migstream.h"
 
 #define PAGE 4096u
+#define MS_JOURNAL_MAGIC 0x6d734a4eu   /* "msJN" */
 
 struct migstream_journal {
+	uint32_t magic;
 	int fd;
 	int own;              /* the temporary file is ours to close */
 	uint64_t *pfn;        /* pfn | type << 60 of spooled page i (at offset i * 4096) */
@@ -65,6 +67,7 @@ migstream_journal *migstream_journal_new(int fd, const char *dir)
 		return NULL;
 	}
 	memset(j, 0, sizeof *j);
+	j->magic = MS_JOURNAL_MAGIC;
 	j->fd = fd;
 	if (fd < 0) {
 		j->fd = tmp_fd(dir);
@@ -79,10 +82,13 @@ migstream_journal *migstream_journal_new(int fd, const char *dir)
 	return j;
 }
 
+#define BAD(j) (!(j) || (j)->magic != MS_JOURNAL_MAGIC)
+
 void migstream_journal_free(migstream_journal *j)
 {
-	if (!j)
+	if (BAD(j))
 		return;
+	j->magic = 0;
 	if (j->own)
 		close(j->fd);
 	ms_free(j->pfn);
@@ -91,7 +97,7 @@ void migstream_journal_free(migstream_journal *j)
 
 uint64_t migstream_journal_pending(const migstream_journal *j)
 {
-	return j ? j->n : 0;
+	return BAD(j) ? 0 : j->n;
 }
 
 static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
@@ -136,7 +142,7 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 
 int migstream_journal_add(migstream_journal *j, uint64_t pfn, uint32_t type, const void *page)
 {
-	if (!j || !page || pfn >> 60 || type > 15)
+	if (BAD(j) || !page || pfn >> 60 || type > 15)
 		return MIGSTREAM_E_INVAL;
 	if (j->n == j->cap) {
 		uint64_t c = j->cap ? j->cap * 2 : 1024;
@@ -154,7 +160,7 @@ int migstream_journal_add(migstream_journal *j, uint64_t pfn, uint32_t type, con
 
 int migstream_journal_discard(migstream_journal *j)
 {
-	if (!j)
+	if (BAD(j))
 		return MIGSTREAM_E_INVAL;
 	uint64_t had = j->n;
 	j->n = 0;
@@ -166,7 +172,7 @@ int migstream_journal_discard(migstream_journal *j)
 
 int migstream_journal_commit(migstream_journal *j, migstream_journal_fn fn, void *ctx)
 {
-	if (!j || !fn)
+	if (BAD(j) || !fn)
 		return MIGSTREAM_E_INVAL;
 	for (uint64_t i = 0; i < j->n; i++) {
 		if (pread_all(j->fd, j->buf, PAGE, (off_t)(i * PAGE)) != 0)
@@ -186,7 +192,7 @@ int migstream_journal_step(migstream_journal *j, migstream_reader *r, const migs
 	uint32_t n = 0;
 	int rc;
 
-	if (!j || !r || !fn)
+	if (BAD(j) || !r || !fn)
 		return MIGSTREAM_E_INVAL;
 	if ((rc = migstream_reader_get_checkpoint(r, &ci, sizeof ci)) != 0)
 		return rc;
