@@ -695,6 +695,12 @@ int cmd_copy(int argc, char **argv)
 			        migstream_writer_errmsg(c.w));
 			status = EXIT_INVALID;
 		}
+		if (status == EXIT_VALID && c.upto > 1) {
+			/* A plain stream is one round. */
+			fprintf(stderr, "%s copy: %s: --checkpoint %" PRIu64 ": the stream is not "
+			        "checkpointed (one round)\n", progname, s.in.name, c.upto);
+			status = EXIT_INVALID;
+		}
 	}
 out:
 	/* Only a complete, valid copy replaces OUT; otherwise only the
