@@ -17,6 +17,11 @@
  *     in record order, one pointer per page that carries data;
  *   - a restorer stops at the first error of any kind.
  *
+ * It writes pages as they pass, which is right for a plain save file only.
+ * A checkpointed stream (Remus, COLO) carries rounds that must be buffered
+ * until they are committed and dropped at failover: use the page journal
+ * (migstream_journal_step(), libmigstream(3), CHECKPOINTS) there.
+ *
  * Build against an installed library:
  *   cc -o restore-pages restore-pages.c $(pkg-config --cflags --libs libmigstream)
  */

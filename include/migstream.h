@@ -15,5 +15,6 @@
 #include <migstream/reader.h>
 #include <migstream/writer.h>
 #include <migstream/rules.h>
+#include <migstream/checkpoint.h>
 
 #endif /* MIGSTREAM_H */

@@ -27,6 +27,7 @@ int ms_checkpoints(const migstream_reader *r)
 int ms_truncated(migstream_reader *r, enum ms_rule_id rule, uint64_t eof_off, const char *what)
 {
 	int n = ms_checkpoints(r);
+	ms_ckpt_eof(&r->ckpt, eof_off);
 	if (n && r->xc.channel && rule != R_IHDR_1 && rule != R_DHDR_1) {
 		/* A channel that breaks off after a complete checkpoint: failover. */
 		ms_report_sev(&r->ctx, R_CKPT_5, MS_SEV_W, 0, eof_off,

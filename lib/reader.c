@@ -834,6 +834,7 @@ static int at_eof_boundary(migstream_reader *r)
 {
 	uint64_t off = ms_src_pos(&r->src);
 	int n = ms_checkpoints(r);
+	ms_ckpt_eof(&r->ckpt, off);
 	where(r, r->layer, r->nested ? "libxl stream" : "libxc stream");
 	if (r->lx.phase == MS_LX_BACK) {
 		if (r->lx.bc_pos == 0) {
@@ -1034,6 +1035,7 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	}
 
 	transition(r, rec);
+	ms_ckpt_record(&r->ckpt, rec, rec->offset + whole, r->nested, r->lx.phase == MS_LX_BACK);
 
 	if (rc) {
 		if (r->ctx.mode == MIGSTREAM_MODE_LAX && !migstream_error_is_fatal(rc)) {
@@ -1064,6 +1066,7 @@ int migstream_reader_next(migstream_reader *r, const migstream_record **out)
 		break;
 	}
 	ms_ctx_reset_error(&r->ctx);
+	ms_ckpt_next(&r->ckpt);
 	if (r->state == MS_ST_OPEN) {
 		int rc = fill_unit(r, __func__);
 		if (!rc)

@@ -19,6 +19,7 @@
 #include "rules_libxc.h"
 #include "rules_libxl.h"
 #include "pages.h"
+#include "checkpoint.h"
 
 #define MS_READER_MAGIC 0x6d735244u   /* "msRD" */
 
@@ -80,6 +81,7 @@ struct migstream_reader {
 	struct ms_pages pages;            /* PAGE_DATA contents (pages.c) */
 	uint64_t skip_rest;               /* body octets of a broken record still to skip */
 	int done_checked;                 /* ORDER-1 checked after END */
+	struct ms_ckpt ckpt;              /* the rounds (checkpoint.c) */
 };
 
 #endif /* MIGSTREAM_READER_INT_H */

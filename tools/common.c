@@ -293,6 +293,7 @@ int session_next(struct session *s, const migstream_record **rec)
 	while (s->rc == 0 ||
 	       (!s->stop_at_error && s->rc < 0 && !migstream_error_is_fatal(s->rc))) {
 		s->rc = migstream_reader_next(s->r, rec);
+		rounds_note(&s->rounds, s->r);
 		if (s->rc != 0)
 			continue;
 		s->records++;
@@ -314,9 +315,116 @@ int session_finish(struct session *s)
 
 void session_close(struct session *s)
 {
+	rounds_free(&s->rounds);
 	migstream_reader_free(s->r);
 	s->r = NULL;
 	input_close(&s->in);
+}
+
+/* ================================================================== rounds */
+
+void rounds_init(struct rounds *rs)
+{
+	memset(rs, 0, sizeof *rs);
+}
+
+void rounds_note(struct rounds *rs, migstream_reader *r)
+{
+	if (migstream_reader_get_checkpoint(r, &rs->ci, sizeof rs->ci) != 0)
+		return;
+	if (!(rs->ci.events & MIGSTREAM_CKPT_EV_COMMIT) || rs->oom)
+		return;
+	if (rs->n == rs->cap) {
+		size_t c = rs->cap ? rs->cap * 2 : 64;
+		uint64_t *v = realloc(rs->pages, c * sizeof *v);
+		if (!v) {
+			rs->oom = 1;
+			return;
+		}
+		rs->pages = v;
+		rs->cap = c;
+	}
+	rs->pages[rs->n++] = rs->ci.last_committed_pages;
+}
+
+static int cmp_pages(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int rounds_dirty(const struct rounds *rs, uint64_t *min, uint64_t *median, uint64_t *max,
+                 uint64_t *count)
+{
+	size_t first = rs->ci.back_channel ? 0 : 1;
+	uint64_t *v;
+
+	if (rs->oom || rs->n <= first)
+		return 0;
+	size_t n = rs->n - first;
+	if (!(v = malloc(n * sizeof *v)))
+		return 0;
+	memcpy(v, rs->pages + first, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_pages);
+	*min = v[0];
+	*max = v[n - 1];
+	*median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*count = n;
+	free(v);
+	return 1;
+}
+
+void rounds_text(FILE *f, const struct rounds *rs, const char *prefix)
+{
+	const migstream_checkpoint_info *c = &rs->ci;
+	uint64_t mn, md, mx, n;
+	const char *what = c->back_channel ? "cycles" : "complete checkpoints";
+
+	if (!c->checkpointed)
+		return;
+	fprintf(f, "%s%-22s%" PRIu64 "\n", prefix, c->back_channel ? "back-channel cycles:"
+	        : "complete checkpoints:", c->committed);
+	fprintf(f, "%s%-22s0x%" PRIx64 " (end of the last of the %" PRIu64 " %s)\n", prefix,
+	        "failover offset:", c->commit_offset, c->committed, what);
+	if (c->state == MIGSTREAM_CKPT_DISCARDED)
+		fprintf(f, "%s%-22s%" PRIu64 " octets, %" PRIu64 " pages (round %" PRIu64
+		        ", unfinished, from offset 0x%" PRIx64 ")\n", prefix, "discarded:",
+		        c->discarded_octets, c->discarded_pages, c->round, c->commit_offset);
+	else
+		fprintf(f, "%s%-22s0 octets (the stream ends with a complete round)\n", prefix,
+		        "discarded:");
+	if (rounds_dirty(rs, &mn, &md, &mx, &n))
+		fprintf(f, "%s%-22smin %" PRIu64 ", median %" PRIu64 ", max %" PRIu64 " (%" PRIu64
+		        " %s%s)\n", prefix, c->back_channel ? "dirty pfns per cycle:" :
+		        "pages dirtied/round:", mn, md, mx, n, c->back_channel ? "cycle" : "round",
+		        n == 1 ? (c->back_channel ? "" : " after the first") :
+		        (c->back_channel ? "s" : "s after the first"));
+}
+
+void rounds_json(FILE *f, const struct rounds *rs)
+{
+	const migstream_checkpoint_info *c = &rs->ci;
+	uint64_t mn, md, mx, n;
+	int discarded = c->state == MIGSTREAM_CKPT_DISCARDED;
+
+	if (!c->checkpointed)
+		return;
+	fprintf(f, ",\"complete_checkpoints\":%" PRIu64 ",\"failover_offset\":%" PRIu64
+	        ",\"discarded_octets\":%" PRIu64 ",\"discarded_pages\":%" PRIu64, c->committed,
+	        c->commit_offset, discarded ? c->discarded_octets : 0,
+	        discarded ? c->discarded_pages : 0);
+	if (rounds_dirty(rs, &mn, &md, &mx, &n))
+		fprintf(f, ",\"dirty_pages_per_round\":{\"rounds\":%" PRIu64 ",\"min\":%" PRIu64
+		        ",\"median\":%" PRIu64 ",\"max\":%" PRIu64 "}", n, mn, md, mx);
+	else
+		fputs(",\"dirty_pages_per_round\":null", f);
+}
+
+void rounds_free(struct rounds *rs)
+{
+	free(rs->pages);
+	rs->pages = NULL;
+	rs->n = rs->cap = 0;
 }
 
 /* ================================================================ progress */

@@ -122,6 +122,35 @@ void diag_finish(struct diag_printer *dp);
  * returns the exit status for rc (MIGSTREAM_EOF or a negative code). */
 int report_end(struct diag_printer *dp, migstream_reader *r, int rc, const char *name);
 
+/* ----------------------------------------------------------------- rounds */
+
+/* The rounds of a checkpointed stream as the reader reports them
+ * (migstream_reader_get_checkpoint), for stats and verify -v: the data
+ * pages of each committed round (8 octets a round), the failover offset,
+ * what was discarded. */
+struct rounds {
+	migstream_checkpoint_info ci;
+	uint64_t *pages;      /* data pages (back channel: dirty pfns) of round i + 1 */
+	size_t n, cap;
+	int oom;
+};
+
+void rounds_init(struct rounds *rs);
+/* After every migstream_reader_next(), whatever it returned. */
+void rounds_note(struct rounds *rs, migstream_reader *r);
+/* Pages dirtied per round: min, median and max over the committed rounds
+ * after the first (its full pass is no dirty set) or, on a back channel,
+ * over every cycle.  0 when there is no such round. */
+int rounds_dirty(const struct rounds *rs, uint64_t *min, uint64_t *median, uint64_t *max,
+                 uint64_t *count);
+/* Lines "complete checkpoints: ...", "failover offset: ...", "discarded:
+ * ...", "pages dirtied per round: ..." (prefix each, width w for labels);
+ * nothing for a stream without checkpoints. */
+void rounds_text(FILE *f, const struct rounds *rs, const char *prefix);
+/* ,"complete_checkpoints":N,... (nothing without checkpoints). */
+void rounds_json(FILE *f, const struct rounds *rs);
+void rounds_free(struct rounds *rs);
+
 /* --------------------------------------------------------------- sessions */
 
 /* One read of one input, the way every subcommand reads: the input (a
@@ -136,6 +165,7 @@ struct session {
 	uint64_t records;         /* records delivered so far */
 	int rc;                   /* the reader's last status */
 	int stop_at_error;        /* session_next stops at any error, not only fatal ones */
+	struct rounds rounds;     /* the rounds, as the reader reported them */
 	int read_fd;              /* a regular file is read through its fd, not mapped:
 	                           * verify and stats, which look at few page
 	                           * contents, then read little and stay small */

@@ -25,6 +25,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 
 #include "common.h"
 #include "commands.h"
+#include "flatten.h"
 
 static void copy_usage(FILE *f)
 {
@@ -52,7 +54,12 @@ static void copy_usage(FILE *f)
 	        "  --canonical            canonical output profile: little-endian, PAGE_DATA\n"
 	        "                         of at most 1024 pfns, HVM_PARAMS before HVM_CONTEXT,\n"
 	        "                         no empty data records\n"
-	        "  --channel              IN is a migration channel: stop after the final END\n"
+	        "  --channel              IN is a migration channel: stop after the final END;\n"
+	        "                         a checkpointed capture (Remus, COLO) becomes a plain\n"
+	        "                         save of its last complete checkpoint (pages spooled\n"
+	        "                         beside OUT, or in TMPDIR)\n"
+	        "  --checkpoint N         with --channel: the save of checkpoint N instead\n"
+	        "                         (rounds count from 1)\n"
 	        "  --drop-optional        leave out optional (bit 31) records\n"
 	        "  --no-sync              do not fsync OUT and its directory before renaming\n"
 	        "  --strict, --restore    reader mode (default --restore)\n"
@@ -122,6 +129,7 @@ struct copier {
 	size_t held_len;
 	int holding;
 	int need_xc_headers;  /* the next libxc record follows LIBXC_CONTEXT */
+	uint64_t upto;        /* --checkpoint N */
 	struct scratch s;
 };
 
@@ -416,6 +424,15 @@ static int copy_options(int argc, char **argv, struct read_opts *o, struct copie
 				return EXIT_USAGE;
 			}
 			c->batch = (uint32_t)b;
+		} else if (strcmp(a, "--checkpoint") == 0 || strncmp(a, "--checkpoint=", 13) == 0) {
+			const char *v = a[12] == '=' ? a + 13 : (i + 1 < argc ? argv[++i] : "");
+			char *end;
+			unsigned long long n = *v && *v != '-' ? strtoull(v, &end, 10) : 0;
+			if (!n || *end) {
+				fprintf(stderr, "%s copy: --checkpoint N: a round number from 1\n", progname);
+				return EXIT_USAGE;
+			}
+			c->upto = n;
 		} else if (strcmp(a, "--canonical") == 0) {
 			c->canonical = 1;
 		} else if (strcmp(a, "--drop-optional") == 0) {
@@ -435,6 +452,10 @@ static int copy_options(int argc, char **argv, struct read_opts *o, struct copie
 	}
 	if (np != 2) {
 		copy_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (c->upto && !o->channel) {
+		fprintf(stderr, "%s copy: --checkpoint needs --channel\n", progname);
 		return EXIT_USAGE;
 	}
 	if (c->canonical) {
@@ -542,6 +563,70 @@ static int copy_failed(struct copier *c, struct session *s, const char *out_path
 	return wrc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
 }
 
+/* The page spool goes beside a regular OUT (its directory), else to
+ * $TMPDIR (NULL). */
+static const char *spool_dir(const struct output *out, char *buf, size_t size)
+{
+	const char *slash;
+
+	if (!out->regular || !out->tmp)
+		return NULL;
+	slash = strrchr(out->tmp, '/');
+	if (!slash)
+		return ".";
+	if ((size_t)(slash - out->tmp) + 1 > size)
+		return NULL;
+	memcpy(buf, out->tmp, (size_t)(slash - out->tmp));
+	buf[slash - out->tmp] = '\0';
+	return slash == out->tmp ? "/" : buf;
+}
+
+/* A checkpointed capture read as a channel: OUT becomes a plain save of
+ * the last complete checkpoint (or --checkpoint N).  The exit status. */
+static int copy_checkpoint(struct copier *c, struct session *s, struct flat *flat,
+                           struct output *out, const struct read_opts *o, int frc)
+{
+	migstream_writer *w = NULL;
+	uint64_t pages = 0;
+	int status, rc;
+
+	/* The plain copy of round 1 that went out is replaced. */
+	rc = migstream_writer_close(c->w);
+	(void)rc;
+	status = session_finish(s);
+	if (status != EXIT_VALID)
+		return status;
+	if (frc != 0)
+		return frc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
+	if (c->target >= 0 || c->batch || c->canonical || c->drop_optional) {
+		fprintf(stderr, "%s copy: %s is checkpointed: --channel writes the state of one "
+		        "checkpoint as it is, without --big-endian, --little-endian, --batch, "
+		        "--canonical or --drop-optional\n", progname, s->in.name);
+		return EXIT_USAGE;
+	}
+	if (c->upto && flat_committed(flat) < c->upto) {
+		fprintf(stderr, "%s copy: %s: --checkpoint %" PRIu64 ": the stream has %" PRIu64
+		        " complete checkpoint%s\n", progname, s->in.name, c->upto,
+		        flat_committed(flat), flat_committed(flat) == 1 ? "" : "s");
+		return EXIT_INVALID;
+	}
+	if (lseek(out->fd, 0, SEEK_SET) != 0 || (out->regular && ftruncate(out->fd, 0) != 0)) {
+		fprintf(stderr, "%s copy: %s is checkpointed: its save is written at the end, so "
+		        "OUT must be a regular file or a seekable device (%s)\n", progname,
+		        s->in.name, strerror(errno));
+		return EXIT_USAGE;
+	}
+	rc = flat_write(flat, s->r, out->fd, o->deep, &pages, &w);
+	if (rc != 0) {
+		const char *why = w ? migstream_writer_errmsg(w) : "";
+		fprintf(stderr, "%s copy: writing %s (checkpoint %" PRIu64 "): %s\n", progname,
+		        out->path, flat_committed(flat), why && *why ? why : migstream_error_name(rc));
+		status = rc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
+	}
+	migstream_writer_free(w);
+	return status;
+}
+
 int cmd_copy(int argc, char **argv)
 {
 	struct read_opts o;
@@ -550,7 +635,9 @@ int cmd_copy(int argc, char **argv)
 	struct output out;
 	const migstream_record *rec;
 	const char *paths[2] = { NULL, NULL };
-	int wrc = 0, status, sync = 1;
+	int wrc = 0, frc = 0, status, sync = 1;
+	struct flat *flat = NULL;
+	char dir[4096];
 
 	memset(&c, 0, sizeof c);
 	c.target = -1;
@@ -574,18 +661,44 @@ int cmd_copy(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	/* A channel not declared plain may turn out checkpointed. */
+	if (o.channel && o.kind != MIGSTREAM_KIND_PLAIN && !(flat = flat_new(spool_dir(&out, dir, sizeof dir), c.upto))) {
+		fprintf(stderr, "%s copy: cannot make the page spool: %s\n", progname, strerror(errno));
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (s.rc == 0)
 		wrc = copy_headers(&c, out.fd);
-	while (wrc == 0 && session_next(&s, &rec))
-		wrc = copy_record(&c, rec);
-	if (wrc != 0) {
+	while (wrc == 0 && frc == 0 && session_next(&s, &rec)) {
+		if (flat && (frc = flat_record(flat, s.r, rec)) != 0)
+			break;
+		/* A checkpointed capture: the save is written at the end. */
+		if (!flat || !flat_checkpointed(flat))
+			wrc = copy_record(&c, rec);
+	}
+	if (flat && frc == 0)
+		frc = flat_record(flat, s.r, NULL);
+	if (flat && flat_checkpointed(flat)) {
+		status = copy_checkpoint(&c, &s, flat, &out, &o, frc);
+	} else if (wrc != 0) {
 		status = copy_failed(&c, &s, paths[1], wrc);
+	} else if (frc != 0) {
+		progress_done(&s.pr, migstream_reader_offset(s.r), s.records);
+		int crc = migstream_writer_close(c.w);
+		(void)crc;
+		status = frc == MIGSTREAM_E_NOMEM ? EXIT_USAGE : EXIT_INVALID;
 	} else {
 		status = session_finish(&s);
 		int crc = migstream_writer_close(c.w);
 		if (status == EXIT_VALID && crc != 0) {
 			fprintf(stderr, "%s copy: %s: %s\n", progname, paths[1],
 			        migstream_writer_errmsg(c.w));
+			status = EXIT_INVALID;
+		}
+		if (status == EXIT_VALID && c.upto > 1) {
+			/* A plain stream is one round. */
+			fprintf(stderr, "%s copy: %s: --checkpoint %" PRIu64 ": the stream is not "
+			        "checkpointed (one round)\n", progname, s.in.name, c.upto);
 			status = EXIT_INVALID;
 		}
 	}
@@ -597,6 +710,7 @@ out:
 	else
 		output_abort(&out);
 	migstream_writer_free(c.w);
+	flat_free(flat);
 	session_close(&s);
 	free(c.s.a);
 	free(c.s.b);

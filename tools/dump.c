@@ -541,6 +541,7 @@ struct stats_end {
 	migstream_domain_header dh;
 	uint64_t vcpus, vcpu_max;
 	int pfns_over, vcpus_over;
+	const struct rounds *rounds;
 };
 
 static void stats_json(FILE *f, const struct stats *s, const struct stats_end *e)
@@ -598,8 +599,9 @@ static void stats_json(FILE *f, const struct stats *s, const struct stats_end *e
 	if (e->vcpus && !e->vcpus_over)
 		fprintf(f, ",\"vcpu_max_id\":%" PRIu64, e->vcpu_max);
 	fprintf(f, ",\"checkpoints\":%" PRIu64 ",\"checkpoint_ends\":%" PRIu64
-	        ",\"checkpoint_states\":%" PRIu64 ",\"seconds\":%.6f,\"mb_per_s\":%.1f}\n",
-	        s->ckpt_libxc, s->ckpt_end, s->ckpt_state, e->seconds, mbs);
+	        ",\"checkpoint_states\":%" PRIu64, s->ckpt_libxc, s->ckpt_end, s->ckpt_state);
+	rounds_json(f, e->rounds);
+	fprintf(f, ",\"seconds\":%.6f,\"mb_per_s\":%.1f}\n", e->seconds, mbs);
 }
 
 static void stats_text(FILE *f, const struct stats *s, const struct stats_end *e)
@@ -654,6 +656,7 @@ static void stats_text(FILE *f, const struct stats *s, const struct stats_end *e
 		fprintf(f, " (highest id %" PRIu64 ")", e->vcpu_max);
 	fprintf(f, "\ncheckpoints:      %" PRIu64 " (libxl CHECKPOINT_END %" PRIu64
 	        ", CHECKPOINT_STATE %" PRIu64 ")\n", s->ckpt_libxc, s->ckpt_end, s->ckpt_state);
+	rounds_text(f, e->rounds, "");
 	fprintf(f, "throughput:       %.1f MB/s (%.3f s)\n", mbs, e->seconds);
 }
 
@@ -714,6 +717,7 @@ int cmd_stats(int argc, char **argv)
 	e.errors = ss.dp.errors;
 	e.warnings = ss.dp.warnings;
 	migstream_reader_format(ss.r, &e.format);
+	e.rounds = &ss.rounds;
 	e.have_ih = migstream_reader_get_image_header(ss.r, &e.ih, sizeof e.ih) == 0 &&
 	            migstream_reader_get_domain_header(ss.r, &e.dh, sizeof e.dh) == 0;
 	if (s.oom)

@@ -5,7 +5,10 @@
  * migstream extract-memory: the guest's final memory image, rebuilt from
  * PAGE_DATA (a later copy of a page replaces an earlier one), as a sparse
  * raw file indexed by pfn or as an ELF core file with one PT_LOAD segment
- * per run of contiguous pfns.  Pages never sent stay holes.
+ * per run of contiguous pfns.  Pages never sent stay holes.  On a channel
+ * (--channel) the pages go through a page journal (migstream_journal) and
+ * only committed rounds reach the output: the memory at the last complete
+ * checkpoint, or at checkpoint N (--checkpoint N).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -40,7 +43,12 @@ static void extract_usage(FILE *f)
 	        "  --no-sync              do not fsync OUT and its directory before renaming\n"
 	        "  --strict, --restore, --lax   reader mode (default --lax)\n"
 	        "  -f auto|libxc|libxl|xl stream format (default auto)\n"
-	        "  --channel              stop after the final END (a migration channel)\n"
+	        "  --channel              a migration channel: stop after the final END; a\n"
+	        "                         checkpointed stream gives the memory at its last\n"
+	        "                         complete checkpoint (the open round is discarded)\n"
+	        "  --checkpoint N         with --channel: the memory at checkpoint N instead\n"
+	        "                         (rounds count from 1: round N ends with the N-th\n"
+	        "                         CHECKPOINT, CHECKPOINT_END in libxl streams)\n"
 	        "  --plain, --remus, --colo, --back-channel   declare the stream kind\n"
 	        "  --no-deep              skip the checks that need a per-pfn map\n"
 	        "  --progress, --no-progress   progress line on standard error\n"
@@ -111,7 +119,9 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 }
 
 /* One pass over the stream: collect the pfns with data (set) or write the
- * pages (fd >= 0; runs NULL for raw output). */
+ * pages (fd >= 0; runs NULL for raw output).  On a channel the pages go
+ * through a journal and only committed rounds reach the output: up to
+ * round `upto` (--checkpoint N), else every committed round. */
 struct pass {
 	const struct read_opts *o;
 	const char *path;
@@ -121,12 +131,15 @@ struct pass {
 	uint64_t pages_written;
 	uint64_t max_end;
 	int quiet;
+	uint64_t upto;            /* 0: the last complete checkpoint */
+	uint64_t rec_index;       /* the record the pages come from */
+	int frozen;               /* round upto is written: ignore the rest */
+	migstream_checkpoint_info ci;
 };
 
 /* Where the page of pfn goes in the output: 0 and *off, 1 to skip it (not
  * in a run), or -1 when it cannot be written (message printed). */
-static int page_offset(const struct pass *ps, const migstream_record *rec, uint64_t pfn,
-                       uint64_t *off)
+static int page_offset(const struct pass *ps, uint64_t pfn, uint64_t *off)
 {
 	if (ps->runs) {
 		const struct run *ru = find_run(ps->runs, pfn);
@@ -137,7 +150,7 @@ static int page_offset(const struct pass *ps, const migstream_record *rec, uint6
 		/* pfn * 4096 is past the largest file offset. */
 		fprintf(stderr, "%s: pfn 0x%" PRIx64 " (record %" PRIu64 ") is out of range "
 		        "for a raw memory image: its offset would pass 2^63\n", progname,
-		        pfn, migstream_record_index(rec));
+		        pfn, ps->rec_index);
 		return -1;
 	} else {
 		*off = pfn * MIGSTREAM_PAGE_SIZE;
@@ -145,8 +158,39 @@ static int page_offset(const struct pass *ps, const migstream_record *rec, uint6
 	return 0;
 }
 
-/* The data pages of one PAGE_DATA record: into the set, or written out.
- * 0, or the error that stops the pass (message printed). */
+/* One data page: into the set, or written out.  0, or the error that
+ * stops the pass (message printed). */
+static int put_page(void *ctx, uint64_t pfn, uint32_t type, const void *page)
+{
+	struct pass *ps = ctx;
+	uint64_t off;
+	int k;
+
+	(void)type;
+	if (ps->set) {
+		if (pfnset_add(ps->set, pfn) < 0) {
+			fprintf(stderr, "%s: out of memory\n", progname);
+			return MIGSTREAM_E_NOMEM;
+		}
+		return 0;
+	}
+	if ((k = page_offset(ps, pfn, &off)) > 0)
+		return 0;
+	if (k < 0)
+		return MIGSTREAM_E_IO;
+	if (pwrite_all(ps->fd, page, MIGSTREAM_PAGE_SIZE, off) != 0) {
+		fprintf(stderr, "%s: writing the page of pfn 0x%" PRIx64 " at offset 0x%" PRIx64
+		        " of the memory image: %s\n", progname, pfn, off, strerror(errno));
+		return MIGSTREAM_E_IO;
+	}
+	if (off + MIGSTREAM_PAGE_SIZE > ps->max_end)
+		ps->max_end = off + MIGSTREAM_PAGE_SIZE;
+	ps->pages_written++;
+	return 0;
+}
+
+/* The data pages of one PAGE_DATA record.  0, or the error that stops the
+ * pass (message printed). */
 static int pass_record(struct pass *ps, const migstream_record *rec)
 {
 	uint32_t n = 0;
@@ -155,33 +199,46 @@ static int pass_record(struct pass *ps, const migstream_record *rec)
 	    migstream_record_type(rec) != MIGSTREAM_REC_PAGE_DATA ||
 	    migstream_record_count(rec, &n) != 0)
 		return 0;
+	ps->rec_index = migstream_record_index(rec);
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t pfn, off;
+		uint64_t pfn;
 		uint32_t type;
 		const void *page;
-		int k;
+		int rc;
 		if (migstream_record_get_page(rec, i, &pfn, &type, &page) != 0 || !page)
 			continue;
-		if (ps->set) {
-			if (pfnset_add(ps->set, pfn) < 0) {
-				fprintf(stderr, "%s: out of memory\n", progname);
-				return MIGSTREAM_E_NOMEM;
-			}
-			continue;
-		}
-		if ((k = page_offset(ps, rec, pfn, &off)) > 0)
-			continue;
-		if (k < 0)
-			return MIGSTREAM_E_IO;
-		if (pwrite_all(ps->fd, page, MIGSTREAM_PAGE_SIZE, off) != 0) {
-			fprintf(stderr, "%s: writing the page of pfn 0x%" PRIx64 " at offset 0x%" PRIx64
-			        " of the memory image: %s\n", progname, pfn, off, strerror(errno));
-			return MIGSTREAM_E_IO;
-		}
-		if (off + MIGSTREAM_PAGE_SIZE > ps->max_end)
-			ps->max_end = off + MIGSTREAM_PAGE_SIZE;
-		ps->pages_written++;
+		if ((rc = put_page(ps, pfn, type, page)) != 0)
+			return rc;
 	}
+	return 0;
+}
+
+/* A channel: the record through the journal (rec NULL at the end). */
+static int journal_record(struct pass *ps, migstream_journal *j, migstream_reader *r,
+                          const migstream_record *rec)
+{
+	int rc;
+
+	if (ps->frozen)
+		return 0;
+	if (rec)
+		ps->rec_index = migstream_record_index(rec);
+	/* Round 1 needs no journal: if it is not committed, the stream is
+	 * invalid (CKPT-6, or a truncation) and OUT is not replaced. */
+	migstream_reader_get_checkpoint(r, &ps->ci, sizeof ps->ci);
+	if (rec && ps->ci.round == 1 && ps->ci.state != MIGSTREAM_CKPT_DISCARDED) {
+		if ((rc = pass_record(ps, rec)) != 0)
+			return rc;
+		rec = NULL;
+	}
+	rc = migstream_journal_step(j, r, rec, put_page, ps);
+	if (rc == MIGSTREAM_E_IO && errno != 0)
+		fprintf(stderr, "%s: the page journal (TMPDIR): %s\n", progname, strerror(errno));
+	if (rc < 0)
+		return rc == MIGSTREAM_E_NOMEM ? rc : MIGSTREAM_E_IO;
+	migstream_reader_get_checkpoint(r, &ps->ci, sizeof ps->ci);
+	if (rc == 1 && ps->upto && ps->ci.committed >= ps->upto)
+		ps->frozen = 1;
 	return 0;
 }
 
@@ -189,19 +246,39 @@ static int run_pass(struct pass *ps, int *status)
 {
 	struct session s;
 	const migstream_record *rec;
+	migstream_journal *j = NULL;
 	int rc = 0;
 
 	session_init(&s);
 	s.dp.quiet = ps->quiet;
-	if (session_open(&s, ps->path, ps->o) != 0)
+	if (ps->o->channel && !(j = migstream_journal_new(-1, NULL))) {
+		fprintf(stderr, "%s: cannot make the page journal in TMPDIR: %s\n", progname,
+		        strerror(errno));
 		return -1;
+	}
+	ps->frozen = 0;
+	memset(&ps->ci, 0, sizeof ps->ci);
+	if (session_open(&s, ps->path, ps->o) != 0) {
+		migstream_journal_free(j);
+		return -1;
+	}
 	while (rc == 0 && session_next(&s, &rec))
-		rc = pass_record(ps, rec);
-	if (rc == MIGSTREAM_E_IO)
+		rc = j ? journal_record(ps, j, s.r, rec) : pass_record(ps, rec);
+	if (rc == 0 && j)
+		rc = journal_record(ps, j, s.r, NULL);
+	if (rc == MIGSTREAM_E_IO) {
 		*status = EXIT_INVALID;
-	else if (rc == 0)
+	} else if (rc == 0) {
 		*status = session_finish(&s);
+		if (*status == EXIT_VALID && j && ps->upto && ps->ci.committed < ps->upto) {
+			fprintf(stderr, "%s: %s: --checkpoint %" PRIu64 ": the stream has %" PRIu64
+			        " complete checkpoint%s\n", progname, ps->path, ps->upto,
+			        ps->ci.committed, ps->ci.committed == 1 ? "" : "s");
+			*status = EXIT_INVALID;
+		}
+	}
 	session_close(&s);
+	migstream_journal_free(j);
 	return rc == MIGSTREAM_E_NOMEM ? -1 : 0;
 }
 
@@ -350,12 +427,25 @@ static char *spool(const char *path)
 /* The options and the two paths.  0 to go on, -1 after --help, else the
  * exit status of a usage error. */
 static int extract_options(int argc, char **argv, struct read_opts *o, int *elf, int *sync,
-                           const char *paths[2])
+                           uint64_t *upto, const char *paths[2])
 {
 	int np = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if (strcmp(a, "--checkpoint") == 0 || strncmp(a, "--checkpoint=", 13) == 0) {
+			const char *v = a[12] == '=' ? a + 13 : (i + 1 < argc ? argv[++i] : "");
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(v, &end, 10);
+			if (!*v || *end || errno || n == 0 || *v == '-') {
+				fprintf(stderr, "%s extract-memory: --checkpoint N: a round number from 1\n",
+				        progname);
+				return EXIT_USAGE;
+			}
+			*upto = n;
+			continue;
+		}
 		if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
 			const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : "");
 			if (strcmp(v, "raw") == 0) {
@@ -393,6 +483,10 @@ static int extract_options(int argc, char **argv, struct read_opts *o, int *elf,
 	}
 	if (np != 2 || strcmp(paths[1], "-") == 0) {
 		extract_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (*upto && !o->channel) {
+		fprintf(stderr, "%s extract-memory: --checkpoint needs --channel\n", progname);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -452,13 +546,14 @@ int cmd_extract(int argc, char **argv)
 	struct read_opts o;
 	const char *paths[2] = { NULL, NULL };
 	int elf = 0, status = EXIT_VALID, sync = 1;
+	uint64_t upto = 0;
 	char *tmp = NULL;
 	struct pass ps;
 	struct output out;
 	struct stat st;
 
 	read_opts_init(&o, MIGSTREAM_MODE_LAX);
-	if ((status = extract_options(argc, argv, &o, &elf, &sync, paths)) != 0)
+	if ((status = extract_options(argc, argv, &o, &elf, &sync, &upto, paths)) != 0)
 		return status < 0 ? 0 : status;
 	/* The input is checked (missing, or the same file as OUT) before OUT
 	 * is opened; a regular OUT is only ever a temporary file beside it. */
@@ -480,6 +575,7 @@ int cmd_extract(int argc, char **argv)
 	ps.o = &o;
 	ps.path = paths[0];
 	ps.fd = out.fd;
+	ps.upto = upto;
 	/* Raw output: pages past the last one written are never sent, so
 	 * the file ends with the highest page. */
 	if (elf)

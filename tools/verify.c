@@ -248,13 +248,40 @@ static void verify_summary(struct verify *v, struct session *s, const struct rea
 		}
 		return;
 	}
-	if (o->channel) {
+	const migstream_checkpoint_info *c = &s->rounds.ci;
+	if (o->channel && c->checkpointed && !c->back_channel) {
+		/* A failover: the guest resumes from the last complete
+		 * checkpoint, not from where the octets stop. */
+		snprintf(line, sizeof line,
+		         "channel: failover at offset 0x%" PRIx64 " (end of complete checkpoint %"
+		         PRIu64 "); %" PRIu64 " octets discarded; the stream ends at offset 0x%" PRIx64,
+		         c->commit_offset, c->committed,
+		         c->state == MIGSTREAM_CKPT_DISCARDED ? c->discarded_octets : 0,
+		         c->commit_offset + (c->state == MIGSTREAM_CKPT_DISCARDED ? c->discarded_octets : 0));
+		if (!quiet)
+			info_line(v, line);
+	} else if (o->channel) {
 		uint64_t t = input_trailing(&s->in, s->r);
 		snprintf(line, sizeof line,
 		         "channel: the stream ends at offset 0x%" PRIx64 "; %" PRIu64
 		         " octets follow it", end, t);
 		if (!quiet)
 			info_line(v, line);
+	}
+	if (v->verbose && c->checkpointed) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		if (m) {
+			rounds_text(m, &s->rounds, "");
+			fclose(m);
+			for (char *l = buf, *nl; l && *l; l = nl) {
+				if ((nl = strchr(l, '\n')))
+					*nl++ = '\0';
+				info_line(v, l);
+			}
+			free(buf);
+		}
 	}
 	if (v->verbose) {
 		snprintf(line, sizeof line,

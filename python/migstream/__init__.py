@@ -56,6 +56,7 @@ def struct_sizes() -> dict[str, int]:
         "cpuid_leaf": ctypes.sizeof(_lib.CpuidLeafC),
         "msr_entry": ctypes.sizeof(_lib.MsrEntryC),
         "diag": ctypes.sizeof(_lib.DiagC),
+        "checkpoint_info": ctypes.sizeof(_lib.CheckpointInfoC),
     }
 
 

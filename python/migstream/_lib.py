@@ -58,6 +58,15 @@ class MsrEntryC(Structure):
     _fields_ = [("idx", c_uint32), ("flags", c_uint32), ("val", c_uint64)]
 
 
+class CheckpointInfoC(Structure):
+    _fields_ = [("state", c_uint32), ("events", c_uint32), ("checkpointed", c_uint32),
+                ("back_channel", c_uint32), ("round", c_uint64), ("committed", c_uint64),
+                ("round_offset", c_uint64), ("round_octets", c_uint64),
+                ("round_pages", c_uint64), ("commit_offset", c_uint64),
+                ("last_committed_pages", c_uint64), ("discarded_octets", c_uint64),
+                ("discarded_pages", c_uint64)]
+
+
 class DiagC(Structure):
     _fields_ = [("code", c_int32), ("severity", c_uint32), ("layer", c_uint32),
                 ("rec_type", c_uint32), ("offset", c_uint64),
@@ -187,6 +196,7 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "migstream_reader_get_xl_config": (c_int, [_P, _vpp, _szp]),
     "migstream_reader_get_libxl_header": (c_int, [_P, POINTER(LibxlHeaderC), c_size_t]),
     "migstream_reader_get_header_span": (c_int, [_P, c_int, _u64p, _u64p]),
+    "migstream_reader_get_checkpoint": (c_int, [_P, POINTER(CheckpointInfoC), c_size_t]),
     "migstream_reader_next": (c_int, [_P, _vpp]),
     "migstream_reader_read_pages": (c_int, [_P, _vpp, c_uint32]),
     "migstream_reader_offset": (c_uint64, [_P]),

@@ -15,7 +15,7 @@ from typing import IO, Any, Callable, Iterator, Optional, Union
 from . import _lib
 from ._lib import lib
 from .records import (
-    LAYER_LIBXC, LAYER_LIBXL, NO_RECORD, PAGE_SIZE, Blob, CheckpointState,
+    LAYER_LIBXC, LAYER_LIBXL, NO_RECORD, PAGE_SIZE, Blob, CheckpointInfo, CheckpointState,
     CpuidLeaf, DirtyPfnList, DomainHeader, EmulatorContext,
     EmulatorXenstoreData, End, Finding, HvmParam, HvmParams, ImageHeader,
     LibxlHeader, Marker, MsrEntry, PageData, Record, Unknown, X86CpuidPolicy,
@@ -357,6 +357,25 @@ class Reader:
                                                 byref(n)) < 0:
             return None
         return int(off.value), int(n.value)
+
+    def checkpoint(self) -> CheckpointInfo:
+        """The rounds of a checkpointed stream as read so far (see
+        migstream_reader_get_checkpoint(3)): state ("none", "open",
+        "committed", "discarded") of the current round, the events of the
+        last next() ("begin", "commit", "discard"), committed rounds, the
+        failover offset and what was discarded.  A consumer applies a
+        round only once it is committed."""
+        c = _lib.CheckpointInfoC()
+        _check(lib.migstream_reader_get_checkpoint(self._handle(), byref(c), ctypes.sizeof(c)),
+               "migstream_reader_get_checkpoint")
+        states = ("none", "open", "committed", "discarded")
+        events = tuple(n for bit, n in ((1, "begin"), (2, "commit"), (4, "discard"))
+                       if c.events & bit)
+        return CheckpointInfo(states[c.state] if c.state < 4 else str(c.state), events,
+                              bool(c.checkpointed), bool(c.back_channel), c.round,
+                              c.committed, c.round_offset, c.round_octets, c.round_pages,
+                              c.commit_offset, c.last_committed_pages, c.discarded_octets,
+                              c.discarded_pages)
 
     # -- records
     @property

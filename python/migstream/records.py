@@ -70,6 +70,25 @@ class Finding:
     rec_type: int = 0
 
 
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """Reader.checkpoint(): the rounds of a checkpointed stream (rounds
+    count from 1; round n is committed by the n-th checkpoint)."""
+    state: str
+    events: tuple[str, ...]
+    checkpointed: bool
+    back_channel: bool
+    round: int
+    committed: int
+    round_offset: int
+    round_octets: int
+    round_pages: int
+    commit_offset: int
+    last_committed_pages: int
+    discarded_octets: int
+    discarded_pages: int
+
+
 # ----------------------------------------------------------------- headers
 
 @dataclass(frozen=True)

@@ -171,6 +171,36 @@ def test_remus_checkpoint() -> None:
     assert "CHECKPOINT" in names and "CHECKPOINT_END" in names
 
 
+def test_checkpoint_rounds() -> None:
+    """Reader.checkpoint(): CHECKPOINT_END commits a round; EOF inside the
+    next one on a channel discards it."""
+    w = migstream.Writer(kind="remus")
+    w.libxl_header()
+    w.libxc_context()
+    w.image_header()
+    w.domain_header(migstream.DOMAIN_X86_HVM)
+    for rec in read_all(hvm_all_types())[:-1]:
+        w.put(rec, bytes(4096 * rec.data_pages) if isinstance(rec, PageData) else b"")
+    w.checkpoint()
+    w.checkpoint_end()
+    committed_at = w.offset
+    w.tsc_info(0, 2000000, 0, 2)
+    data = w.getvalue()   # a capture cut at failover: no END, not closed
+    r = migstream.Reader(data, kind="remus", channel=True)
+    commits = []
+    for _rec in r:
+        c = r.checkpoint()
+        if "commit" in c.events:
+            commits.append((c.round, c.commit_offset))
+    c = r.checkpoint()
+    assert commits == [(1, committed_at)]
+    assert (c.state, c.committed, c.round, c.checkpointed) == ("discarded", 1, 2, True)
+    assert "discard" in c.events
+    assert c.commit_offset == committed_at
+    assert c.discarded_octets == len(data) - committed_at
+    r.close()
+
+
 # ------------------------------------------------- against migstream dump --json
 
 FIELD_MAP = {

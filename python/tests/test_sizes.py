@@ -14,6 +14,7 @@ def test_struct_sizes() -> None:
     assert migstream.struct_sizes() == {
         "image_header": 24, "domain_header": 16, "xl_header": 48, "libxl_header": 16,
         "x86_pv_info": 8, "tsc_info": 24, "cpuid_leaf": 24, "msr_entry": 16, "diag": 56,
+        "checkpoint_info": 88,
     }
 
 
