@@ -71,7 +71,8 @@ expect 0 "$M" tee --channel "$tmp/chan" "$tmp/o-chan"
 cmp -s "$tmp/chan" "$tmp/o-chan" || fail "--channel: the octets after END were not forwarded unchanged"
 cat "$tmp/chan" | "$M" tee --channel - - > "$tmp/o-chan2" 2>/dev/null
 cmp -s "$tmp/chan" "$tmp/o-chan2" || fail "--channel through pipes differs from the input"
-expect 1 "$M" tee "$tmp/chan" "$tmp/o-nochan"
+"$M" tee "$tmp/chan" - > "$tmp/o-nochan" 2> "$tmp/err"
+[ $? -eq 1 ] || fail "trailing octets without --channel: exit status not 1"
 has "$tmp/err" "ORDER-1"
 is_boundary_prefix "$tmp/chan" "$tmp/o-nochan" "trailing octets without --channel" "$tmp/gen/hvm.xl"
 
@@ -83,8 +84,13 @@ for s in hvm3.libxc hvm.xl big.xl; do
 	cp "$f" "$tmp/bad"
 	# The count (first body octet) set to 0xff: it no longer matches the length.
 	printf '\377' | dd of="$tmp/bad" bs=1 seek=$((off + 8)) conv=notrunc 2>/dev/null
-	expect 1 "$M" tee "$tmp/bad" "$tmp/o-bad"
+	"$M" tee "$tmp/bad" - > "$tmp/o-bad" 2> "$tmp/err"
+	[ $? -eq 1 ] || fail "$s: corrupt PAGE_DATA: exit status not 1"
 	has "$tmp/err" "PAGE-"
+	# A regular-file OUT that existed is left as it was.
+	echo "precious" > "$tmp/o-keep"
+	expect 1 "$M" tee "$tmp/bad" "$tmp/o-keep"
+	[ "$(cat "$tmp/o-keep")" = precious ] || fail "$s: a failed tee changed an existing OUT"
 	[ "$(size "$tmp/o-bad")" -eq "$off" ] ||
 		fail "$s: corrupt PAGE_DATA at $off: $(size "$tmp/o-bad") octets forwarded, expected $off"
 	cmp -s -n "$off" "$f" "$tmp/o-bad" || fail "$s: the forwarded octets differ from the input"
@@ -100,7 +106,7 @@ cuts=$( (seq 1 97 "$n"; boundaries "$f") | sort -n | uniq)
 for c in $cuts; do
 	[ "$c" -ge "$n" ] && continue
 	head -c "$c" "$f" > "$tmp/cut"
-	"$M" tee -q --no-sync "$tmp/cut" "$tmp/o-cut" 2>/dev/null
+	"$M" tee -q "$tmp/cut" - > "$tmp/o-cut" 2>/dev/null
 	rc=$?
 	[ $rc -eq 1 ] || fail "cut at $c: exit $rc, expected 1"
 	is_boundary_prefix "$f" "$tmp/o-cut" "cut at $c"
@@ -163,5 +169,6 @@ expect 2 "$M" tee "$tmp/same" "$tmp/same"
 cmp -s "$tmp/gen/hvm.xl" "$tmp/same" || fail "tee IN IN changed IN"
 expect 2 "$M" tee "$tmp/gen/hvm.xl"
 expect 1 "$M" tee "$tmp/gen" "$tmp/o-dir"
+[ -e "$tmp/o-dir" ] && fail "a directory as input created OUT"
 
 exit $status

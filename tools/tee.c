@@ -238,10 +238,12 @@ static void tee_usage(FILE *f)
 	        "first record that breaks a rule, and everything after it, never reaches\n"
 	        "OUT, which then ends at the record boundary before it (exit 1).  IN and\n"
 	        "OUT may be pipes, sockets, FIFOs, devices or files.  A regular-file OUT\n"
-	        "is written beside it and renamed into place at the end, holding what was\n"
-	        "forwarded.  OUT may not be IN.  Compressed input is not decompressed.\n"
+	        "is written beside it and renamed into place only when the whole stream\n"
+	        "was valid; on failure it is left as it was.  OUT may not be IN.\n"
+	        "Compressed input is not decompressed.\n"
 	        "Exit status: 0 forwarded a valid stream, 1 invalid stream or a read/write\n"
-	        "failure (OUT holds the verified prefix), 2 usage or cannot start.\n"
+	        "failure (a pipe, socket or device OUT got the verified prefix), 2 usage\n"
+	        "or cannot start.\n"
 	        "\n"
 	        "  --channel              IN is a migration channel: verify up to the final\n"
 	        "                         END, then copy what follows unverified\n"
@@ -439,11 +441,14 @@ int cmd_tee(int argc, char **argv)
 			status = run(&t, r, o.channel);
 		}
 		diag_finish(&t.dp);
-		/* OUT holds what was forwarded, valid or not: that is what a
-		 * receiver on the other end would have got. */
-		int c = output_commit(&out);
+		/* A regular-file OUT replaces what was there only when the
+		 * whole stream was valid; otherwise it is left as it was.
+		 * (Pipes, sockets, devices and standard output got the
+		 * verified prefix as it was forwarded.) */
 		if (status == EXIT_VALID)
-			status = c;
+			status = output_commit(&out);
+		else
+			output_abort(&out);
 	}
 	migstream_reader_free(r);
 	free(t.held);
