@@ -932,22 +932,17 @@ static int frame_checks(migstream_reader *r, const struct migstream_record *rec,
 	return 0;
 }
 
-static int next_record(migstream_reader *r, const migstream_record **out)
+/* The header of the next record into r->rec: 0, or the status to return
+ * (MIGSTREAM_EOF at a clean end, a truncation, an I/O failure). */
+static int record_header(migstream_reader *r, int is_xc, struct migstream_record **recp)
 {
 	const uint8_t *p;
 	size_t avail;
-	int err_no = 0, rc;
-
-	if (r->layer == MIGSTREAM_LAYER_LIBXC && r->need_libxc_headers) {
-		rc = read_libxc_headers(r);
-		if (rc)
-			return rc;
-	}
+	int err_no = 0;
 	int layer = r->layer;
-	int is_xc = layer == MIGSTREAM_LAYER_LIBXC;
 	int be = is_xc ? r->xc.be : r->lx.be;
 
-	rc = ms_src_peek(&r->src, MS_RHDR_SIZE, &p, &avail, &err_no);
+	int rc = ms_src_peek(&r->src, MS_RHDR_SIZE, &p, &avail, &err_no);
 	if (rc)
 		return ms_io_fail(r, rc, err_no);
 	if (avail == 0)
@@ -956,7 +951,6 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		where(r, layer, is_xc ? "libxc record header" : "libxl record header");
 		return ms_truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, ms_src_pos(&r->src) + avail, "inside a record header");
 	}
-
 	struct migstream_record *rec = &r->rec;
 	memset(rec, 0, sizeof *rec);
 	rec->pages = &r->pages;
@@ -967,15 +961,19 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	rec->index = is_xc ? r->rec_index : r->lx_index;
 	rec->be = be;
 	ms_locate(r);
+	*recp = rec;
+	return 0;
+}
 
-	size_t pre = 0;
-	if ((rc = frame_checks(r, rec, &pre)))
-		return rc;
-
-	uint32_t pad = ms_pad8(rec->length);
-	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad;
-	size_t need = whole;
-	int lazy = 0;
+/* Make the record's body (of a PAGE_DATA record: its pfn array, the pages
+ * coming later) contiguous in memory: 0, or the status to return.
+ * whole: header, pre, body and padding; *need: the octets peeked. */
+static int record_body(migstream_reader *r, struct migstream_record *rec, int is_xc, size_t pre, size_t whole,
+                       size_t *need, int *lazy)
+{
+	const uint8_t *p;
+	size_t avail;
+	int err_no = 0, rc;
 	/* A record cut short by the end of a file or buffer is REC-1 (LIBXL-7)
 	 * before any of its contents is looked at, from every seekable source
 	 * alike. */
@@ -984,36 +982,51 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 		return ms_truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, eof,
 		                    eof < rec->offset + MS_RHDR_SIZE + pre + rec->length ? "inside a record body"
 		                                                                        : "inside record padding");
-	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && (rc = ms_pages_lazy(&r->pages, rec, &need, &lazy)))
+	*need = whole;
+	*lazy = 0;
+	if (is_xc && rec->type == MIGSTREAM_REC_PAGE_DATA && (rc = ms_pages_lazy(&r->pages, rec, need, lazy)))
 		return rc;
-	rc = ms_src_peek(&r->src, need, &p, &avail, &err_no);
+	rc = ms_src_peek(&r->src, *need, &p, &avail, &err_no);
 	if (rc)
 		return ms_io_fail(r, rc, err_no);
-	if (avail < need) {
+	if (avail < *need)
 		return ms_truncated(r, is_xc ? R_REC_1 : R_LIBXL_7, ms_src_pos(&r->src) + avail,
-		                 avail < MS_RHDR_SIZE + pre + (size_t)rec->length ? "inside a record body"
-		                                                                    : "inside record padding");
-	}
+		                    avail < MS_RHDR_SIZE + pre + (size_t)rec->length ? "inside a record body"
+		                                                                       : "inside record padding");
 	rec->body = p + MS_RHDR_SIZE + pre;
-	rec->avail = lazy ? need - MS_RHDR_SIZE : rec->length;
-	if (lazy && (rc = ms_pages_keep_array(&r->pages, rec, rec->avail)))
+	rec->avail = *lazy ? *need - MS_RHDR_SIZE : rec->length;
+	if (*lazy && (rc = ms_pages_keep_array(&r->pages, rec, rec->avail)))
 		return rc;
+	return 0;
+}
 
-	/* The rules (with the start_info page when the state completes). */
-	if (is_xc) {
-		if ((rec->type == MIGSTREAM_REC_END || rec->type == MIGSTREAM_REC_CHECKPOINT) &&
-		    (rc = ms_pages_start_info(&r->pages)))
-			return rc;
-		rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
-		ms_pages_start_info_done(&r->pages);
-		if (!rc && !lazy && pad)
-			rc = ms_libxc_padding(&r->xc, &r->ctx, rec->body + rec->length, pad, rec->offset);
-	} else {
+/* The rules of the record's layer (with the start_info page when the state
+ * completes): their status. */
+static int record_rules(migstream_reader *r, struct migstream_record *rec, int is_xc, int lazy, uint32_t pad)
+{
+	int rc;
+	if (!is_xc) {
 		rc = ms_libxl_record(&r->lx, &r->ctx, rec->type, rec->length, rec->body);
 		if (!rc && pad)
 			rc = ms_libxl_padding(&r->ctx, rec->body + rec->length, pad, rec->offset);
+		return rc;
 	}
+	if ((rec->type == MIGSTREAM_REC_END || rec->type == MIGSTREAM_REC_CHECKPOINT) &&
+	    (rc = ms_pages_start_info(&r->pages)))
+		return rc;
+	rc = ms_libxc_record(&r->xc, &r->ctx, rec->type, rec->length, rec->body, rec->avail);
+	ms_pages_start_info_done(&r->pages);
+	if (!rc && !lazy && pad)
+		rc = ms_libxc_padding(&r->xc, &r->ctx, rec->body + rec->length, pad, rec->offset);
+	return rc;
+}
 
+/* The record is read (rule status rc): count it, hand its pages to the
+ * page owner, say how much of the source it takes, move the flow and the
+ * checkpoint model on.  0, or a failure of the page owner. */
+static int record_taken(migstream_reader *r, struct migstream_record *rec, int is_xc, int rc, int lazy,
+                        size_t need, size_t whole)
+{
 	if (is_xc)
 		r->rec_index++;
 	else
@@ -1033,10 +1046,33 @@ static int next_record(migstream_reader *r, const migstream_record **out)
 	} else {
 		r->rec_consume = whole;
 	}
-
 	transition(r, rec);
 	ms_ckpt_record(&r->ckpt, rec, rec->offset + whole, r->nested, r->lx.phase == MS_LX_BACK);
+	return 0;
+}
 
+static int next_record(migstream_reader *r, const migstream_record **out)
+{
+	struct migstream_record *rec = NULL;
+	int rc;
+
+	if (r->layer == MIGSTREAM_LAYER_LIBXC && r->need_libxc_headers && (rc = read_libxc_headers(r)))
+		return rc;
+	int is_xc = r->layer == MIGSTREAM_LAYER_LIBXC;
+	if ((rc = record_header(r, is_xc, &rec)))
+		return rc;
+	size_t pre = 0;
+	if ((rc = frame_checks(r, rec, &pre)))
+		return rc;
+	uint32_t pad = ms_pad8(rec->length);
+	size_t whole = MS_RHDR_SIZE + pre + (size_t)rec->length + pad, need;
+	int lazy;
+	if ((rc = record_body(r, rec, is_xc, pre, whole, &need, &lazy)))
+		return rc;
+	rc = record_rules(r, rec, is_xc, lazy, pad);
+	int e = record_taken(r, rec, is_xc, rc, lazy, need, whole);
+	if (e)
+		return e;
 	if (rc) {
 		if (r->ctx.mode == MIGSTREAM_MODE_LAX && !migstream_error_is_fatal(rc)) {
 			*out = rec;
