@@ -73,9 +73,11 @@ static int held_room(struct tee *t, size_t n)
 	 * never under the forwarding thread's write(). */
 	while (t->writing)
 		pthread_cond_wait(&t->cv, &t->mu);
-	memmove(t->held, t->held + t->held_off, t->held_len - t->held_off);
-	t->held_len -= t->held_off;
-	t->held_off = 0;
+	if (t->held_off) {
+		memmove(t->held, t->held + t->held_off, t->held_len - t->held_off);
+		t->held_len -= t->held_off;
+		t->held_off = 0;
+	}
 	if (t->held_len + n > t->held_cap) {
 		size_t ncap = t->held_cap ? t->held_cap : 1u << 20;
 		while (ncap < t->held_len + n)
