@@ -131,7 +131,9 @@ static void round_body(int r)
 {
 	static const uint64_t frames[1] = { 0 };
 
-	if (pv)
+	/* As Xen does: the p2m frames once, before the first round's pages
+	 * (a save written from round N must carry them over from round 1). */
+	if (pv && r == 1)
 		PUT(migstream_writer_put_p2m_frames(w, 0, 511, frames, 1));
 	if (r == 1) {
 		uint64_t a[8], b[8];

@@ -157,13 +157,39 @@ static int list_add(struct list *l, const migstream_record *rec)
 	return 0;
 }
 
-/* The round's records become the committed state. */
-static void list_take(struct list *to, struct list *from)
+static int list_has_type(const struct list *l, uint32_t layer, uint32_t type)
 {
-	struct list t = *to;
-	*to = *from;
-	*from = t;
-	list_clear(from);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].layer == layer && l->v[i].type == type)
+			return 1;
+	return 0;
+}
+
+/* The round's records become the committed state.  A record type the
+ * round did not send keeps its last committed records: Xen sends some
+ * once per stream, in the first round (a PV guest's X86_PV_P2M_FRAMES),
+ * and the rest every round.  The kept ones go first, as they came first. */
+static int list_take(struct list *to, struct list *from)
+{
+	struct list t = { 0 };
+	size_t keep = 0;
+	for (size_t i = 0; i < to->n; i++)
+		keep += !list_has_type(from, to->v[i].layer, to->v[i].type);
+	t.cap = keep + from->n ? keep + from->n : 1;
+	if (!(t.v = malloc(t.cap * sizeof *t.v)))
+		return MIGSTREAM_E_NOMEM;
+	for (size_t i = 0; i < to->n; i++) {
+		if (!list_has_type(from, to->v[i].layer, to->v[i].type))
+			t.v[t.n++] = to->v[i];
+		else
+			free(to->v[i].body);
+	}
+	memcpy(t.v + t.n, from->v, from->n * sizeof *t.v);
+	t.n += from->n;
+	free(to->v);
+	*to = t;
+	from->n = 0;                  /* the bodies are the committed state's now */
+	return 0;
 }
 
 static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
@@ -300,8 +326,10 @@ int flat_record(struct flat *f, migstream_reader *r, const migstream_record *rec
 		return rc;
 	}
 	if (f->ci.events & MIGSTREAM_CKPT_EV_COMMIT) {
-		list_take(&f->xc, &f->round_xc);
-		list_take(&f->xl, &f->round_xl);
+		if (list_take(&f->xc, &f->round_xc) || list_take(&f->xl, &f->round_xl)) {
+			fprintf(stderr, "%s copy: out of memory\n", progname);
+			return MIGSTREAM_E_NOMEM;
+		}
 		f->committed_used = f->ci.committed;
 		if (f->upto && f->ci.committed >= f->upto)
 			f->frozen = 1;
