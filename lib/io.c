@@ -30,6 +30,30 @@ void ms_src_init(struct ms_source *s)
 	s->null_fd = -1;
 }
 
+static size_t buffered(const struct ms_source *s)
+{
+	return s->tail - s->head;
+}
+
+/* Where the buffered octets lie: the own buffer, or the caller's memory. */
+static const uint8_t *bdata(const struct ms_source *s)
+{
+	return s->lent ? s->lend : s->buf;
+}
+
+/* In place: once the own buffer is empty, read the octets fed after it
+ * where they lie. */
+static void settle(struct ms_source *s)
+{
+	if (!s->lent && s->head == s->tail && s->pend_len) {
+		s->lent = 1;
+		s->lend = s->pend;
+		s->head = 0;
+		s->tail = s->pend_len;
+		s->pend_len = 0;
+	}
+}
+
 void ms_src_open_fd(struct ms_source *s, int fd, int own_fd)
 {
 	struct stat st;
@@ -127,7 +151,7 @@ void ms_src_unread(const struct ms_source *s, const void **data, size_t *len)
 		*data = s->mem + s->pos;
 		*len = s->mem_len - (size_t)s->pos;
 	} else {
-		*data = s->buf ? s->buf + s->head : (const uint8_t *)"";
+		*data = bdata(s) ? bdata(s) + s->head : (const uint8_t *)"";
 		*len = s->tail - s->head;
 	}
 }
@@ -215,11 +239,6 @@ static int cb_result(struct ms_source *s, const char *cb, int64_t n, uint64_t ma
 	return MIGSTREAM_E_IO;
 }
 
-static size_t buffered(const struct ms_source *s)
-{
-	return s->tail - s->head;
-}
-
 /* One read from the underlying fd or callback into dst. */
 static int raw_read(struct ms_source *s, void *dst, size_t len, size_t *got, int *err_no)
 {
@@ -292,6 +311,37 @@ static int make_room(struct ms_source *s, size_t need)
 	return 0;
 }
 
+/* peek for octets fed in place: only octets that continue a unit begun in
+ * the own buffer are copied (from the pending feed); everything else is
+ * looked at where the caller keeps it. */
+static int peek_in_place(struct ms_source *s, size_t need, const uint8_t **p, size_t *avail, int *err_no)
+{
+	settle(s);
+	size_t want = need < s->max_cap ? need : s->max_cap;
+	if (!s->lent && buffered(s) < want && s->pend_len) {
+		if (make_room(s, want))
+			return MIGSTREAM_E_NOMEM;
+		size_t k = want - buffered(s);
+		if (k > s->pend_len)
+			k = s->pend_len;
+		memcpy(s->buf + s->tail, s->pend, k);
+		s->tail += k;
+		s->pend += k;
+		s->pend_len -= k;
+	}
+	if (buffered(s) < need && !s->eof && !s->pend_len) {
+		if (!s->push_end) {
+			s->want = need;
+			*err_no = EAGAIN;
+			return MIGSTREAM_E_AGAIN;
+		}
+		s->eof = 1;
+	}
+	*p = bdata(s) + s->head;
+	*avail = buffered(s);
+	return 0;
+}
+
 int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *avail, int *err_no)
 {
 	if (s->kind == MS_SRC_MEM) {
@@ -300,6 +350,8 @@ int ms_src_peek(struct ms_source *s, size_t need, const uint8_t **p, size_t *ava
 		*avail = left;
 		return 0;
 	}
+	if (s->in_place)
+		return peek_in_place(s, need, p, avail, err_no);
 	if (buffered(s) < need && !s->eof) {
 		if (need > s->max_cap)
 			need = s->max_cap;
@@ -346,12 +398,63 @@ int ms_src_feed(struct ms_source *s, const void *buf, size_t len, size_t *taken)
 	return 0;
 }
 
+int ms_src_feed_in_place(struct ms_source *s, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	if (len == 0)
+		return 0;
+	if (s->lent) {
+		if (b == s->lend + s->tail) {         /* it continues what is lent */
+			s->tail += len;
+			return 0;
+		}
+		/* Elsewhere: what is lent and not yet read (a unit begun, at
+		 * most the bound) goes into the own buffer, which is empty. */
+		size_t u = buffered(s);
+		if (u > s->max_cap)
+			return MIGSTREAM_E_STATE;
+		const uint8_t *rest = s->lend + s->head;
+		s->lent = 0;
+		s->head = s->tail = 0;
+		if (u) {
+			if (make_room(s, u))
+				return MIGSTREAM_E_NOMEM;
+			memcpy(s->buf, rest, u);
+			s->tail = u;
+		}
+	} else if (s->pend_len) {
+		if (b == s->pend + s->pend_len) {
+			s->pend_len += len;
+			return 0;
+		}
+		if (buffered(s) + s->pend_len > s->max_cap)
+			return MIGSTREAM_E_STATE;
+		if (make_room(s, buffered(s) + s->pend_len))
+			return MIGSTREAM_E_NOMEM;
+		memcpy(s->buf + s->tail, s->pend, s->pend_len);
+		s->tail += s->pend_len;
+	}
+	s->pend = b;
+	s->pend_len = len;
+	settle(s);
+	return 0;
+}
+
 void ms_src_consume(struct ms_source *s, size_t n)
 {
 	if (s->kind != MS_SRC_MEM) {
 		s->head += n;
-		if (s->head == s->tail)
-			s->head = s->tail = 0;
+		if (s->head == s->tail) {
+			if (s->lent) {
+				/* Keep where the lent octets end: a feed that
+				 * continues them is read in place. */
+				s->lend += s->tail;
+				s->head = s->tail = 0;
+			} else {
+				s->head = s->tail = 0;
+				settle(s);
+			}
+		}
 	}
 	s->pos += n;
 }
@@ -462,7 +565,7 @@ int ms_src_readv(struct ms_source *s, struct iovec *iov, int iovcnt, size_t n, s
 		size_t c = iov[i].iov_len - ioff;
 		if (c > buffered(s))
 			c = buffered(s);
-		memcpy((uint8_t *)iov[i].iov_base + ioff, s->buf + s->head, c);
+		memcpy((uint8_t *)iov[i].iov_base + ioff, bdata(s) + s->head, c);
 		ms_src_consume(s, c);
 		*done += c;
 		ioff += c;

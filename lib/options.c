@@ -27,6 +27,7 @@ static const struct {
 	[MIGSTREAM_OPT_CLOSE_FD] = { 0, 0, 1, R | W },
 	[MIGSTREAM_OPT_BACK_CHANNEL_QUIRK] = { 0, 0, 1, R },
 	[MIGSTREAM_OPT_MAX_PFN_MAP] = { UINT64_C(64) << 20, 0, UINT64_C(1) << 40, R | W },
+	[MIGSTREAM_OPT_FEED_IN_PLACE] = { 0, 0, 1, R },
 	[MIGSTREAM_OPT_RAW] = { 0, 0, 1, W },
 	[MIGSTREAM_OPT_WAIT] = { 0, 0, 1, W },
 	[MIGSTREAM_OPT_FILE_MODE] = { 0666, 0, 07777, W },

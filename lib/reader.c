@@ -176,6 +176,7 @@ int migstream_reader_open_push(migstream_reader *r)
 		return USAGE(r, MIGSTREAM_E_STATE, "the reader is already %s: use a new one",
 		             state_name(r->state));
 	ms_src_open_push(&r->src);
+	r->src.in_place = r->opt[MIGSTREAM_OPT_FEED_IN_PLACE] != 0;
 	start(r);
 	return 0;
 }
@@ -197,6 +198,17 @@ int migstream_reader_feed(migstream_reader *r, const void *buf, size_t len, size
 	if (r->state == MS_ST_DONE && (r->xc.channel || r->done_checked))
 		return USAGE(r, MIGSTREAM_E_STATE, "the stream has ended; what follows it is the caller's "
 		             "(migstream_reader_trailing() has what the reader holds)");
+	if (r->src.in_place) {
+		int e = ms_src_feed_in_place(&r->src, buf, len);
+		if (e == MIGSTREAM_E_STATE)
+			return USAGE(r, MIGSTREAM_E_STATE, "more than a unit of the octets fed in place is "
+			             "unread: call migstream_reader_next() until MIGSTREAM_E_AGAIN before "
+			             "feeding octets that do not follow them in memory");
+		if (e)
+			return ms_io_fail(r, e, 0);
+		*taken = len;
+		return 0;
+	}
 	if (ms_src_feed(&r->src, buf, len, taken))
 		return ms_io_fail(r, MIGSTREAM_E_NOMEM, 0);
 	return 0;

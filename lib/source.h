@@ -54,6 +54,17 @@ struct ms_source {
 	 * E_AGAIN can come only from that fill and never loses state. */
 	int unitwise;
 	int push_end;                     /* MS_SRC_PUSH: the caller said no more octets follow */
+	/* MS_SRC_PUSH fed in place (MIGSTREAM_OPT_FEED_IN_PLACE): while `lent`
+	 * the buffered octets [head, tail) lie in the caller's memory at lend
+	 * (buf is then empty); otherwise they are in buf, and the octets fed
+	 * after them, not yet needed, are pend[0, pend_len) in the caller's
+	 * memory.  Only a unit that straddles two feeds that do not follow
+	 * each other in memory is copied, into buf. */
+	int in_place;
+	int lent;
+	const uint8_t *lend;
+	const uint8_t *pend;
+	size_t pend_len;
 	size_t want;                      /* octets the last unsatisfied peek asked for */
 	/* A callback broke its contract: which one, what it returned, the most
 	 * it could have returned (for the error message). */
@@ -77,6 +88,11 @@ void ms_src_open_push(struct ms_source *s);
  * (never beyond the record cap plus MS_UNIT_SLACK); *taken says how many.
  * 0 or E_NOMEM. */
 int ms_src_feed(struct ms_source *s, const void *buf, size_t len, size_t *taken);
+/* The same, in place (the caller keeps the octets, see source.h's
+ * fields): all len octets are taken.  0, E_NOMEM, or E_STATE when octets
+ * fed elsewhere in memory would have to be copied beyond the buffer's
+ * bound (more than a unit fed and not yet read). */
+int ms_src_feed_in_place(struct ms_source *s, const void *buf, size_t len);
 /* Whether the source is read unit by unit (a non-blocking fd, a push
  * source): peek may then return E_AGAIN, keeping what it has. */
 static inline int ms_src_unitwise(const struct ms_source *s) { return s->unitwise; }

@@ -157,7 +157,7 @@ END_TEST
 /* ------------------------------------------------------------ options */
 
 #define FIRST_OPT MIGSTREAM_OPT_MODE
-#define LAST_OPT  MIGSTREAM_OPT_MAX_PFN_MAP
+#define LAST_OPT  MIGSTREAM_OPT_FEED_IN_PLACE
 
 START_TEST(test_api_option_bounds_documented)
 {
@@ -1508,6 +1508,7 @@ static const struct {
 	{ MIGSTREAM_OPT_CLOSE_FD, 0, 1, 0, 1, 1 },
 	{ MIGSTREAM_OPT_BACK_CHANNEL_QUIRK, 0, 1, 0, 1, 0 },
 	{ MIGSTREAM_OPT_MAX_PFN_MAP, 0, UINT64_C(1) << 40, UINT64_C(64) << 20, 1, 1 },
+	{ MIGSTREAM_OPT_FEED_IN_PLACE, 0, 1, 0, 1, 0 },
 	{ MIGSTREAM_OPT_RAW, 0, 1, 0, 0, 1 },
 	{ MIGSTREAM_OPT_WAIT, 0, 1, 0, 0, 1 },
 	{ MIGSTREAM_OPT_FILE_MODE, 0, 07777, 0666, 0, 1 },
@@ -1577,7 +1578,7 @@ END_TEST
  * and unknown keys; the keys both take work on both. */
 START_TEST(test_api_option_handles_refuse_each_others_keys)
 {
-	static const int unknown[] = { 0, -1, 13, 19, 26, 1000, INT_MIN, INT_MAX };
+	static const int unknown[] = { 0, -1, 14, 19, 26, 1000, INT_MIN, INT_MAX };
 	migstream_reader *r = migstream_reader_new();
 	migstream_writer *w = migstream_writer_new();
 	uint64_t v;

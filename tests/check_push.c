@@ -338,11 +338,42 @@ static void via_pipe(const uint8_t *data, size_t len, const how *h, int nonblock
 #define CHUNK_ALL   ((size_t)-1)
 #define CHUNK_RANDOM ((size_t)-2)
 
-static void via_push(const uint8_t *data, size_t len, const how *h, size_t chunk, unsigned seed, res *o)
+/* How the octets are fed: copied by feed(), or in place
+ * (MIGSTREAM_OPT_FEED_IN_PLACE) from the stream's own buffer, or in place
+ * from a separate buffer per chunk that is overwritten and freed as soon
+ * as the contract allows (ASan and valgrind see any later read). */
+enum { FEED_COPY, FEED_IN_PLACE, FEED_SCATTERED };
+
+/* A chunk of a scattered feed, with guard octets on both sides so that two
+ * chunks never follow each other in memory. */
+static uint8_t *scatter_chunk(const uint8_t *p, size_t n, uint8_t **block)
+{
+	*block = malloc(n + 64);
+	ck_assert_ptr_nonnull(*block);
+	memset(*block, 0x5a, n + 64);
+	memcpy(*block + 32, p, n);
+	return *block + 32;
+}
+
+static void scatter_release(uint8_t **block, size_t n)
+{
+	if (*block) {
+		memset(*block, 0xa5, n + 64);
+		free(*block);
+		*block = NULL;
+	}
+}
+
+static void via_push(const uint8_t *data, size_t len, const how *h, size_t chunk, unsigned seed, int feed,
+                     res *o)
 {
 	run u = { 0 };
+	uint8_t *held = NULL, *old = NULL;   /* FEED_SCATTERED: this chunk's block, the last one's */
+	size_t held_n = 0, old_n = 0;
 	u.o = o;
 	u.r = new_reader(h, o);
+	if (feed != FEED_COPY)
+		ck_assert_int_eq(migstream_reader_set_option(u.r, MIGSTREAM_OPT_FEED_IN_PLACE, 1), 0);
 	ck_assert_int_eq(migstream_reader_open_push(u.r), 0);
 	int fd;
 	short ev;
@@ -358,16 +389,25 @@ static void via_push(const uint8_t *data, size_t len, const how *h, size_t chunk
 		if (n > len - off)
 			n = len - off;
 		const uint8_t *p = data + off;
+		if (feed == FEED_SCATTERED) {
+			old = held, old_n = held_n;
+			p = scatter_chunk(p, n, &held);
+			held_n = n;
+		}
 		while (n && !u.done) {
 			size_t took;
 			int rc = migstream_reader_feed(u.r, p, n, &took);
+			/* Fed elsewhere in memory: the reader needs the last chunk no more. */
+			scatter_release(&old, old_n);
+			if (feed != FEED_COPY && rc == 0 && took != n)
+				ck_abort_msg("feed in place took %zu of %zu", took, n);
 			if (rc == MIGSTREAM_E_STATE && h->channel)
 				goto end;         /* the channel ended: the rest is the caller's */
 			if (rc && !migstream_error_is_fatal(rc))
 				ck_abort_msg("feed: %d %s", rc, migstream_reader_errmsg(u.r));
 			if (rc)
 				break;
-			if (took > n || took > bound)
+			if (took > n || (feed == FEED_COPY && took > bound))
 				ck_abort_msg("feed took %zu of %zu (bound %llu)", took, n, (unsigned long long)bound);
 			if (took > o->max_taken)
 				o->max_taken = took;
@@ -376,6 +416,11 @@ static void via_push(const uint8_t *data, size_t len, const how *h, size_t chunk
 			off += took;
 			while (!u.done && step(&u) != MIGSTREAM_E_AGAIN)
 				;
+			/* After E_AGAIN the octets before the offset are passed:
+			 * overwrite them in this chunk's own buffer. */
+			uint64_t at = migstream_reader_offset(u.r), from = off - held_n;
+			if (feed == FEED_SCATTERED && !u.done && at > from)
+				memset(held, 0xa5, at - from < held_n ? (size_t)(at - from) : held_n);
 		}
 	}
 	if (!u.done) {
@@ -388,6 +433,8 @@ end:
 	if (h->channel)
 		trailing(&u, data, len, data + off, len - off);
 	migstream_reader_free(u.r);
+	scatter_release(&old, old_n);
+	scatter_release(&held, held_n);
 	free(u.pages);
 }
 
@@ -446,14 +493,27 @@ static void compare(const char *name, const uint8_t *data, size_t len, const how
 		/* Chunks of 1 octet only for small streams (time). */
 		if (chunks[c] < 16 && len > 300000 && !h->small)
 			continue;
-		char what[64];
+		char what[96];
 		snprintf(what, sizeof what, "push (chunks of %s%zu)", chunks[c] == CHUNK_RANDOM ? "random " : "",
 		         chunks[c] >= CHUNK_RANDOM ? (size_t)0 : chunks[c]);
-		via_push(data, len, h, chunks[c], seed + (unsigned)c, &got);
+		via_push(data, len, h, chunks[c], seed + (unsigned)c, FEED_COPY, &got);
 		diff(what, name, &want, &got);
 		total_agains += got.agains;
 		res_free(&got);
 		compared++;
+		/* In place: from the stream's buffer, and chunk by chunk from
+		 * buffers of their own. */
+		for (int f = FEED_IN_PLACE; f <= FEED_SCATTERED; f++) {
+			if (chunks[c] < 16 && len > 16384)
+				continue;
+			snprintf(what, sizeof what, "push in place%s (chunks of %s%zu)",
+			         f == FEED_SCATTERED ? ", scattered" : "", chunks[c] == CHUNK_RANDOM ? "random " : "",
+			         chunks[c] >= CHUNK_RANDOM ? (size_t)0 : chunks[c]);
+			via_push(data, len, h, chunks[c], seed + (unsigned)c, f, &got);
+			diff(what, name, &want, &got);
+			res_free(&got);
+			compared++;
+		}
 		if (getenv("PUSH_DEBUG"))
 			fprintf(stderr, "  %s %s: %.3f s\n", name, what, now() - t0);
 		t0 = now();
@@ -695,6 +755,73 @@ START_TEST(test_again_api)
 }
 END_TEST
 
+/* In place: the octets are taken whole and read where they lie (the
+ * records point into the caller's buffer); a feed from elsewhere while
+ * more than a unit is unread is refused, and refused with nothing lost. */
+START_TEST(test_in_place_api)
+{
+	build_corpus();
+	const entry *e = &corpus[0];
+	res o = { 0 };
+	how h = e->h;
+	migstream_reader *r = new_reader(&h, &o);
+	const migstream_record *rec;
+	size_t took;
+	uint64_t v;
+
+	ck_assert_int_eq(migstream_reader_get_option(r, MIGSTREAM_OPT_FEED_IN_PLACE, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_FEED_IN_PLACE, 2), MIGSTREAM_E_INVAL);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_FEED_IN_PLACE, 1), 0);
+	ck_assert_int_eq(migstream_reader_open_push(r), 0);
+	/* Octets that follow the last ones in memory are taken unread, and
+	 * read where they lie: record bodies point into the caller's buffer. */
+	ck_assert_int_eq(migstream_reader_feed(r, e->data, 100, &took), 0);
+	ck_assert_uint_eq(took, 100);
+	ck_assert_int_eq(migstream_reader_feed(r, e->data + 100, e->len - 100, &took), 0);
+	ck_assert_uint_eq(took, e->len - 100);
+	int rc, n = 0, inside = 0;
+	while ((rc = migstream_reader_next(r, &rec)) == 0) {
+		size_t blen;
+		const uint8_t *b = migstream_record_body(rec, &blen);
+		inside += blen && b >= e->data && b < e->data + e->len;
+		n++;
+	}
+	ck_assert_int_eq(migstream_reader_feed_end(r), 0);
+	while (rc == MIGSTREAM_E_AGAIN && (rc = migstream_reader_next(r, &rec)) == 0)
+		n++;
+	ck_assert_msg(rc == MIGSTREAM_EOF, "%d %s", rc, migstream_reader_errmsg(r));
+	ck_assert_int_gt(n, 2);
+	ck_assert_int_gt(inside, 2);
+	migstream_reader_free(r);
+
+	/* More than the bound (64 KiB with a 4 KiB record cap) fed and
+	 * unread: octets from elsewhere are refused, and nothing is lost. */
+	static uint8_t junk[70000];
+	uint8_t other[16] = { 0 };
+	h.cap = 4096;
+	r = new_reader(&h, &o);
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_FEED_IN_PLACE, 1), 0);
+	ck_assert_int_eq(migstream_reader_open_push(r), 0);
+	ck_assert_int_eq(migstream_reader_feed(r, junk, sizeof junk, &took), 0);
+	ck_assert_int_eq(migstream_reader_feed(r, other, sizeof other, &took), MIGSTREAM_E_STATE);
+	ck_assert_uint_eq(took, 0);
+	ck_assert_ptr_nonnull(strstr(migstream_reader_errmsg(r), "in place"));
+	ck_assert_int_eq(migstream_reader_feed(r, junk, 10, &took), MIGSTREAM_E_STATE);
+	migstream_reader_free(r);
+	res_free(&o);
+
+	/* The option is for push readers; other sources read as before. */
+	r = migstream_reader_new();
+	ck_assert_int_eq(migstream_reader_set_option(r, MIGSTREAM_OPT_FEED_IN_PLACE, 1), 0);
+	ck_assert_int_eq(migstream_reader_open_memory(r, e->data, e->len), 0);
+	while ((rc = migstream_reader_next(r, &rec)) == 0)
+		;
+	ck_assert_int_eq(rc, MIGSTREAM_EOF);
+	migstream_reader_free(r);
+}
+END_TEST
+
 /* A stream with 8 MiB of pages in 2 MiB records, fed in one piece: it is
  * taken a bounded piece at a time (one read block, or one record), and
  * reads as from a pipe. */
@@ -717,7 +844,7 @@ START_TEST(test_bounded)
 	h.small = 0;
 	compare("8 MiB of pages", v.data, v.len, &h, 3);
 	res o = { 0 };
-	via_push(v.data, v.len, &h, CHUNK_ALL, 1, &o);
+	via_push(v.data, v.len, &h, CHUNK_ALL, 1, FEED_COPY, &o);
 	ck_assert_msg(strstr(o.s, "S 1 ") != NULL, "%s", o.s);
 	size_t rec = 16 + 8 + 512 * 8 + 512 * 4096;
 	ck_assert_msg(o.max_taken <= rec + 256 && o.max_taken < v.len, "took %zu of %zu at once", o.max_taken,
@@ -776,6 +903,7 @@ static Suite *push_suite(void)
 	TCase *tc = tcase_create("corpus");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_again_api);
+	tcase_add_test(tc, test_in_place_api);
 	tcase_add_loop_test(tc, test_whole, 0, 12);
 	tcase_add_loop_test(tc, test_truncated, 0, 12);
 	tcase_add_loop_test(tc, test_broken, 0, 12);

@@ -76,6 +76,8 @@ typedef struct migstream_reader migstream_reader;
 #define MIGSTREAM_OPT_BACK_CHANNEL_QUIRK 11 /* 0/1: CKPT-13 tolerance */
 #define MIGSTREAM_OPT_MAX_PFN_MAP      12  /* octets the deep-check pfn map may use;
                                               default 0x04000000 (64 MiB = 512 GiB guest) */
+#define MIGSTREAM_OPT_FEED_IN_PLACE    13  /* 0/1: push readers read fed octets where they
+                                              lie, see migstream_reader_feed(); since 1.1 */
 
 #define MIGSTREAM_MODE_RESTORE   0
 #define MIGSTREAM_MODE_STRICT    1
@@ -215,6 +217,23 @@ MIGSTREAM_API int migstream_reader_open_push(migstream_reader *r);
  * octet.  The caller's buffer is not kept.  0; E_STATE when r is no push
  * reader, after feed_end() or after the final END of a channel; E_NOMEM
  * (fatal).  Since: 1.1
+ *
+ * In place (MIGSTREAM_OPT_FEED_IN_PLACE set to 1 before open_push()),
+ * feed() copies nothing: it takes all len octets (*taken = len) and the
+ * reader reads them where they lie; records, pfn arrays and page contents
+ * it returns point into them.  The caller keeps the octets valid and
+ * unchanged until next() (or read_pages()) returns something other than
+ * 0; after MIGSTREAM_E_AGAIN the octets before migstream_reader_offset()
+ * are free again, and those from it on (the unit the reader waits for)
+ * stay needed until the next feed() has returned.  A feed of octets that
+ * follow the last ones in memory (buf == previous buf + previous len)
+ * goes on in place; a feed from anywhere else makes the reader copy that
+ * unfinished unit first (at most the bound above), so only a unit cut by
+ * the end of a caller's buffer is ever copied.  Feeding octets from
+ * elsewhere while more than a unit of those fed is still unread is
+ * refused with E_STATE (call next() until E_AGAIN first).  In channel
+ * mode trailing() then gives the octets after END that lie in one piece
+ * from the offset on; the caller has the rest.
  */
 MIGSTREAM_API int migstream_reader_feed(migstream_reader *r, const void *buf, size_t len,
                                         size_t *taken);
