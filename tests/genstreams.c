@@ -12,7 +12,13 @@
  * record, and HVM_CONTEXT before HVM_PARAMS as Xen's saver writes them: the
  * input of the copy option tests).  Exit status 0, or 1 with the writer's
  * message.
+ *
+ *   genstreams DIR --huge
+ *
+ * Writes only DIR/huge.libxl: hvm.libxl with a 40 MiB EMULATOR_CONTEXT
+ * (a record larger than migstream tee's ring, which must grow for it).
  */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -119,6 +125,9 @@ static int image_big(migstream_writer *w, const char *path)
 static const char config[] =
 	"{\"c_info\":{\"type\":\"hvm\",\"name\":\"demo\"},\"b_info\":{\"max_vcpus\":1}}";
 
+static unsigned char *emu;       /* --huge: the emulator context */
+static size_t emu_len;
+
 static int one(const char *dir, const char *name, int layers, uint32_t version)
 {
 	char path[4096];
@@ -145,7 +154,9 @@ static int one(const char *dir, const char *name, int layers, uint32_t version)
 	if (layers >= 1) {
 		migstream_libxl_header lh = { 0, 2, 0 };
 		static const char xs[] = "physmap/0/start_addr\0f0000000\0physmap/0/size\0800000\0";
-		static const unsigned char qemu[64] = "QEVM";
+		static const unsigned char qemu64[64] = "QEVM";
+		const unsigned char *qemu = emu ? emu : qemu64;
+		size_t qemu_len = emu ? emu_len : sizeof qemu64;
 		TRY(migstream_writer_put_libxl_header(w, &lh, sizeof lh));
 		TRY(migstream_writer_put_libxc_context(w));
 		if (version == 0 ? image_big(w, path) : image(w, path, version))
@@ -153,7 +164,7 @@ static int one(const char *dir, const char *name, int layers, uint32_t version)
 		TRY(migstream_writer_put_emulator_xenstore_data(w, MIGSTREAM_EMULATOR_QEMU_UPSTREAM, 0,
 		                                                xs, sizeof xs - 1));
 		TRY(migstream_writer_put_emulator_context(w, MIGSTREAM_EMULATOR_QEMU_UPSTREAM, 0, qemu,
-		                                          sizeof qemu));
+		                                          qemu_len));
 		TRY(migstream_writer_put_end(w));
 	} else if (image(w, path, version)) {
 		goto out;
@@ -167,8 +178,19 @@ out:
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[2], "--huge") == 0) {
+		emu_len = (size_t)40 << 20;
+		if (!(emu = malloc(emu_len)))
+			return 1;
+		memcpy(emu, "QEVM", 4);
+		for (size_t i = 4; i < emu_len; i++)
+			emu[i] = (unsigned char)(i * 2654435761u >> 24);
+		int rc = one(argv[1], "huge.libxl", 1, 3);
+		free(emu);
+		return rc;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: genstreams DIR\n");
+		fprintf(stderr, "usage: genstreams DIR [--huge]\n");
 		return 2;
 	}
 	return one(argv[1], "hvm3.libxc", 0, 3) || one(argv[1], "hvm2.libxc", 0, 2) ||

@@ -37,6 +37,10 @@ is_boundary_prefix() {
 }
 
 streams="hvm3.libxc hvm2.libxc hvm.libxl hvm.xl big.xl"
+# A record larger than tee's 16 MiB ring (a 40 MiB EMULATOR_CONTEXT): the
+# ring grows for it.
+"$GEN" "$tmp/gen" --huge || { echo "FAIL: genstreams --huge"; exit 1; }
+streams="$streams huge.libxl"
 real=$srcdir/../shared/corpus/real/pv1-128M-1vcpu.save.xz
 if [ -r "$real" ] && command -v xz > /dev/null; then
 	xz -dc "$real" > "$tmp/gen/real.xl"
@@ -99,7 +103,11 @@ for s in hvm3.libxc hvm.xl big.xl; do
 done
 
 # 4. Cuts of a stream (one octet in 97, and the record boundaries
-#    themselves): exit 1, OUT a prefix ending at a record boundary.
+#    themselves): exit 1, OUT a prefix ending at a record boundary.  First
+#    the 40 MiB record cut in its middle, after the ring has grown for it.
+head -c 30000000 "$tmp/gen/huge.libxl" | "$M" tee -q - - > "$tmp/o-cut" 2>/dev/null
+[ $? -eq 1 ] || fail "huge.libxl cut at 30000000: exit status not 1"
+is_boundary_prefix "$tmp/gen/huge.libxl" "$tmp/o-cut" "huge.libxl cut at 30000000"
 f=$tmp/gen/hvm.xl
 n=$(size "$f")
 cuts=$( (seq 1 97 "$n"; boundaries "$f") | sort -n | uniq)

@@ -5,19 +5,20 @@
  * migstream tee: forward a stream from IN to OUT unchanged while verifying
  * it, and stop before a record that breaks a rule reaches OUT.
  *
- * The reader reads IN through a callback that keeps a copy of every octet
- * it takes (held[], stream offsets [held_base, held_base + held_len)).  An
- * octet is forwarded once everything up to it is verified:
+ * IN is read into a ring buffer and fed to a push reader in place
+ * (MIGSTREAM_OPT_FEED_IN_PLACE): the reader looks at the octets where they
+ * lie, and only a record cut by the end of the ring is copied (by the
+ * reader, once per turn of the ring).  A forwarding thread writes the ring
+ * to OUT up to the octet verified so far:
  *   - a record is verified when migstream_reader_next() returns it with no
  *     error finding, except PAGE_DATA, whose contents are checked as the
  *     reader passes them (deep checks) and judged by the next call: its
- *     octets go out when the next record arrives clean;
+ *     octets go out when that call ends clean (the next record, or the
+ *     reader asking for more input);
  *   - the headers before the first record go out with it.
- * So what is held is at most one record plus the reader's read-ahead, and
- * a record is forwarded as soon as the octets after it begin to arrive
- * (a CHECKPOINT or END at once: a Remus secondary gets its commit without
- * waiting for the next round).  On a finding the octets from the offending
- * record on are never written; OUT ends at a record boundary.
+ * So a CHECKPOINT or END reaches the receiver without waiting for more
+ * input.  On a finding the octets from the offending record on are never
+ * written; OUT ends at a record boundary.
  *
  * In channel mode (--channel) what follows the final END is copied as it
  * comes, unverified (xl's migration protocol continues on the same fd).
@@ -42,112 +43,28 @@ struct tee {
 	int in_fd;
 	int out_fd;
 	const char *in_name, *out_name;
-	uint8_t *held;                /* octets read from IN, not yet forwarded: */
-	size_t held_off, held_len, held_cap;  /* held[held_off, held_len) */
-	uint64_t held_base;           /* stream offset of held[held_off] */
-	uint64_t forwarded;           /* octets written to OUT */
+	/* The ring: stream offset x lies at ring[x % cap].  [fw, rd) is held:
+	 * read from IN, not yet forwarded; the reader needs the part from its
+	 * offset on (fw <= ok <= its offset <= rd). */
+	uint8_t *ring;
+	size_t cap;
+	uint64_t fw;                  /* octets written to OUT */
+	uint64_t rd;                  /* octets read from IN */
 	int read_errno;               /* a read() failure, for the message */
 	int write_errno;              /* a write() failure: forwarding stopped */
 	uint64_t err_offset;          /* the first error finding of the current call, or UINT64_MAX */
 	struct diag_printer dp;
-	/* The forwarding thread writes held[held_off ..] up to stream offset
-	 * ok while the reader goes on reading, so reading IN and writing OUT
-	 * overlap as they do in a pipeline of separate processes.  mu guards
-	 * ok, closing, writing and the held_* fields; the octets the thread
-	 * is writing are never moved (held_room() waits while `writing`). */
+	/* mu guards ok, closing, writing, ring, cap and fw; the forwarding
+	 * thread writes from the ring while the main thread reads into it. */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint64_t ok;                  /* stream offset up to which octets are verified */
 	int closing;                  /* no more verified octets will come */
-	int writing;                  /* the thread is in write() on held[] */
+	int writing;                  /* the thread is in write() on the ring */
 };
 
-/* Room for n more octets at the end of held[]: 0, or -ENOMEM.  Called
- * with mu held. */
-static int held_room(struct tee *t, size_t n)
-{
-	if (t->held_len + n <= t->held_cap)
-		return 0;
-	/* Move what is held to the front only when the room runs out (moving
-	 * the read-ahead at every record would copy it again and again), and
-	 * never under the forwarding thread's write(). */
-	while (t->writing)
-		pthread_cond_wait(&t->cv, &t->mu);
-	if (t->held_off) {
-		memmove(t->held, t->held + t->held_off, t->held_len - t->held_off);
-		t->held_len -= t->held_off;
-		t->held_off = 0;
-	}
-	if (t->held_len + n > t->held_cap) {
-		size_t ncap = t->held_cap ? t->held_cap : 1u << 20;
-		while (ncap < t->held_len + n)
-			ncap *= 2;
-		uint8_t *nh = realloc(t->held, ncap);
-		if (!nh)
-			return -ENOMEM;
-		t->held = nh;
-		t->held_cap = ncap;
-	}
-	return 0;
-}
-
-static int64_t tee_read(void *ctx, void *buf, size_t len)
-{
-	struct tee *t = ctx;
-	ssize_t n;
-
-	do
-		n = read(t->in_fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		t->read_errno = errno;
-		return -errno;
-	}
-	if (n == 0)
-		return 0;
-	pthread_mutex_lock(&t->mu);
-	int room = held_room(t, (size_t)n);
-	if (room == 0) {
-		memcpy(t->held + t->held_len, buf, (size_t)n);
-		t->held_len += (size_t)n;
-	}
-	pthread_mutex_unlock(&t->mu);
-	return room ? room : n;
-}
-
-/* What the reader skips (page contents it does not look at) is read
- * straight into held[]: the octets are needed for forwarding, and this
- * way they are copied once, not through the reader's buffer. */
-static int64_t tee_skip(void *ctx, uint64_t len)
-{
-	struct tee *t = ctx;
-	uint64_t done = 0;
-	while (done < len) {
-		size_t want = len - done > (1u << 20) ? (1u << 20) : (size_t)(len - done);
-		pthread_mutex_lock(&t->mu);
-		int room = held_room(t, want);
-		uint8_t *at = t->held + t->held_len;
-		pthread_mutex_unlock(&t->mu);
-		if (room)
-			return room;
-		/* Past held_len nothing is forwarded or moved but by this thread. */
-		ssize_t n = read(t->in_fd, at, want);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			t->read_errno = errno;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		pthread_mutex_lock(&t->mu);
-		t->held_len += (size_t)n;
-		pthread_mutex_unlock(&t->mu);
-		done += (uint64_t)n;
-	}
-	return (int64_t)done;
-}
+#define RING_SIZE ((size_t)16 << 20)  /* four of Xen's 4 MiB PAGE_DATA records */
 
 static int write_all(int fd, const uint8_t *p, size_t n, int *err)
 {
@@ -165,18 +82,22 @@ static int write_all(int fd, const uint8_t *p, size_t n, int *err)
 	return 0;
 }
 
-/* The forwarding thread: write verified octets as they come. */
+/* The forwarding thread: write verified octets as they come, up to the
+ * end of the ring at a time. */
 static void *forwarder(void *arg)
 {
 	struct tee *t = arg;
 	pthread_mutex_lock(&t->mu);
 	for (;;) {
-		while (t->ok <= t->held_base && !t->closing && !t->write_errno)
+		while (t->ok <= t->fw && !t->closing && !t->write_errno)
 			pthread_cond_wait(&t->cv, &t->mu);
-		if (t->write_errno || t->ok <= t->held_base)
+		if (t->write_errno || t->ok <= t->fw)
 			break;                /* closing with nothing left, or a write failed */
-		size_t n = (size_t)(t->ok - t->held_base);
-		const uint8_t *p = t->held + t->held_off;
+		size_t at = (size_t)(t->fw % t->cap);
+		size_t n = (size_t)(t->ok - t->fw);
+		if (n > t->cap - at)
+			n = t->cap - at;
+		const uint8_t *p = t->ring + at;
 		int err = 0;
 		t->writing = 1;
 		pthread_mutex_unlock(&t->mu);
@@ -185,11 +106,8 @@ static void *forwarder(void *arg)
 		t->writing = 0;
 		if (w != 0)
 			t->write_errno = err;
-		else {
-			t->held_off += n;
-			t->held_base += n;
-			t->forwarded += n;
-		}
+		else
+			t->fw += n;
 		pthread_cond_broadcast(&t->cv);
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -201,9 +119,8 @@ static void *forwarder(void *arg)
 static int forward_to(struct tee *t, uint64_t upto)
 {
 	pthread_mutex_lock(&t->mu);
-	uint64_t end = t->held_base + (t->held_len - t->held_off);
-	if (upto > end)
-		upto = end;
+	if (upto > t->rd)
+		upto = t->rd;
 	if (upto > t->ok) {
 		t->ok = upto;
 		pthread_cond_broadcast(&t->cv);
@@ -222,6 +139,91 @@ static void forwarder_finish(struct tee *t)
 	pthread_cond_broadcast(&t->cv);
 	pthread_mutex_unlock(&t->mu);
 	pthread_join(t->thread, NULL);
+}
+
+/* Room to read into, called with mu held: wait while the thread frees
+ * some, or, when the ring is full of octets it may not forward yet (a
+ * record larger than the rest of the ring), move them to a ring twice the
+ * size.  The old ring goes to *old: the reader may still need its octets
+ * until the next feed() returns.  0, or -ENOMEM. */
+static int ring_room(struct tee *t, uint8_t **old)
+{
+	*old = NULL;
+	for (;;) {
+		if (t->rd - t->fw < t->cap)
+			return 0;
+		if (t->ok > t->fw && !t->write_errno) {
+			pthread_cond_wait(&t->cv, &t->mu);
+			continue;
+		}
+		while (t->writing)
+			pthread_cond_wait(&t->cv, &t->mu);
+		size_t ncap = t->cap * 2;
+		uint8_t *nr = ncap > t->cap && ncap <= ((size_t)1 << 30) ? malloc(ncap) : NULL;
+		if (!nr)
+			return -ENOMEM;
+		for (uint64_t x = t->fw; x < t->rd;) {
+			size_t from = (size_t)(x % t->cap), to = (size_t)(x % ncap);
+			size_t n = (size_t)(t->rd - x);
+			if (n > t->cap - from)
+				n = t->cap - from;
+			if (n > ncap - to)
+				n = ncap - to;
+			memcpy(nr + to, t->ring + from, n);
+			x += n;
+		}
+		*old = t->ring;
+		t->ring = nr;
+		t->cap = ncap;
+		return 0;
+	}
+}
+
+/* Read what IN has (up to the end of the ring) and feed it to the reader
+ * in place; at EOF, end the input.  0, or -1 with the cause printed. */
+static int fill(struct tee *t, migstream_reader *r)
+{
+	uint8_t *old;
+	pthread_mutex_lock(&t->mu);
+	int e = ring_room(t, &old);
+	size_t at = (size_t)(t->rd % t->cap);
+	size_t room = t->cap - (size_t)(t->rd - t->fw);
+	if (room > t->cap - at)
+		room = t->cap - at;
+	uint8_t *p = t->ring + at;     /* past rd: only this thread writes there */
+	pthread_mutex_unlock(&t->mu);
+	if (e) {
+		fprintf(stderr, "%s tee: out of memory\n", progname);
+		return -1;
+	}
+	ssize_t n;
+	do
+		n = read(t->in_fd, p, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		t->read_errno = errno;
+		free(old);
+		if (!t->dp.quiet)
+			fprintf(stderr, "error: %s: reading at offset 0x%" PRIx64 ": %s\n", t->in_name, t->rd,
+			        strerror(errno));
+		return -1;
+	}
+	int rc;
+	size_t took = 0;
+	if (n == 0) {
+		rc = migstream_reader_feed_end(r);
+	} else {
+		rc = migstream_reader_feed(r, p, (size_t)n, &took);
+		pthread_mutex_lock(&t->mu);
+		t->rd += (uint64_t)n;
+		pthread_mutex_unlock(&t->mu);
+	}
+	free(old);                    /* the reader has copied what it needed of it */
+	if (rc != 0) {
+		fprintf(stderr, "%s tee: %s\n", progname, migstream_reader_errmsg(r));
+		return -1;
+	}
+	return 0;
 }
 
 /* A pipe at either end is widened to 1 MiB where Linux allows it
@@ -339,7 +341,7 @@ static int copy_rest(struct tee *t)
 		}
 		if (write_all(t->out_fd, buf, (size_t)n, &t->write_errno) != 0)
 			return -1;
-		t->forwarded += (uint64_t)n;
+		t->fw += (uint64_t)n;
 	}
 }
 
@@ -358,11 +360,25 @@ static int run(struct tee *t, migstream_reader *r, int channel)
 {
 	const migstream_record *rec;
 	uint64_t pending_end = 0;     /* a PAGE_DATA returned, not yet judged: its end */
-	int rc;
+	int rc, read_failed = 0;
 
 	for (;;) {
 		t->err_offset = UINT64_MAX;
 		rc = migstream_reader_next(r, &rec);
+		if (rc == MIGSTREAM_E_AGAIN && t->err_offset == UINT64_MAX) {
+			/* The call ended clean: a PAGE_DATA held back goes out;
+			 * then more input. */
+			if (pending_end && forward_to(t, pending_end) != 0)
+				break;
+			pending_end = 0;
+			if (fill(t, r) != 0) {
+				read_failed = 1;
+				break;
+			}
+			continue;
+		}
+		if (rc == MIGSTREAM_E_AGAIN)
+			rc = 0;               /* lax mode: a finding in the last PAGE_DATA's pages */
 		if (rc < 0 && t->err_offset == UINT64_MAX) {
 			migstream_diag d;
 			memset(&d, 0, sizeof d);
@@ -384,7 +400,7 @@ static int run(struct tee *t, migstream_reader *r, int channel)
 		else if (forward_to(t, record_end(rec)) != 0)
 			break;
 	}
-	int valid = rc == MIGSTREAM_EOF && t->dp.errors == 0;
+	int valid = !read_failed && rc == MIGSTREAM_EOF && t->dp.errors == 0;
 	if (valid)                    /* the rest of what the reader took goes too */
 		forward_to(t, UINT64_MAX);
 	forwarder_finish(t);
@@ -394,7 +410,7 @@ static int run(struct tee *t, migstream_reader *r, int channel)
 	}
 	if (t->write_errno) {
 		fprintf(stderr, "%s tee: writing %s: %s (%" PRIu64 " octets forwarded)\n", progname, t->out_name,
-		        strerror(t->write_errno), t->forwarded);
+		        strerror(t->write_errno), t->fw);
 		return EXIT_INVALID;
 	}
 	if (valid)
@@ -404,7 +420,7 @@ static int run(struct tee *t, migstream_reader *r, int channel)
 		status = EXIT_INVALID;
 	if (!t->dp.quiet)
 		fprintf(stderr, "%s tee: stopped: %" PRIu64 " octets forwarded to %s, ending at a record boundary\n",
-		        progname, t->forwarded, t->out_name);
+		        progname, t->fw, t->out_name);
 	return status;
 }
 
@@ -446,9 +462,11 @@ int cmd_tee(int argc, char **argv)
 	t.dp.quiet = quiet;
 
 	migstream_reader *r = migstream_reader_new();
-	migstream_read_io io = { tee_read, tee_skip, NULL };
-	if (!r || read_opts_apply(&o, r) != 0 || migstream_reader_set_diag_handler(r, tee_diag, &t) != 0 ||
-	    migstream_reader_open_io(r, &io, sizeof io, &t) != 0) {
+	t.cap = RING_SIZE;
+	t.ring = malloc(t.cap);
+	if (!t.ring || !r || read_opts_apply(&o, r) != 0 ||
+	    migstream_reader_set_option(r, MIGSTREAM_OPT_FEED_IN_PLACE, 1) != 0 ||
+	    migstream_reader_set_diag_handler(r, tee_diag, &t) != 0 || migstream_reader_open_push(r) != 0) {
 		fprintf(stderr, "%s tee: cannot set up the reader%s%s\n", progname, r ? ": " : "",
 		        r ? migstream_reader_errmsg(r) : "");
 		status = EXIT_USAGE;
@@ -473,7 +491,7 @@ int cmd_tee(int argc, char **argv)
 			output_abort(&out);
 	}
 	migstream_reader_free(r);
-	free(t.held);
+	free(t.ring);
 	if (t.in_fd != STDIN_FILENO)
 		close(t.in_fd);
 	return status;
