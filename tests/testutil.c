@@ -15,6 +15,7 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,6 +533,10 @@ struct t_source {
 	size_t chunk;           /* IO_*: octets per read (0: random) */
 	uint32_t rng;           /* IO_RANDOM: xorshift32 state */
 	int open_rc;            /* result of the migstream_reader_open_* call */
+	int wfd;                /* NBPIPE: the write end, -1 once closed */
+	uint8_t *block;         /* PUSH: the block of the last piece fed */
+	size_t block_n;
+	int ended;              /* PUSH, NBPIPE: the end was given */
 };
 
 const char *t_src_name(int src)
@@ -546,6 +551,8 @@ const char *t_src_name(int src)
 	case T_SRC_IO_4095: return "io-4095";
 	case T_SRC_IO_4097: return "io-4097";
 	case T_SRC_IO_RANDOM: return "io-random";
+	case T_SRC_PUSH: return "push-in-place";
+	case T_SRC_NBPIPE: return "non-blocking-pipe";
 	default: return "?";
 	}
 }
@@ -676,6 +683,7 @@ t_source *t_open_source(migstream_reader *r, int src, const void *data, size_t l
 		return NULL;
 	s->kind = src;
 	s->fd = -1;
+	s->wfd = -1;
 	s->pid = -1;
 	s->len = len;
 	s->data = malloc(len ? len : 1);
@@ -703,6 +711,28 @@ t_source *t_open_source(migstream_reader *r, int src, const void *data, size_t l
 		(void)migstream_reader_set_option(r, MIGSTREAM_OPT_CLOSE_FD, 0);
 		s->open_rc = migstream_reader_open_fd(r, s->fd);
 		return s;
+	case T_SRC_PUSH:
+		s->rng = 0x9E3779B9u ^ (uint32_t)len;
+		(void)migstream_reader_set_option(r, MIGSTREAM_OPT_FEED_IN_PLACE, 1);
+		s->open_rc = migstream_reader_open_push(r);
+		return s;
+	case T_SRC_NBPIPE: {
+		int p[2];
+		if (pipe(p) < 0)
+			break;
+		if (fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK) < 0 ||
+		    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK) < 0) {
+			close(p[0]);
+			close(p[1]);
+			break;
+		}
+		s->fd = p[0];
+		s->wfd = p[1];
+		s->rng = 0x85EBCA6Bu ^ (uint32_t)len;
+		(void)migstream_reader_set_option(r, MIGSTREAM_OPT_CLOSE_FD, 0);
+		s->open_rc = migstream_reader_open_fd(r, s->fd);
+		return s;
+	}
 	case T_SRC_IO_1: s->chunk = 1; io = &io_noskip; break;
 	case T_SRC_IO_7: s->chunk = 7; io = &io_noskip; break;
 	case T_SRC_IO_8: s->chunk = 8; io = &io_skip; break;
@@ -720,12 +750,66 @@ t_source *t_open_source(migstream_reader *r, int src, const void *data, size_t l
 	return NULL;
 }
 
+static size_t next_piece(t_source *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 17;
+	s->rng ^= s->rng << 5;
+	size_t n = 1 + s->rng % 9000;
+	return n < s->len - s->pos ? n : s->len - s->pos;
+}
+
+int t_source_more(t_source *s, migstream_reader *r)
+{
+	if (s->ended)
+		return -1;
+	if (s->pos == s->len) {
+		s->ended = 1;
+		if (s->kind == T_SRC_PUSH)
+			return migstream_reader_feed_end(r) == 0 ? 0 : -1;
+		close(s->wfd);
+		s->wfd = -1;
+		return 0;
+	}
+	size_t n = next_piece(s);
+	if (s->kind == T_SRC_PUSH) {
+		/* A block of its own with a guard either side, so that no
+		 * two pieces follow each other in memory; the last one is
+		 * overwritten and freed once this feed has returned. */
+		uint8_t *b = malloc(n + 64), *old = s->block;
+		size_t took = 0, old_n = s->block_n;
+		if (!b)
+			return -1;
+		memset(b, 0x5a, n + 64);
+		memcpy(b + 32, s->data + s->pos, n);
+		s->block = b;
+		s->block_n = n + 64;
+		int rc = migstream_reader_feed(r, b + 32, n, &took);
+		if (old) {
+			memset(old, 0xa5, old_n);
+			free(old);
+		}
+		if (rc != 0 || took != n)
+			return -1;
+		s->pos += n;
+		return 0;
+	}
+	ssize_t w = write(s->wfd, s->data + s->pos, n);
+	if (w <= 0)
+		return -1;
+	s->pos += (size_t)w;
+	return 0;
+}
+
 void t_close_source(t_source *s)
 {
 	if (s == NULL)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->wfd >= 0)
+		close(s->wfd);
+	free(s->block);
 	if (s->pid > 0) {
 		int status;
 
@@ -818,8 +902,8 @@ static void capture_error(t_result *res, const migstream_reader *r)
  * test (the largest test streams have a few thousand records). */
 #define T_MAX_CALLS 1000000u
 
-void t_read_all(t_result *res, const void *data, size_t len, int src, int mode,
-                const uint64_t *opts)
+static void read_one(t_result *res, const void *data, size_t len, int src, int mode,
+                     const uint64_t *opts)
 {
 	migstream_reader *r;
 	t_source *s;
@@ -859,6 +943,9 @@ void t_read_all(t_result *res, const void *data, size_t len, int src, int mode,
 		const migstream_record *rec = NULL;
 		int rc = migstream_reader_next(r, &rec);
 
+		if (rc == MIGSTREAM_E_AGAIN && (src == T_SRC_PUSH || src == T_SRC_NBPIPE) &&
+		    t_source_more(s, r) == 0)
+			continue;
 		if (rc == 0) {
 			if (rec != NULL && res->records < 4096) {
 				res->types[res->records] = migstream_record_type(rec);
@@ -925,6 +1012,72 @@ done:
 	}
 	migstream_reader_free(r);
 	t_close_source(s);
+}
+
+/* The same outcome: status, records, the error, every finding. */
+static int same_result(const t_result *a, const t_result *b, char *why, size_t n)
+{
+	if (a->rc != b->rc) {
+		snprintf(why, n, "status %d, not %d (%s)", b->rc, a->rc, b->errmsg);
+		return 0;
+	}
+	if (a->records != b->records) {
+		snprintf(why, n, "%llu records, not %llu", (unsigned long long)b->records,
+		         (unsigned long long)a->records);
+		return 0;
+	}
+	for (uint64_t i = 0; i < a->records && i < 4096; i++)
+		if (a->types[i] != b->types[i] || a->offsets[i] != b->offsets[i]) {
+			snprintf(why, n, "record %llu differs", (unsigned long long)i);
+			return 0;
+		}
+	if (a->rc != MIGSTREAM_EOF && (strcmp(a->err_rule, b->err_rule) != 0 || a->err.offset != b->err.offset ||
+	                               strcmp(a->errmsg, b->errmsg) != 0)) {
+		snprintf(why, n, "error \"%s\", not \"%s\"", b->errmsg, a->errmsg);
+		return 0;
+	}
+	if (a->diags.n != b->diags.n) {
+		snprintf(why, n, "%zu findings, not %zu", b->diags.n, a->diags.n);
+		return 0;
+	}
+	for (size_t i = 0; i < a->diags.n; i++) {
+		const t_diag *x = &a->diags.d[i], *y = &b->diags.d[i];
+		if (x->code != y->code || x->severity != y->severity || x->offset != y->offset ||
+		    x->record_index != y->record_index || strcmp(x->rule, y->rule) != 0 ||
+		    strcmp(x->message, y->message) != 0) {
+			snprintf(why, n, "finding %zu is \"%s: %s\", not \"%s: %s\"", i, y->rule, y->message,
+			         x->rule, x->message);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+void t_read_all(t_result *res, const void *data, size_t len, int src, int mode,
+                const uint64_t *opts)
+{
+	read_one(res, data, len, src, mode, opts);
+	if (src != T_SRC_MEMORY)
+		return;
+	/* Every whole-stream read of a test also goes through a push reader
+	 * fed in place and a non-blocking pipe, which must give what a
+	 * blocking pipe gives (the reader reads them unit by unit). */
+	t_result *want = malloc(sizeof *want), *got = malloc(sizeof *got);
+	static const int evsrc[] = { T_SRC_PUSH, T_SRC_NBPIPE };
+	char why[1200];
+	if (!want || !got)
+		die("malloc");
+	read_one(want, data, len, T_SRC_PIPE, mode, opts);
+	for (size_t i = 0; i < sizeof evsrc / sizeof evsrc[0]; i++) {
+		read_one(got, data, len, evsrc[i], mode, opts);
+		if (!same_result(want, got, why, sizeof why)) {
+			fprintf(stderr, "t_read_all: %s differs from a blocking pipe (%zu octets, mode %d): %s\n",
+			        t_src_name(evsrc[i]), len, mode, why);
+			abort();
+		}
+	}
+	free(want);
+	free(got);
 }
 
 /* ================================================================ libxl and xl builder */

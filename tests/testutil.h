@@ -99,7 +99,16 @@ enum t_src {
 	T_SRC_IO_4095,
 	T_SRC_IO_4097,
 	T_SRC_IO_RANDOM,  /* pseudo-random sizes 1..9000, fixed seed */
-	T_SRC_COUNT
+	T_SRC_COUNT,
+	/* Event-loop sources, not in the loops over T_SRC_COUNT (their reads
+	 * return MIGSTREAM_E_AGAIN; t_read_all() handles it with
+	 * t_source_more()).  t_read_all() of a memory source also reads the
+	 * stream through both and fails the test (abort, message on stderr)
+	 * unless both give what a blocking pipe gives. */
+	T_SRC_PUSH = T_SRC_COUNT + 1,  /* push reader fed in place, random pieces, each
+	                                  in a block of its own freed at the next feed */
+	T_SRC_NBPIPE                   /* a non-blocking pipe the test writes itself in
+	                                  random pieces whenever the reader would block */
 };
 const char *t_src_name(int src);
 
@@ -108,6 +117,9 @@ const char *t_src_name(int src);
 typedef struct t_source t_source;
 t_source *t_open_source(migstream_reader *r, int src, const void *data, size_t len);
 void t_close_source(t_source *s);
+/* After MIGSTREAM_E_AGAIN on an event-loop source: hand the reader the next
+ * piece (or the end).  0, or -1 when there is nothing more to give. */
+int t_source_more(t_source *s, migstream_reader *r);
 
 /* ------------------------------------------------------------ diagnostics */
 #define T_MAX_DIAGS 256
