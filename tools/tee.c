@@ -415,7 +415,8 @@ static int run(struct tee *t, migstream_reader *r, int channel)
 	}
 	if (valid)
 		return EXIT_VALID;
-	int status = report_end(&t->dp, r, rc == 0 ? MIGSTREAM_EOF : rc, t->in_name);
+	/* A read failure was said by fill(); the reader only waits for more. */
+	int status = read_failed ? EXIT_INVALID : report_end(&t->dp, r, rc == 0 ? MIGSTREAM_EOF : rc, t->in_name);
 	if (status == EXIT_VALID)
 		status = EXIT_INVALID;
 	if (!t->dp.quiet)
