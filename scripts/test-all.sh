@@ -44,7 +44,7 @@ case $fuzzbuild in /*) ;; *) fuzzbuild=$top/$fuzzbuild ;; esac
 prefix=$build/install
 
 step() {
-	printf '\n==== %s\n' "$*"
+	printf '\n==== %s (%s)\n' "$*" "$(date -u +%T)"
 }
 
 # Print every test log below a directory (after a failed check).
