@@ -36,9 +36,12 @@ static size_t buffered(const struct ms_source *s)
 }
 
 /* Where the buffered octets lie: the own buffer, or the caller's memory. */
+/* The octets buffered, or lent in place; never NULL, so that an empty
+ * buffer is still a valid pointer to zero octets. */
 static const uint8_t *bdata(const struct ms_source *s)
 {
-	return s->lent ? s->lend : s->buf;
+	const uint8_t *d = s->lent ? s->lend : s->buf;
+	return d ? d : (const uint8_t *)"";
 }
 
 /* In place: once the own buffer is empty, read the octets fed after it
@@ -151,7 +154,7 @@ void ms_src_unread(const struct ms_source *s, const void **data, size_t *len)
 		*data = s->mem + s->pos;
 		*len = s->mem_len - (size_t)s->pos;
 	} else {
-		*data = bdata(s) ? bdata(s) + s->head : (const uint8_t *)"";
+		*data = bdata(s) + s->head;
 		*len = s->tail - s->head;
 	}
 }

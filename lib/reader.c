@@ -392,7 +392,8 @@ static const uint8_t ff8[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }
 
 static int prefix_of(const uint8_t *p, size_t avail, const uint8_t *magic, size_t n)
 {
-	return memcmp(p, magic, avail < n ? avail : n) == 0;
+	size_t len = avail < n ? avail : n;
+	return len == 0 || memcmp(p, magic, len) == 0;   /* p may be NULL when nothing is here */
 }
 
 /* Whether p starts like the libxl header's ident, "LibxlFmt" (big-endian). */

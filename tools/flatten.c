@@ -184,7 +184,8 @@ static int list_take(struct list *to, struct list *from)
 		else
 			free(to->v[i].body);
 	}
-	memcpy(t.v + t.n, from->v, from->n * sizeof *t.v);
+	if (from->n)
+		memcpy(t.v + t.n, from->v, from->n * sizeof *t.v);
 	t.n += from->n;
 	free(to->v);
 	*to = t;
