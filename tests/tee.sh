@@ -91,10 +91,12 @@ for s in hvm3.libxc hvm.xl big.xl; do
 	"$M" tee "$tmp/bad" - > "$tmp/o-bad" 2> "$tmp/err"
 	[ $? -eq 1 ] || fail "$s: corrupt PAGE_DATA: exit status not 1"
 	has "$tmp/err" "PAGE-"
+	has_text "$tmp/err" "stopped: $off octets forwarded to standard output"
 	# A regular-file OUT that existed is left as it was.
 	echo "precious" > "$tmp/o-keep"
 	expect 1 "$M" tee "$tmp/bad" "$tmp/o-keep"
 	[ "$(cat "$tmp/o-keep")" = precious ] || fail "$s: a failed tee changed an existing OUT"
+	has_text "$tmp/err" "$tmp/o-keep is left as it was"
 	[ "$(size "$tmp/o-bad")" -eq "$off" ] ||
 		fail "$s: corrupt PAGE_DATA at $off: $(size "$tmp/o-bad") octets forwarded, expected $off"
 	cmp -s -n "$off" "$f" "$tmp/o-bad" || fail "$s: the forwarded octets differ from the input"

@@ -43,6 +43,7 @@ struct tee {
 	int in_fd;
 	int out_fd;
 	const char *in_name, *out_name;
+	int out_regular;              /* OUT is replaced only when all is valid */
 	/* The ring: stream offset x lies at ring[x % cap].  [fw, rd) is held:
 	 * read from IN, not yet forwarded; the reader needs the part from its
 	 * offset on (fw <= ok <= its offset <= rd). */
@@ -419,7 +420,12 @@ static int run(struct tee *t, migstream_reader *r, int channel)
 	int status = read_failed ? EXIT_INVALID : report_end(&t->dp, r, rc == 0 ? MIGSTREAM_EOF : rc, t->in_name);
 	if (status == EXIT_VALID)
 		status = EXIT_INVALID;
-	if (!t->dp.quiet)
+	if (t->dp.quiet)
+		return status;
+	if (t->out_regular)
+		fprintf(stderr, "%s tee: stopped after %" PRIu64 " verified octets, at a record boundary; "
+		        "%s is left as it was\n", progname, t->fw, t->out_name);
+	else
 		fprintf(stderr, "%s tee: stopped: %" PRIu64 " octets forwarded to %s, ending at a record boundary\n",
 		        progname, t->fw, t->out_name);
 	return status;
@@ -457,6 +463,7 @@ int cmd_tee(int argc, char **argv)
 	/* A reader that went away is a write error to report, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	t.out_fd = out.fd;
+	t.out_regular = out.regular;
 	widen_pipe(t.in_fd);
 	widen_pipe(t.out_fd);
 	t.dp.out = stderr;
