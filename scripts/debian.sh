@@ -43,7 +43,7 @@ step() {
 
 for tool in git dpkg-buildpackage dh lintian fakeroot apt-get; do
 	if ! command -v "$tool" > /dev/null; then
-		echo "FAILED: $tool not found (apt-get install debhelper dpkg-dev lintian fakeroot)" >&2
+		echo "FAILED: $tool not found (apt-get install debhelper dh-python dpkg-dev lintian fakeroot)" >&2
 		exit 1
 	fi
 done
