@@ -1,5 +1,5 @@
 #!/bin/bash
-# Quick start: install the build dependencies (Debian/Ubuntu, with apt-get;
+# Quick start: install the build and test dependencies (Debian/Ubuntu, with apt-get;
 # sudo when not root), build the library in build/ and run `make demo`,
 # which lists the records of two small test streams with
 # examples/print-records.
@@ -9,8 +9,9 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${MIGSTREAM_BUILD_DIR:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 
-packages=(build-essential autoconf automake libtool pkg-config check xz-utils
-	liblzma-dev libzstd-dev zlib1g-dev)
+# What the build and scripts/test-all.sh (the quick start's second command)
+# need; .ci/run installs the same list.
+mapfile -t packages < <(sed 's/#.*//' "$top/scripts/packages.txt" | tr -s ' \t' '\n' | grep .)
 
 missing=()
 if command -v dpkg-query > /dev/null; then
